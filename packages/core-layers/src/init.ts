@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { defaultRng, type Rng } from './random.js';
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * timm's `trunc_normal_(std, a, b)`: N(0, std²) resampled until it falls in [a, b]. The bounds are absolute
+ * (spec §0), so with std .02 and ±2 this is effectively an untruncated normal.
+ */
+export function truncNormal(shape: number[], std = 0.02, a = -2, b = 2, rng: Rng = defaultRng()): tf.Tensor {
+  const data = new Float32Array(size(shape));
+  for (let i = 0; i < data.length; i++) {
+    let v = rng.normal() * std;
+    while (v < a || v > b) v = rng.normal() * std;
+    data[i] = v;
+  }
+  return tf.tensor(data, shape);
+}
+
+/** N(mean, std²) samples. */
+export function normal(shape: number[], mean = 0, std = 1, rng: Rng = defaultRng()): tf.Tensor {
+  const data = new Float32Array(size(shape));
+  for (let i = 0; i < data.length; i++) data[i] = mean + rng.normal() * std;
+  return tf.tensor(data, shape);
+}
+
+/** U(low, high) samples. */
+export function uniform(shape: number[], low: number, high: number, rng: Rng = defaultRng()): tf.Tensor {
+  const data = new Float32Array(size(shape));
+  for (let i = 0; i < data.length; i++) data[i] = low + rng.uniform() * (high - low);
+  return tf.tensor(data, shape);
+}
+
+/** PyTorch's default Conv/Linear init (kaiming_uniform with a=√5 ⇒ U(±1/√fan_in)); also used for their biases. */
+export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng = defaultRng()): tf.Tensor {
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  return uniform(shape, -bound, bound, rng);
+}

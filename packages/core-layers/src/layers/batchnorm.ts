@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../module.js';
+
+export interface BatchNorm2dOptions {
+  eps?: number;
+  /** PyTorch momentum: running = (1 − m)·running + m·batch (TF's 0.9 decay = PyTorch 0.1). */
+  momentum?: number;
+}
+
+/**
+ * BatchNorm over the channel (last) axis of NHWC tensors, PyTorch semantics: train mode normalises with the biased
+ * batch variance and updates the running stats with the unbiased one; eval mode uses the running stats.
+ * Keys: `weight`, `bias`, `running_mean`, `running_var` (`num_batches_tracked` is not kept; loaders ignore it).
+ */
+export class BatchNorm2d extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(numFeatures: number, opts: BatchNorm2dOptions = {}) {
+    super();
+    this.numFeatures = numFeatures;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    this.weight = this.addParameter('weight', tf.ones([numFeatures]));
+    this.bias = this.addParameter('bias', tf.zeros([numFeatures]));
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([numFeatures]));
+    this.runningVar = this.addBuffer('running_var', tf.ones([numFeatures]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (!this.training) {
+        // Folded affine: x·scale + shift, scale = γ/√(σ²+ε), shift = β − μ·scale.
+        const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps)));
+        const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
+        return tf.add(tf.mul(x, scale), shift);
+      }
+      const axes = [...Array(x.rank - 1).keys()];
+      const { mean, variance } = tf.moments(x, axes);
+      const count = x.size / this.numFeatures;
+      const m = this.momentum;
+      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias);
+    });
+  }
+}

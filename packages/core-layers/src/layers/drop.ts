@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../module.js';
+import { defaultRng } from '../random.js';
+
+/**
+ * Stochastic depth (timm `drop_path`, spec §0): in train mode each sample's residual branch is kept with
+ * probability 1 − p and scaled by 1/(1 − p); identity in eval mode or when p = 0.
+ */
+export function dropPath(x: tf.Tensor, p: number, training: boolean): tf.Tensor {
+  if (!training || p <= 0) return x;
+  const keep = 1 - p;
+  return tf.tidy(() => {
+    const shape = [x.shape[0], ...Array(x.rank - 1).fill(1)];
+    const mask = tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', defaultRng().int()), keep));
+    return tf.mul(x, tf.div(mask, keep));
+  });
+}
+
+/** Module form of `dropPath`. */
+export class DropPath extends Module {
+  constructor(readonly p = 0) {
+    super();
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return dropPath(x, this.p, this.training);
+  }
+}
+
+/** Element-wise dropout (`nn.Dropout`): zero with probability p, scale survivors by 1/(1 − p), train mode only. */
+export class Dropout extends Module {
+  constructor(readonly p = 0) {
+    super();
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.training || this.p <= 0) return x;
+    const keep = 1 - this.p;
+    return tf.tidy(() => {
+      const mask = tf.floor(tf.add(tf.randomUniform(x.shape, 0, 1, 'float32', defaultRng().int()), keep));
+      return tf.mul(x, tf.div(mask, keep));
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../module.js';
+
+/** Normalises the last axis with broadcasting (no tile): (x − mean)/√(var + eps)·weight + bias, biased variance. */
+export function layerNormLastAxis(x: tf.Tensor, weight: tf.Tensor | null, bias: tf.Tensor | null, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+    if (weight) y = tf.mul(y, weight);
+    if (bias) y = tf.add(y, bias);
+    return y;
+  });
+}
+
+/** `nn.LayerNorm(C)` over the last axis (channels-last). Keys `weight`, `bias`; eps default 1e-6 as in ConvNeXt. */
+export class LayerNorm extends Module {
+  readonly eps: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(numFeatures: number, eps = 1e-6) {
+    super();
+    this.eps = eps;
+    this.weight = this.addParameter('weight', tf.ones([numFeatures]));
+    this.bias = this.addParameter('bias', tf.zeros([numFeatures]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return layerNormLastAxis(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/**
+ * timm's `LayerNorm2d` (channels_first LayerNorm over C of NCHW, spec §0). Tensors are NHWC here, so it is the same
+ * computation as `LayerNorm`; the separate class keeps model definitions readable next to timm's.
+ */
+export class LayerNorm2d extends LayerNorm {}
