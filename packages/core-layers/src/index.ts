@@ -27,3 +27,7 @@ export { valueAndGrads } from './grads.js';
 export type { ValueAndGrads } from './grads.js';
 export { profile } from './profile.js';
 export type { ProfileResult } from './profile.js';
+export { ImageClassifier, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD } from './classifier.js';
+export type { PretrainedCfg } from './classifier.js';
+export { registerModel, getModelEntry, createModel, listModels } from './registry.js';
+export type { ModelEntry, ModelOverrides } from './registry.js';
