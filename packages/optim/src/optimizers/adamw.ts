@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamGroup } from '../paramGroups';
+import type { NamedParam } from '../types';
+import { Optimizer, type SlotSpec, type UpdateContext } from './optimizer';
+
+export interface AdamWOptions {
+  /** Default lr when `step` gets none (torch default 1e-3). */
+  lr?: number;
+  /** (beta1, beta2); torch default (0.9, 0.999). FCMAE pre-training uses (0.9, 0.95) (spec §3). */
+  betas?: [number, number];
+  /** Added after the square root of the bias-corrected second moment; default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay for groups that do not set their own; torch default 1e-2. */
+  weightDecay?: number;
+  /** Use the running maximum of the second moment (AMSGrad). */
+  amsgrad?: boolean;
+}
+
+/**
+ * torch.optim.AdamW (single-tensor path), per parameter at step t:
+ *   p ← p·(1 − lr·wd)                      (decoupled decay, before the Adam update)
+ *   m ← β1·m + (1−β1)·g;   v ← β2·v + (1−β2)·g²   (amsgrad: v̂ ← max(v̂, v), used instead of v)
+ *   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
+ */
+export class AdamW extends Optimizer {
+  readonly kind = 'AdamW';
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly amsgrad: boolean;
+
+  constructor(params: ParamGroup[] | NamedParam[], options: AdamWOptions = {}) {
+    const amsgrad = options.amsgrad ?? false;
+    const slots: SlotSpec[] = [
+      { name: 'exp_avg', fill: 0 },
+      { name: 'exp_avg_sq', fill: 0 },
+    ];
+    if (amsgrad) slots.push({ name: 'max_exp_avg_sq', fill: 0 });
+    super(params, { lr: options.lr ?? 1e-3, weightDecay: options.weightDecay ?? 1e-2 }, slots);
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.amsgrad = amsgrad;
+    for (const beta of this.betas) {
+      if (!(beta >= 0 && beta < 1)) throw new Error(`AdamW: betas must be in [0, 1), got [${this.betas}]`);
+    }
+    if (!(this.eps >= 0)) throw new Error(`AdamW: eps must be >= 0, got ${this.eps}`);
+  }
+
+  protected updateParam(
+    variable: tf.Variable,
+    grad: tf.Tensor,
+    slots: Record<string, tf.Variable>,
+    { lr, weightDecay, step }: UpdateContext,
+  ): void {
+    const [beta1, beta2] = this.betas;
+    const decayed = weightDecay !== 0 ? tf.mul(variable, 1 - lr * weightDecay) : variable;
+    const expAvg = tf.add(tf.mul(slots.exp_avg, beta1), tf.mul(grad, 1 - beta1));
+    const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, beta2), tf.mul(tf.mul(grad, grad), 1 - beta2));
+    slots.exp_avg.assign(expAvg);
+    slots.exp_avg_sq.assign(expAvgSq);
+    let secondMoment: tf.Tensor = expAvgSq;
+    if (this.amsgrad) {
+      secondMoment = tf.maximum(slots.max_exp_avg_sq, expAvgSq);
+      slots.max_exp_avg_sq.assign(secondMoment);
+    }
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const denom = tf.add(tf.div(tf.sqrt(secondMoment), Math.sqrt(biasCorrection2)), this.eps);
+    const stepSize = lr / biasCorrection1;
+    variable.assign(tf.sub(decayed, tf.mul(tf.div(expAvg, denom), stepSize)));
+  }
+}
