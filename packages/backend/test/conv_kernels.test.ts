@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '../src/index';
+import { dot, makeRng, maxRelDiff, randomValues, runOn } from './helpers';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dilations: number;
+}
+
+const ASYMMETRIC: Pad = [[0, 0], [0, 1], [0, 1], [0, 0]];
+const EXPLICIT: Pad = [[0, 0], [2, 1], [0, 3], [0, 0]];
+
+/** Odd spatial sizes, batch > 1, strides 1/2/4, same/valid/explicit pads, dilation 2. */
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 1 },
+  { x: [3, 9, 7, 5], filter: [2, 2, 5, 6], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [2, 9, 9, 4], filter: [3, 3, 4, 3], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 7, 8, 3], filter: [3, 2, 3, 5], strides: [2, 1], pad: ASYMMETRIC, dilations: 1 },
+  { x: [2, 9, 7, 2], filter: [4, 4, 2, 3], strides: 4, pad: 'valid', dilations: 1 },
+  { x: [2, 8, 7, 3], filter: [3, 4, 3, 2], strides: 1, pad: EXPLICIT, dilations: 1 },
+  { x: [2, 9, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
+  { x: [2, 11, 9, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: 2 },
+];
+
+/** Depthwise cases: channel multiplier 1 and 2, kernel 3/5/7 and 1x11 / 11x1 strips. */
+const DEPTHWISE_CASES: ConvCase[] = [
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 1 },
+  { x: [3, 9, 9, 4], filter: [5, 5, 4, 1], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 9, 7, 5], filter: [7, 7, 5, 1], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 7, 13, 2], filter: [1, 11, 2, 1], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 13, 5, 2], filter: [11, 1, 2, 1], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 8, 7, 3], filter: [3, 3, 3, 2], strides: [1, 2], pad: ASYMMETRIC, dilations: 1 },
+  { x: [2, 8, 9, 3], filter: [3, 4, 3, 1], strides: 1, pad: EXPLICIT, dilations: 1 },
+  { x: [2, 9, 8, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 2 },
+  { x: [2, 11, 10, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid', dilations: 2 },
+];
+
+function outShape(c: ConvCase, depthwise: boolean): number[] {
+  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations, c.pad, undefined, depthwise).outShape;
+}
+
+function describeCase(c: ConvCase): string {
+  return `x=${c.x} f=${c.filter} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
+}
+
+// Tolerances: float32 sums of at most a few hundred products of values in (-1, 1); the observed
+// cpu/wasm differences are ~1e-6 relative, 1e-4 leaves room for a different summation order.
+const TOL = 1e-4;
+
+beforeAll(async () => {
+  await setupBackend('cpu');
+  await setupBackend('wasm');
+});
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  for (const [i, c] of CONV_CASES.entries()) {
+    it(`matches cpu and the adjoint of cpu conv2d: ${describeCase(c)}`, async () => {
+      const rng = makeRng(100 + i);
+      const xv = randomValues(rng, c.x);
+      const dyShape = outShape(c, false);
+      const dyv = randomValues(rng, dyShape);
+      const v = randomValues(rng, c.filter);
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter, dilations: c.dilations };
+      const backprop = () =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) }, attrs);
+      const dW = await runOn('wasm', backprop);
+      if (c.dilations === 1) expect(maxRelDiff(dW, await runOn('cpu', backprop))).toBeLessThan(TOL);
+      // conv2d is linear in the filter, so <dy, conv2d(x, V)> must equal <dW, V> for any V.
+      const y = await runOn('cpu', () =>
+        tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(v, c.filter), c.strides, c.pad, 'NHWC', c.dilations),
+      );
+      const lhs = dot(dyv, y);
+      expect(Math.abs(lhs - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
+    });
+  }
+});
+
+describe('DepthwiseConv2dNativeBackpropFilter / BackpropInput on wasm', () => {
+  for (const [i, c] of DEPTHWISE_CASES.entries()) {
+    it(`match cpu and the adjoints of cpu depthwiseConv2d: ${describeCase(c)}`, async () => {
+      const rng = makeRng(200 + i);
+      const xv = randomValues(rng, c.x);
+      const wv = randomValues(rng, c.filter);
+      const dyShape = outShape(c, true);
+      const dyv = randomValues(rng, dyShape);
+      const u = randomValues(rng, c.x);
+      const v = randomValues(rng, c.filter);
+      const common = { strides: c.strides, pad: c.pad, dilations: c.dilations };
+      const filterGrad = () =>
+        tf.engine().runKernel(
+          tf.DepthwiseConv2dNativeBackpropFilter,
+          { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+          { ...common, filterShape: c.filter },
+        );
+      const inputGrad = () =>
+        tf.engine().runKernel(
+          tf.DepthwiseConv2dNativeBackpropInput,
+          { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) },
+          { ...common, inputShape: c.x },
+        );
+      const dW = await runOn('wasm', filterGrad);
+      const dx = await runOn('wasm', inputGrad);
+      if (c.dilations === 1) {
+        // tfjs-backend-cpu ignores dilations in these two kernels, so it is a reference only for dilation 1.
+        expect(maxRelDiff(dW, await runOn('cpu', filterGrad))).toBeLessThan(TOL);
+        expect(maxRelDiff(dx, await runOn('cpu', inputGrad))).toBeLessThan(TOL);
+      }
+      const fwd = (a: Float32Array, w: Float32Array) => () =>
+        tf.depthwiseConv2d(tf.tensor4d(a, c.x), tf.tensor4d(w, c.filter), c.strides, c.pad, 'NHWC', c.dilations);
+      const yFilter = await runOn('cpu', fwd(xv, v));
+      const yInput = await runOn('cpu', fwd(u, wv));
+      const lhsW = dot(dyv, yFilter);
+      const lhsX = dot(dyv, yInput);
+      expect(Math.abs(lhsW - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsW), Math.sqrt(v.length)));
+      expect(Math.abs(lhsX - dot(dx, u))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsX), Math.sqrt(u.length)));
+    });
+  }
+});
+
+describe('UnsortedSegmentSum on wasm', () => {
+  it('matches cpu for float32 and int32 data, dropping out-of-range ids', async () => {
+    const rng = makeRng(7);
+    const xv = randomValues(rng, [6, 3, 2]);
+    const ids = [2, 0, 2, 4, 1, 2];
+    for (const dtype of ['float32', 'int32'] as const) {
+      const run = () =>
+        tf.engine().runKernel(
+          tf.UnsortedSegmentSum,
+          { x: tf.tensor(xv.map((v) => v * 10), [6, 3, 2], dtype), segmentIds: tf.tensor1d(ids, 'int32') },
+          { numSegments: 5 },
+        );
+      expect(maxRelDiff(await runOn('wasm', run), await runOn('cpu', run))).toBeLessThan(TOL);
+    }
+    await tf.setBackend('wasm');
+    const dropped = tf.tidy(() =>
+      tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([1, -1, 9], 'int32'), 2).arraySync(),
+    );
+    expect(dropped).toEqual([[0, 0], [1, 2]]);
+  });
+
+  it('supports the gradient of tf.gather', async () => {
+    const rng = makeRng(8);
+    const xv = randomValues(rng, [5, 4]);
+    const grad = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, [4, 0, 4, 2], 0), 3)))(tf.tensor(xv, [5, 4]));
+    expect(maxRelDiff(await runOn('wasm', grad), await runOn('cpu', grad))).toBeLessThan(TOL);
+  });
+});
