@@ -1,7 +1,18 @@
-export { Module, Identity, Sequential, withMacCounter, reportMacs } from './module.js';
-export type { Parameter, StateBuffer, MacCounter } from './module.js';
+export { Module, Identity, Sequential, withMacCounter, reportMacs, withShapeOnlyInit } from './module.js';
+export type { Parameter, StateBuffer, MacCounter, Initializer, Fans } from './module.js';
 export { Rng, manualSeed, defaultRng } from './random.js';
-export { truncNormal, normal, uniform, torchDefaultUniform } from './init.js';
+export {
+  truncNormal,
+  normal,
+  uniform,
+  torchDefaultInit,
+  kaimingNormalFanOutInit,
+  zerosInit,
+  onesInit,
+  constantInit,
+  truncNormalInit,
+  normalInit,
+} from './init.js';
 export { torchShape, toTorchLayout, fromTorchLayout } from './layout.js';
 export type { ParamLayout } from './layout.js';
 export { Conv2d, tfSamePad } from './layers/conv2d.js';

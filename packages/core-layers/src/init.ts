@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultRng, type Rng } from './random.js';
+import type { Fans, Initializer } from './module.js';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -31,8 +32,37 @@ export function uniform(shape: number[], low: number, high: number, rng: Rng = d
   return tf.tensor(data, shape);
 }
 
+/** Zeros (biases, GRN, BN shift). */
+export const zerosInit: Initializer = (shape) => tf.zeros(shape);
+
+/** Ones (norm weights, BN running_var). */
+export const onesInit: Initializer = (shape) => tf.ones(shape);
+
+/** A constant (e.g. layer-scale gamma = ls_init_value). */
+export const constantInit =
+  (value: number): Initializer =>
+  (shape) =>
+    tf.fill(shape, value);
+
+/** timm's trunc_normal_(std) as an Initializer. */
+export const truncNormalInit =
+  (std = 0.02, a = -2, b = 2): Initializer =>
+  (shape) =>
+    truncNormal(shape, std, a, b);
+
+/** N(mean, std²) as an Initializer. */
+export const normalInit =
+  (mean: number, std: number): Initializer =>
+  (shape) =>
+    normal(shape, mean, std);
+
 /** PyTorch's default Conv/Linear init (kaiming_uniform with a=√5 ⇒ U(±1/√fan_in)); also used for their biases. */
-export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng = defaultRng()): tf.Tensor {
+export const torchDefaultInit: Initializer = (shape: number[], fans?: Fans): tf.Tensor => {
+  const fanIn = fans?.fanIn ?? 0;
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-  return uniform(shape, -bound, bound, rng);
-}
+  return uniform(shape, -bound, bound);
+};
+
+/** N(0, 2/fan_out) — the EfficientNet/RepVGG-style (kaiming normal, fan_out) conv init. */
+export const kaimingNormalFanOutInit: Initializer = (shape: number[], fans?: Fans): tf.Tensor =>
+  normal(shape, 0, Math.sqrt(2 / (fans?.fanOut ?? 1)));

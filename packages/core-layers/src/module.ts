@@ -1,10 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamLayout } from './layout.js';
 
+/** Fan sizes in PyTorch's sense (`fan_in = in/groups·kh·kw`, `fan_out = out·kh·kw`), given to weight initializers. */
+export interface Fans {
+  fanIn: number;
+  fanOut: number;
+}
+
+/** Creates the initial value of a parameter or buffer of the given (internal) shape. */
+export type Initializer = (shape: number[], fans?: Fans) => tf.Tensor;
+
 /** A trainable tensor owned by a module, with the layout it has in PyTorch checkpoints. */
 export interface Parameter {
   variable: tf.Variable;
   layout: ParamLayout;
+  /** Internal shape (equals `variable.shape`, except in shape-only models built by `withShapeOnlyInit`). */
+  shape: number[];
 }
 
 /** A non-trainable state tensor (e.g. BatchNorm running statistics), saved in the state dict. */
@@ -18,6 +29,33 @@ export interface MacCounter {
 }
 
 let activeMacCounter: MacCounter | null = null;
+let shapeOnly = false;
+let placeholder: tf.Variable | null = null;
+
+/**
+ * Builds modules without allocating or initialising their parameters: every parameter records its shape and shares
+ * one placeholder scalar. Use it to count the parameters of huge variants (`numParams`); such a model cannot run.
+ */
+export function withShapeOnlyInit<T>(build: () => T): T {
+  const previous = shapeOnly;
+  shapeOnly = true;
+  try {
+    return build();
+  } finally {
+    shapeOnly = previous;
+  }
+}
+
+function newVariable(shape: number[], init: Initializer, trainable: boolean, fans?: Fans): tf.Variable {
+  if (shapeOnly) {
+    placeholder ??= tf.variable(tf.scalar(0), false, 'nextnets_shape_only_placeholder');
+    return placeholder;
+  }
+  const value = init(shape, fans);
+  const variable = tf.variable(value, trainable);
+  value.dispose();
+  return variable;
+}
 
 /** Runs `fn` while Conv2d/Linear report their MACs to `counter` (see `profile`). */
 export function withMacCounter<T>(counter: MacCounter, fn: () => T): T {
@@ -46,18 +84,22 @@ export abstract class Module {
   private readonly ownBuffers = new Map<string, StateBuffer>();
   private readonly ownChildren = new Map<string, Module>();
 
-  /** Registers a trainable parameter initialised from `init` (the module takes ownership of `init`). */
-  protected addParameter(name: string, init: tf.Tensor, layout: ParamLayout = 'none'): tf.Variable {
-    const variable = tf.variable(init, true);
-    init.dispose();
-    this.ownParams.set(name, { variable, layout });
+  /** Registers a trainable parameter of internal shape `shape`, initialised by `init`. */
+  protected addParameter(
+    name: string,
+    shape: number[],
+    init: Initializer,
+    layout: ParamLayout = 'none',
+    fans?: Fans,
+  ): tf.Variable {
+    const variable = newVariable(shape, init, true, fans);
+    this.ownParams.set(name, { variable, layout, shape: [...shape] });
     return variable;
   }
 
-  /** Registers a non-trainable buffer initialised from `init` (the module takes ownership of `init`). */
-  protected addBuffer(name: string, init: tf.Tensor): tf.Variable {
-    const variable = tf.variable(init, false);
-    init.dispose();
+  /** Registers a non-trainable buffer of shape `shape`, initialised by `init`. */
+  protected addBuffer(name: string, shape: number[], init: Initializer): tf.Variable {
+    const variable = newVariable(shape, init, false);
     this.ownBuffers.set(name, { variable });
     return variable;
   }
@@ -77,7 +119,8 @@ export abstract class Module {
 
   /** Removes a parameter registered on this module and disposes it. */
   protected removeParameter(name: string): void {
-    this.ownParams.get(name)?.variable.dispose();
+    const p = this.ownParams.get(name);
+    if (p && p.variable !== placeholder) p.variable.dispose();
     this.ownParams.delete(name);
   }
 
@@ -119,7 +162,7 @@ export abstract class Module {
 
   /** Total number of parameter elements (buffers excluded), as `sum(p.numel() for p in model.parameters())`. */
   numParams(): number {
-    return this.namedParameters().reduce((n, [, p]) => n + p.variable.size, 0);
+    return this.namedParameters().reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
   }
 
   /** Sets train (`true`) or eval mode recursively. */
@@ -140,8 +183,8 @@ export abstract class Module {
 
   /** Frees every parameter and buffer of this module and its descendants. */
   dispose(): void {
-    for (const [, p] of this.ownParams) p.variable.dispose();
-    for (const [, b] of this.ownBuffers) b.variable.dispose();
+    for (const [, p] of this.ownParams) if (p.variable !== placeholder) p.variable.dispose();
+    for (const [, b] of this.ownBuffers) if (b.variable !== placeholder) b.variable.dispose();
     for (const [, c] of this.ownChildren) c.dispose();
     this.ownParams.clear();
     this.ownBuffers.clear();

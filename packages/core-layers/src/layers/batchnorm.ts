@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
+import { onesInit, zerosInit } from '../init.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -26,10 +27,10 @@ export class BatchNorm2d extends Module {
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
-    this.weight = this.addParameter('weight', tf.ones([numFeatures]));
-    this.bias = this.addParameter('bias', tf.zeros([numFeatures]));
-    this.runningMean = this.addBuffer('running_mean', tf.zeros([numFeatures]));
-    this.runningVar = this.addBuffer('running_var', tf.ones([numFeatures]));
+    this.weight = this.addParameter('weight', [numFeatures], onesInit);
+    this.bias = this.addParameter('bias', [numFeatures], zerosInit);
+    this.runningMean = this.addBuffer('running_mean', [numFeatures], zerosInit);
+    this.runningVar = this.addBuffer('running_var', [numFeatures], onesInit);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../module.js';
+import { Module, type Initializer } from '../module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './drop.js';
 import { globalAvgPool } from './pooling.js';
@@ -9,9 +9,9 @@ export class ClassifierHead extends Module {
   readonly fc: Linear | null;
   private readonly drop: Dropout;
 
-  constructor(inFeatures: number, numClasses: number, dropRate = 0) {
+  constructor(inFeatures: number, numClasses: number, dropRate = 0, init: { weightInit?: Initializer; biasInit?: Initializer } = {}) {
     super();
-    this.fc = numClasses > 0 ? this.addModule('fc', new Linear({ inFeatures, outFeatures: numClasses })) : null;
+    this.fc = numClasses > 0 ? this.addModule('fc', new Linear({ inFeatures, outFeatures: numClasses, ...init })) : null;
     this.drop = this.addModule('drop', new Dropout(dropRate));
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, reportMacs } from '../module.js';
-import { torchDefaultUniform } from '../init.js';
+import { Module, reportMacs, type Initializer } from '../module.js';
+import { torchDefaultInit } from '../init.js';
 
 type Pair = [number, number];
 
@@ -22,6 +22,10 @@ export interface Conv2dOptions {
   dilation?: number | Pair;
   groups?: number;
   bias?: boolean;
+  /** Weight init (receives the internal shape and PyTorch fans); default PyTorch's U(±1/√fan_in). */
+  weightInit?: Initializer;
+  /** Bias init; default PyTorch's U(±1/√fan_in). */
+  biasInit?: Initializer;
 }
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
@@ -62,18 +66,13 @@ export class Conv2d extends Module {
       throw new Error(`Conv2d: channels ${this.inChannels}->${this.outChannels} are not divisible by groups ${this.groups}`);
     }
     const [kh, kw] = this.kernelSize;
-    const fanIn = (this.inChannels / this.groups) * kh * kw;
-    if (this.isDepthwise) {
-      const m = this.outChannels / this.inChannels;
-      this.weight = this.addParameter('weight', torchDefaultUniform([kh, kw, this.inChannels, m], fanIn), 'depthwise');
-    } else {
-      this.weight = this.addParameter(
-        'weight',
-        torchDefaultUniform([kh, kw, this.inChannels / this.groups, this.outChannels], fanIn),
-        'conv',
-      );
-    }
-    this.bias = opts.bias === false ? null : this.addParameter('bias', torchDefaultUniform([this.outChannels], fanIn));
+    const fans = { fanIn: (this.inChannels / this.groups) * kh * kw, fanOut: this.outChannels * kh * kw };
+    const weightInit = opts.weightInit ?? torchDefaultInit;
+    this.weight = this.isDepthwise
+      ? this.addParameter('weight', [kh, kw, this.inChannels, this.outChannels / this.inChannels], weightInit, 'depthwise', fans)
+      : this.addParameter('weight', [kh, kw, this.inChannels / this.groups, this.outChannels], weightInit, 'conv', fans);
+    this.bias =
+      opts.bias === false ? null : this.addParameter('bias', [this.outChannels], opts.biasInit ?? torchDefaultInit, 'none', fans);
   }
 
   /** Depthwise: one group per input channel (channel multiplier = out/in). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
+import { zerosInit } from '../init.js';
 
 /**
  * ConvNeXt-V2 Global Response Normalization (spec §2) on NHWC:
@@ -14,8 +15,8 @@ export class GlobalResponseNorm extends Module {
   constructor(channels: number, eps = 1e-6) {
     super();
     this.eps = eps;
-    this.weight = this.addParameter('weight', tf.zeros([channels]));
-    this.bias = this.addParameter('bias', tf.zeros([channels]));
+    this.weight = this.addParameter('weight', [channels], zerosInit);
+    this.bias = this.addParameter('bias', [channels], zerosInit);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
+import { onesInit, zerosInit } from '../init.js';
 
 /** Normalises the last axis with broadcasting (no tile): (x − mean)/√(var + eps)·weight + bias, biased variance. */
 export function layerNormLastAxis(x: tf.Tensor, weight: tf.Tensor | null, bias: tf.Tensor | null, eps: number): tf.Tensor {
@@ -21,8 +22,8 @@ export class LayerNorm extends Module {
   constructor(numFeatures: number, eps = 1e-6) {
     super();
     this.eps = eps;
-    this.weight = this.addParameter('weight', tf.ones([numFeatures]));
-    this.bias = this.addParameter('bias', tf.zeros([numFeatures]));
+    this.weight = this.addParameter('weight', [numFeatures], onesInit);
+    this.bias = this.addParameter('bias', [numFeatures], zerosInit);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

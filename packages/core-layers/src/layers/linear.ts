@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, reportMacs } from '../module.js';
-import { torchDefaultUniform } from '../init.js';
+import { Module, reportMacs, type Initializer } from '../module.js';
+import { torchDefaultInit } from '../init.js';
 
 export interface LinearOptions {
   inFeatures: number;
@@ -11,6 +11,10 @@ export interface LinearOptions {
    * a 1×1 nn.Conv2d as timm's ConvMlp uses — on NHWC tensors both are the same matmul over the channel axis.
    */
   checkpointAs?: 'linear' | 'conv1x1';
+  /** Weight init (internal shape [in, out], PyTorch fans); default PyTorch's U(±1/√in). */
+  weightInit?: Initializer;
+  /** Bias init; default PyTorch's U(±1/√in). */
+  biasInit?: Initializer;
 }
 
 /** `y = x W + b` over the last axis of a tensor of any rank (NHWC feature maps included). */
@@ -25,8 +29,10 @@ export class Linear extends Module {
     this.inFeatures = opts.inFeatures;
     this.outFeatures = opts.outFeatures;
     const layout = opts.checkpointAs === 'conv1x1' ? 'linear1x1' : 'linear';
-    this.weight = this.addParameter('weight', torchDefaultUniform([this.inFeatures, this.outFeatures], this.inFeatures), layout);
-    this.bias = opts.bias === false ? null : this.addParameter('bias', torchDefaultUniform([this.outFeatures], this.inFeatures));
+    const fans = { fanIn: this.inFeatures, fanOut: this.outFeatures };
+    this.weight = this.addParameter('weight', [this.inFeatures, this.outFeatures], opts.weightInit ?? torchDefaultInit, layout, fans);
+    this.bias =
+      opts.bias === false ? null : this.addParameter('bias', [this.outFeatures], opts.biasInit ?? torchDefaultInit, 'none', fans);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../module.js';
+import { Module, type Initializer } from '../module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './drop.js';
 import { GlobalResponseNorm } from './grn.js';
@@ -15,6 +15,8 @@ export interface MlpOptions {
   checkpointAs?: 'linear' | 'conv1x1';
   /** Insert ConvNeXt-V2 GRN after the activation (timm `GlobalResponseNormMlp`). */
   grn?: boolean;
+  weightInit?: Initializer;
+  biasInit?: Initializer;
 }
 
 /** timm `Mlp` / `ConvMlp` / `GlobalResponseNormMlp`: fc1 → act → drop → [grn] → fc2 → drop. Keys `fc1`, `grn`, `fc2`. */
@@ -27,12 +29,12 @@ export class Mlp extends Module {
 
   constructor(opts: MlpOptions) {
     super();
-    const checkpointAs = opts.checkpointAs ?? 'linear';
-    this.fc1 = this.addModule('fc1', new Linear({ inFeatures: opts.inFeatures, outFeatures: opts.hiddenFeatures, checkpointAs }));
+    const common = { checkpointAs: opts.checkpointAs ?? 'linear', weightInit: opts.weightInit, biasInit: opts.biasInit } as const;
+    this.fc1 = this.addModule('fc1', new Linear({ inFeatures: opts.inFeatures, outFeatures: opts.hiddenFeatures, ...common }));
     this.grn = opts.grn ? this.addModule('grn', new GlobalResponseNorm(opts.hiddenFeatures)) : null;
     this.fc2 = this.addModule(
       'fc2',
-      new Linear({ inFeatures: opts.hiddenFeatures, outFeatures: opts.outFeatures ?? opts.inFeatures, checkpointAs }),
+      new Linear({ inFeatures: opts.hiddenFeatures, outFeatures: opts.outFeatures ?? opts.inFeatures, ...common }),
     );
     this.act = opts.act ?? gelu;
     this.drop = this.addModule('drop', new Dropout(opts.drop ?? 0));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../module.js';
+import { Module, type Initializer } from '../module.js';
 import { Conv2d } from './conv2d.js';
 import { relu, sigmoid, type ActivationFn } from './activations.js';
 import { globalAvgPoolKeepDims } from './pooling.js';
@@ -11,6 +11,8 @@ export interface SqueezeExciteOptions {
   gate?: ActivationFn;
   /** Checkpoint names of the two 1×1 convs: timm SEModule uses ['fc1','fc2'], EfficientNet ['conv_reduce','conv_expand']. */
   names?: [string, string];
+  weightInit?: Initializer;
+  biasInit?: Initializer;
 }
 
 /** Squeeze-and-Excitation: x · gate(conv2(act(conv1(GAP(x))))) with biased 1×1 convs. */
@@ -23,8 +25,9 @@ export class SqueezeExcite extends Module {
   constructor(opts: SqueezeExciteOptions) {
     super();
     const [reduceName, expandName] = opts.names ?? ['fc1', 'fc2'];
-    this.reduce = this.addModule(reduceName, new Conv2d({ inChannels: opts.channels, outChannels: opts.reducedChannels, kernelSize: 1 }));
-    this.expand = this.addModule(expandName, new Conv2d({ inChannels: opts.reducedChannels, outChannels: opts.channels, kernelSize: 1 }));
+    const init = { weightInit: opts.weightInit, biasInit: opts.biasInit };
+    this.reduce = this.addModule(reduceName, new Conv2d({ inChannels: opts.channels, outChannels: opts.reducedChannels, kernelSize: 1, ...init }));
+    this.expand = this.addModule(expandName, new Conv2d({ inChannels: opts.reducedChannels, outChannels: opts.channels, kernelSize: 1, ...init }));
     this.act = opts.act ?? relu;
     this.gate = opts.gate ?? sigmoid;
   }
