@@ -1,10 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // the worker is its own entry so the loader can start it from dist/worker.{js,cjs}
+  entry: ['src/index.ts', 'src/worker.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
+  shims: true,
   target: 'node20',
 });
