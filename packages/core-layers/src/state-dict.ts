@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module.js';
 import { fromTorchLayout, toTorchLayout, torchShape, type ParamLayout } from './layout.js';
-
-/** A float32 array with its shape: one state_dict entry, in PyTorch layout. */
-export interface TensorData {
-  shape: number[];
-  data: Float32Array;
-}
+import type { TensorData } from './io/index.js';
+import { readSafetensors, writeSafetensorsAtomic } from './io/index.js';
 
 export interface LoadStateDictOptions {
   /** Missing or unexpected keys are errors (default true), as `load_state_dict(strict=True)`. */
@@ -39,8 +35,8 @@ const IGNORED_KEY = /(^|\.)num_batches_tracked$/;
 const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
 /** The module's state dict in PyTorch layouts (parameters and buffers, timm key names, registration order). */
-export function stateDict(module: Module): Map<string, TensorData> {
-  const out = new Map<string, TensorData>();
+export function stateDict(module: Module): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, { variable, layout }] of stateEntries(module)) {
     const t = toTorchLayout(variable, layout);
     out.set(name, { shape: t.shape, data: t.dataSync() as Float32Array });
@@ -84,9 +80,19 @@ export function loadStateDict(
   for (const [name, { variable, layout }] of entries) {
     const t = tensors.get(name);
     if (!t) continue;
-    tf.tidy(() => variable.assign(fromTorchLayout(tf.tensor(t.data, t.shape), layout, variable.shape)));
+    tf.tidy(() => variable.assign(fromTorchLayout(tf.tensor(t.data, [...t.shape]), layout, variable.shape)));
   }
   return { missingKeys, unexpectedKeys };
+}
+
+/** Loads a timm/PyTorch `.safetensors` checkpoint into the module (see `loadStateDict` for the checks). */
+export function loadSafetensors(module: Module, path: string, opts: Omit<LoadStateDictOptions, 'source'> = {}): LoadStateDictResult {
+  return loadStateDict(module, readSafetensors(path).tensors, { ...opts, source: path });
+}
+
+/** Writes the module's state dict as a timm-compatible `.safetensors` file (PyTorch layouts), atomically. */
+export function saveSafetensors(module: Module, path: string, metadata?: Record<string, string>): void {
+  writeSafetensorsAtomic(path, stateDict(module), metadata);
 }
 
 function more(keys: string[]): string {
