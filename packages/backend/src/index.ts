@@ -6,3 +6,4 @@ export { depthwiseConv2dNativeBackpropFilter } from './kernels/depthwise_conv2d_
 export { depthwiseConv2dNativeBackpropInput } from './kernels/depthwise_conv2d_backprop_input';
 export { unsortedSegmentSum } from './kernels/unsorted_segment_sum';
 export { registerComparisonGradients } from './comparison_gradients';
+export { maxPoolGrad } from './kernels/max_pool_grad';

@@ -2,24 +2,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_backprop_input';
+import { maxPoolGradConfig } from './max_pool_grad';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 
-const WASM_TRAINING_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
+/** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
+const MISSING_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   unsortedSegmentSumConfig,
 ];
 
-/** Names of the kernels this package adds to the wasm backend. */
-export const WASM_TRAINING_KERNELS: readonly string[] = WASM_TRAINING_KERNEL_CONFIGS.map((c) => c.kernelName);
+/** Kernels tfjs-backend-wasm 4.22 has but computes wrongly; these replace the stock ones. */
+const REPLACEMENT_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [maxPoolGradConfig];
+
+/** Names of the kernels this package registers for the wasm backend (added or replaced). */
+export const WASM_TRAINING_KERNELS: readonly string[] = [...MISSING_KERNEL_CONFIGS, ...REPLACEMENT_KERNEL_CONFIGS].map(
+  (c) => c.kernelName,
+);
 
 /**
- * Registers the training kernels tfjs-backend-wasm 4.22 lacks. Idempotent: a kernel that is already
- * registered for 'wasm' (by an earlier call, or by a future tfjs release) is left alone.
+ * Registers the training kernels tfjs-backend-wasm 4.22 lacks, and replaces its broken MaxPoolGrad.
+ * Idempotent: kernels already registered by an earlier call are left alone.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const config of WASM_TRAINING_KERNEL_CONFIGS) {
+  for (const config of MISSING_KERNEL_CONFIGS) {
     if (tf.getKernel(config.kernelName, 'wasm') == null) tf.registerKernel(config);
+  }
+  for (const config of REPLACEMENT_KERNEL_CONFIGS) {
+    const current = tf.getKernel(config.kernelName, 'wasm');
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current != null) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
   }
 }

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { gradientsRegistered, parseBackendChoice, setupBackend, WASM_TRAINING_KERNELS } from '../src/index';
+
+function installed(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
+
+describe('parseBackendChoice', () => {
+  it('accepts every choice, case- and space-insensitively', () => {
+    expect(parseBackendChoice('auto')).toBe('auto');
+    expect(parseBackendChoice(' WASM ')).toBe('wasm');
+    expect(parseBackendChoice('tensorflow-gpu')).toBe('tensorflow-gpu');
+    expect(parseBackendChoice('cpu')).toBe('cpu');
+  });
+
+  it('rejects unknown names with a one-line error listing the choices', () => {
+    expect(() => parseBackendChoice('webgl')).toThrow(
+      /^unknown backend 'webgl': expected one of auto, wasm, tensorflow, tensorflow-gpu, cpu$/,
+    );
+  });
+});
+
+describe('setupBackend', () => {
+  it.skipIf(nativeInstalled)("'auto' falls back to wasm when no tfjs-node package is installed", async () => {
+    expect(await setupBackend('auto')).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    for (const kernel of WASM_TRAINING_KERNELS) expect(tf.getKernel(kernel, 'wasm')).toBeDefined();
+    expect(gradientsRegistered()).toBe(true);
+  });
+
+  it.skipIf(nativeInstalled)("explicit 'tensorflow' / 'tensorflow-gpu' throw a one-line install hint", async () => {
+    await expect(setupBackend('tensorflow')).rejects.toThrow(
+      /^backend 'tensorflow' is not available: install @tensorflow\/tfjs-node \(pnpm add @tensorflow\/tfjs-node\)$/,
+    );
+    await expect(setupBackend('tensorflow-gpu')).rejects.toThrow(
+      /^backend 'tensorflow-gpu' is not available: install @tensorflow\/tfjs-node-gpu \(pnpm add @tensorflow\/tfjs-node-gpu\)$/,
+    );
+  });
+
+  it('rejects an unknown name passed without parsing', async () => {
+    await expect(setupBackend('webgpu' as never)).rejects.toThrow(/^unknown backend 'webgpu'/);
+  });
+
+  it('switches between cpu and wasm, and repeated or concurrent calls are idempotent', async () => {
+    expect(await setupBackend('cpu')).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    const names = await Promise.all([setupBackend('wasm'), setupBackend('wasm'), setupBackend('wasm')]);
+    expect(names).toEqual(['wasm', 'wasm', 'wasm']);
+    const kernels = WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k, 'wasm'));
+    expect(await setupBackend('wasm')).toBe('wasm');
+    expect(WASM_TRAINING_KERNELS.map((k) => tf.getKernel(k, 'wasm'))).toEqual(kernels);
+  });
+
+  it('makes tf.grads work after setup (tfjs-core alone registers no gradients in Node)', async () => {
+    await setupBackend('wasm');
+    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, -2, 3])).arraySync());
+    expect(g).toEqual([2, -4, 6]);
+  });
+});
