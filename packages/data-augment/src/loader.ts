@@ -3,7 +3,9 @@
  * `workers: 0`) ahead of the consumer, and yields NHWC float32 tensors. Every sample's randomness derives from
  * (seed, epoch, dataset index), so results do not depend on the worker count.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -46,19 +48,30 @@ export interface LoaderBatch {
 
 type Pending = { resolve: (batch: AssembledBatch) => void; reject: (error: Error) => void };
 
-/** Locates the worker entry beside this module: `worker.ts` via tsx from source, `worker.js`/`.cjs` from dist. */
-function workerEntry(): { url: URL; execArgv: string[] } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    let tsx = 'tsx';
-    try {
-      tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
-    } catch {
-      // fall back to resolving `tsx` from the working directory
-    }
-    return { url: new URL('./worker.ts', here), execArgv: ['--import', tsx] };
+/**
+ * Starts the worker entry beside this module: from dist, `worker.js`/`worker.cjs`; from source (vitest/tsx), a small
+ * bootstrap registers tsx's ESM hooks inside the thread and then imports `worker.ts`.
+ */
+/** File URL of tsx's ESM register API (the `import` condition of its `./esm/api` export). */
+function tsxEsmApi(from: string): string {
+  try {
+    const manifestPath = createRequire(from).resolve('tsx/package.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+    return pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
+  } catch {
+    throw new Error('DataLoader: worker threads from TypeScript source need the `tsx` package (or use workers: 0)');
   }
-  return { url: new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here), execArgv: [] };
+}
+
+function startWorker(init: WorkerInit): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here), { workerData: init });
+  }
+  const tsxApi = tsxEsmApi(here);
+  const entry = new URL('./worker.ts', here).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: init });
 }
 
 class WorkerHandle {
@@ -67,8 +80,7 @@ class WorkerHandle {
   private failure: Error | undefined;
 
   constructor(init: WorkerInit) {
-    const entry = workerEntry();
-    this.worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+    this.worker = startWorker(init);
     this.worker.unref();
     this.worker.on('message', (message: { id: number; batch?: AssembledBatch; error?: string }) => {
       const waiter = this.pending.get(message.id);

@@ -85,7 +85,8 @@ export function autoContrast(image: Uint8Image): Uint8Image {
     while (hi > 0 && h[hi] === 0) hi--;
     if (hi <= lo) return lut((v) => v);
     const scale = 255 / (hi - lo);
-    return lut((v) => Math.max(0, Math.min(255, Math.trunc((v - lo) * scale))));
+    const offset = -lo * scale;
+    return lut((v) => Math.max(0, Math.min(255, Math.trunc(v * scale + offset))));
   });
   return applyLut(image, luts);
 }
