@@ -51,7 +51,7 @@ function poolCases(): OpCase[] {
     shapes: [[2, 6, 6, 3]],
     f: (x) => tf.maxPool(as4(tf.relu(tf.sub(x, 0.5))), 3, 2, 'same'),
   };
-  return configs.flatMap(([k, s, pad]) => [
+  return configs.flatMap(([k, s, pad]): OpCase[] => [
     { name: `maxPool k${k} s${s} ${pad}`, shapes: [[2, 7, 7, 3]], f: (x: tf.Tensor) => tf.maxPool(as4(x), k, s, pad) },
     { name: `avgPool k${k} s${s} ${pad}`, shapes: [[2, 7, 7, 3]], f: (x: tf.Tensor) => tf.avgPool(as4(x), k, s, pad) },
   ]).concat(ties);
