@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../module.js';
+import { Module, type Initializer } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
   /** PyTorch momentum: running = (1 − m)·running + m·batch (TF's 0.9 decay = PyTorch 0.1). */
   momentum?: number;
+  /** Init of the affine weight γ (default ones; e.g. RepVGG blocks use N(0.1, 0.1), spec §5). */
+  weightInit?: Initializer;
+  /** Init of the affine bias β (default zeros). */
+  biasInit?: Initializer;
 }
 
 /**
@@ -27,8 +31,8 @@ export class BatchNorm2d extends Module {
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
-    this.weight = this.addParameter('weight', [numFeatures], onesInit);
-    this.bias = this.addParameter('bias', [numFeatures], zerosInit);
+    this.weight = this.addParameter('weight', [numFeatures], opts.weightInit ?? onesInit);
+    this.bias = this.addParameter('bias', [numFeatures], opts.biasInit ?? zerosInit);
     this.runningMean = this.addBuffer('running_mean', [numFeatures], zerosInit);
     this.runningVar = this.addBuffer('running_var', [numFeatures], onesInit);
   }
