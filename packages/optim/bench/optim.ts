@@ -1,0 +1,76 @@
+// Times one AdamW step over convnext_atto-sized parameters on the wasm backend.
+// Run: pnpm bench   (from packages/optim). Prints JSON {backend, params, tensors, steps, ms_per_step}.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { AdamW, makeParamGroups, type Grads, type NamedParam } from '@nextnets/optim';
+
+/** timm convnext_atto parameter shapes (depths 2,2,6,2; dims 40,80,160,320) in tfjs layouts (HWIO convs, [in,out] dense). */
+function convnextAttoShapes(): [string, number[]][] {
+  const depths = [2, 2, 6, 2];
+  const dims = [40, 80, 160, 320];
+  const shapes: [string, number[]][] = [
+    ['stem.0.weight', [4, 4, 3, dims[0]]],
+    ['stem.0.bias', [dims[0]]],
+    ['stem.1.weight', [dims[0]]],
+    ['stem.1.bias', [dims[0]]],
+  ];
+  dims.forEach((d, i) => {
+    if (i > 0) {
+      const prev = dims[i - 1];
+      shapes.push(
+        [`stages.${i}.downsample.0.weight`, [prev]],
+        [`stages.${i}.downsample.0.bias`, [prev]],
+        [`stages.${i}.downsample.1.weight`, [2, 2, prev, d]],
+        [`stages.${i}.downsample.1.bias`, [d]],
+      );
+    }
+    for (let b = 0; b < depths[i]; b++) {
+      const p = `stages.${i}.blocks.${b}`;
+      shapes.push(
+        [`${p}.conv_dw.weight`, [7, 7, d, 1]],
+        [`${p}.conv_dw.bias`, [d]],
+        [`${p}.norm.weight`, [d]],
+        [`${p}.norm.bias`, [d]],
+        [`${p}.mlp.fc1.weight`, [d, 4 * d]],
+        [`${p}.mlp.fc1.bias`, [4 * d]],
+        [`${p}.mlp.fc2.weight`, [4 * d, d]],
+        [`${p}.mlp.fc2.bias`, [d]],
+        [`${p}.gamma`, [d]],
+      );
+    }
+  });
+  shapes.push(['head.norm.weight', [320]], ['head.norm.bias', [320]], ['head.fc.weight', [320, 1000]], ['head.fc.bias', [1000]]);
+  return shapes;
+}
+
+async function main(): Promise<void> {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const shapes = convnextAttoShapes();
+  const params: NamedParam[] = shapes.map(([name, shape]) => ({
+    name,
+    variable: tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 0.02, 'float32', 1))),
+  }));
+  const grads: Grads = Object.fromEntries(shapes.map(([name, shape]) => [name, tf.randomNormal(shape, 0, 1e-3, 'float32', 2)]));
+  const optimizer = new AdamW(makeParamGroups(params, { weightDecay: 0.05 }), { lr: 4e-3 });
+  const warmup = 3;
+  const steps = 20;
+  for (let i = 0; i < warmup; i++) optimizer.step(grads);
+  const tensorsBefore = tf.memory().numTensors;
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) optimizer.step(grads);
+  params[params.length - 1].variable.dataSync(); // make sure all work has completed
+  const msPerStep = (performance.now() - start) / steps;
+  if (tf.memory().numTensors !== tensorsBefore) throw new Error('bench: AdamW.step leaked tensors');
+  const numParams = params.reduce((sum, p) => sum + p.variable.size, 0);
+  console.log(
+    JSON.stringify({ backend: tf.getBackend(), params: numParams, tensors: params.length, steps, ms_per_step: +msPerStep.toFixed(2) }),
+  );
+  optimizer.dispose();
+  tf.dispose([...params.map((p) => p.variable), ...Object.values(grads)]);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+});
