@@ -65,13 +65,15 @@ function tsxEsmApi(from: string): string {
 
 function startWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
+  // workers inherit the parent's flags; `--input-type` (from `node -e`) is invalid for a file or eval'd bootstrap
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
   if (!here.endsWith('.ts')) {
-    return new Worker(new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here), { workerData: init });
+    return new Worker(new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here), { workerData: init, execArgv });
   }
   const tsxApi = tsxEsmApi(here);
   const entry = new URL('./worker.ts', here).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init });
+  return new Worker(bootstrap, { eval: true, workerData: init, execArgv });
 }
 
 class WorkerHandle {

@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cifar10, CIFAR10_CLASSES } from '../src/datasets/cifar10';
+import { datasetFromDescriptor } from '../src/datasets/fromDescriptor';
+import { DEFAULT_FASHION_MNIST_DIR, FashionMNIST, FASHION_MNIST_CLASSES, parseIdx } from '../src/datasets/idx';
+import { ImageFolder } from '../src/datasets/imageFolder';
+import { splitDataset, toRgbDataset } from '../src/datasets/split';
+import { SyntheticShapes } from '../src/datasets/syntheticShapes';
+import { SampleDecodeError } from '../src/datasets/types';
+import { pixel } from './helpers';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nextnets-da-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function writeSolid(path: string, rgb: [number, number, number], width = 12, height = 10): Promise<void> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = rgb[i % 3];
+  await sharp(raw, { raw: { width, height, channels: 3 } }).toFile(path);
+}
+
+describe('ImageFolder', () => {
+  it('decodes PNG/JPEG/WebP, skips and reports corrupt files, never crashes', async () => {
+    const root = join(dir, 'folder');
+    mkdirSync(join(root, 'cat'), { recursive: true });
+    mkdirSync(join(root, 'dog'), { recursive: true });
+    await writeSolid(join(root, 'cat', 'a.png'), [255, 0, 0]);
+    await writeSolid(join(root, 'cat', 'b.webp'), [250, 10, 10]);
+    await writeSolid(join(root, 'dog', 'c.jpg'), [0, 0, 255]);
+    const gray = Buffer.alloc(8 * 6, 77);
+    await sharp(gray, { raw: { width: 8, height: 6, channels: 1 } }).png().toFile(join(root, 'dog', 'g.png'));
+    writeFileSync(join(root, 'dog', 'fake.jpg'), 'this is not a jpeg at all');
+    writeFileSync(join(root, 'dog', 'notes.txt'), 'hello');
+    // valid PNG signature, truncated body: passes the scan, fails at decode
+    const png = await sharp(Buffer.alloc(20 * 20 * 3, 9), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
+    writeFileSync(join(root, 'dog', 'truncated.png'), png.subarray(0, 40));
+
+    const folder = new ImageFolder(root);
+    expect(folder.classes).toEqual(['cat', 'dog']);
+    expect(folder.skipped.map((s) => s.path.split('/').pop()).sort()).toEqual(['fake.jpg', 'notes.txt']);
+    expect(folder.skipped.find((s) => s.path.endsWith('fake.jpg'))!.reason).toMatch(/signature/);
+    expect(folder.length).toBe(5);
+
+    const first = await folder.get(0);
+    expect(first.label).toBe(0);
+    expect([first.image.height, first.image.width, first.image.channels]).toEqual([10, 12, 3]);
+    expect(pixel(first.image, 3, 4)).toEqual([255, 0, 0]);
+    const grayIndex = folder.files.findIndex((f) => f.path.endsWith('g.png'));
+    expect(pixel((await folder.get(grayIndex)).image, 0, 0)).toEqual([77, 77, 77]);
+
+    const truncatedIndex = folder.files.findIndex((f) => f.path.endsWith('truncated.png'));
+    await expect(folder.get(truncatedIndex)).rejects.toBeInstanceOf(SampleDecodeError);
+    expect(folder.skipped).toHaveLength(3);
+
+    const verified = await ImageFolder.verified(root);
+    expect(verified.length).toBe(4);
+    expect(verified.skipped).toHaveLength(3);
+    const grayscale = new ImageFolder(root, { channels: 1 });
+    expect((await grayscale.get(0)).image.channels).toBe(1);
+    expect(() => new ImageFolder(join(dir, 'missing'))).toThrow(/cannot read directory/);
+  });
+});
+
+describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
+  const present = existsSync(DEFAULT_FASHION_MNIST_DIR);
+  if (!present) console.warn(`skipping Fashion-MNIST tests: ${DEFAULT_FASHION_MNIST_DIR} is absent (apt install dataset-fashion-mnist)`);
+
+  it.skipIf(!present)('reads the gzipped IDX train and test splits', () => {
+    const test = FashionMNIST({ split: 'test' });
+    expect(test.length).toBe(10000);
+    expect(test.classes).toEqual(FASHION_MNIST_CLASSES);
+    const sample = test.getSync(0);
+    expect([sample.image.height, sample.image.width, sample.image.channels]).toEqual([28, 28, 1]);
+    // first test image of Fashion-MNIST is an ankle boot (label 9)
+    expect(sample.label).toBe(9);
+    const counts = new Array(10).fill(0);
+    for (let i = 0; i < test.length; i++) counts[test.getSync(i).label]++;
+    expect(counts).toEqual(new Array(10).fill(1000));
+    const train = FashionMNIST({ split: 'train' });
+    expect(train.length).toBe(60000);
+    expect(datasetFromDescriptor(train.descriptor).length).toBe(60000);
+  });
+
+  it('reads plain (un-gzipped) IDX files and rejects a bad header clearly', () => {
+    const root = join(dir, 'idx');
+    mkdirSync(root, { recursive: true });
+    const header = (magic: number[], dims: number[]) => Buffer.from([...magic, ...dims.flatMap((d) => [0, 0, d >> 8, d & 255])]);
+    writeFileSync(join(root, 't10k-images-idx3-ubyte'), Buffer.concat([header([0, 0, 8, 3], [2, 2, 3]), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])]));
+    writeFileSync(join(root, 't10k-labels-idx1-ubyte'), Buffer.concat([header([0, 0, 8, 1], [2]), Buffer.from([4, 7])]));
+    const ds = FashionMNIST({ root, split: 'test' });
+    expect(ds.length).toBe(2);
+    expect(Array.from(ds.getSync(1).image.data)).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(ds.getSync(1).label).toBe(7);
+    expect(() => parseIdx(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), 'x.idx')).toThrow(/x.idx: not an unsigned-byte IDX/);
+    expect(() => FashionMNIST({ root, split: 'train' })).toThrow(/no train-images-idx3-ubyte/);
+  });
+});
+
+describe('Cifar10', () => {
+  it('reads binary batches (label byte + CHW planes) into HWC images', () => {
+    const root = join(dir, 'cifar');
+    mkdirSync(root, { recursive: true });
+    const record = (label: number, r: number, g: number, b: number) => {
+      const buf = Buffer.alloc(3073);
+      buf[0] = label;
+      buf.fill(r, 1, 1025);
+      buf.fill(g, 1025, 2049);
+      buf.fill(b, 2049, 3073);
+      buf[1 + 33] = 200; // R at (y=1, x=1)
+      return buf;
+    };
+    for (let i = 1; i <= 5; i++) writeFileSync(join(root, `data_batch_${i}.bin`), Buffer.concat([record(i, 10, 20, 30), record(9, 1, 2, 3)]));
+    writeFileSync(join(root, 'test_batch.bin'), record(3, 4, 5, 6));
+    const train = Cifar10(root);
+    expect(train.length).toBe(10);
+    expect(train.classes).toEqual(CIFAR10_CLASSES);
+    const s = train.getSync(2);
+    expect(s.label).toBe(2);
+    expect(pixel(s.image, 0, 0)).toEqual([10, 20, 30]);
+    expect(pixel(s.image, 1, 1)).toEqual([200, 20, 30]);
+    expect(Cifar10(root, { split: 'test' }).getSync(0).label).toBe(3);
+    expect(() => Cifar10(join(dir, 'nowhere'))).toThrow(/missing .*data_batch_1.bin/);
+  });
+});
+
+describe('SyntheticShapes', () => {
+  it('is deterministic, balanced and has visually distinct classes', () => {
+    const ds = new SyntheticShapes({ numClasses: 6, size: 32, count: 120, seed: 3 });
+    expect(ds.classes).toEqual(['circle', 'square', 'triangle', 'cross', 'ring', 'stripes']);
+    const a = ds.getSync(7);
+    expect(Array.from(a.image.data)).toEqual(Array.from(new SyntheticShapes({ numClasses: 6, size: 32, count: 120, seed: 3 }).getSync(7).image.data));
+    expect(Array.from(a.image.data)).not.toEqual(Array.from(new SyntheticShapes({ numClasses: 6, size: 32, count: 120, seed: 4 }).getSync(7).image.data));
+    // the shape covers a sensible fraction of the image: count pixels far from the corner (background) colour
+    for (let i = 0; i < 12; i++) {
+      const { image } = ds.getSync(i);
+      const corner = pixel(image, 0, 0);
+      let far = 0;
+      for (let p = 0; p < 32 * 32; p++) {
+        const d = Math.hypot(image.data[3 * p] - corner[0], image.data[3 * p + 1] - corner[1], image.data[3 * p + 2] - corner[2]);
+        if (d > 60) far++;
+      }
+      expect(far).toBeGreaterThan(20);
+      expect(far).toBeLessThan(32 * 32 * 0.8);
+    }
+    expect(() => new SyntheticShapes({ numClasses: 7 })).toThrow(/numClasses/);
+  });
+});
+
+describe('splitDataset / toRgbDataset', () => {
+  it('splits disjointly and reproducibly; toRgb replicates grayscale', async () => {
+    const ds = new SyntheticShapes({ numClasses: 3, size: 8, count: 50, seed: 1 });
+    const { train, val } = splitDataset(ds, 0.2, 7);
+    expect(val.length).toBe(10);
+    expect(train.length).toBe(40);
+    expect(new Set([...train.indices, ...val.indices]).size).toBe(50);
+    expect(splitDataset(ds, 0.2, 7).val.indices).toEqual(val.indices);
+    expect(splitDataset(ds, 0.2, 8).val.indices).not.toEqual(val.indices);
+    expect((await val.get(0)).label).toBe(val.indices[0] % 3);
+    const rebuilt = datasetFromDescriptor(JSON.parse(JSON.stringify(val.descriptor)));
+    expect(Array.from((await rebuilt.get(3)).image.data)).toEqual(Array.from((await val.get(3)).image.data));
+
+    const grayRoot = join(dir, 'gray');
+    mkdirSync(join(grayRoot, 'x'), { recursive: true });
+    await sharp(Buffer.alloc(4 * 4, 50), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(grayRoot, 'x', 'a.png'));
+    const rgb = toRgbDataset(new ImageFolder(grayRoot, { channels: 1 }));
+    const sample = await rgb.get(0);
+    expect(sample.image.channels).toBe(3);
+    expect(pixel(sample.image, 1, 1)).toEqual([50, 50, 50]);
+  });
+});
