@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@nextnets/backend';
+import { profile } from '@nextnets/core-layers';
+import { createModel } from '@nextnets/models-efficient';
+
+const fixtures = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
+
+/** Profiles a freshly built model at 224 (Conv2d + Linear MACs, as the fixtures and spec count them). */
+function gmacsAt224(name: string, numClasses: number): number {
+  const model = createModel(name, { numClasses });
+  try {
+    return profile(model, 224).gmacs;
+  } finally {
+    model.dispose();
+  }
+}
+
+describe('GMACs at 224', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+
+  it('efficientnetv2_rw_t matches its fixture manifest (10 classes)', () => {
+    const manifest = JSON.parse(readFileSync(join(fixtures, 'efficientnetv2_rw_t', 'manifest.json'), 'utf8')) as { gmacs_224: number };
+    const before = tf.memory().numTensors;
+    const gmacs = gmacsAt224('efficientnetv2_rw_t', 10);
+    console.log(`efficientnetv2_rw_t GMACs@224: ${gmacs.toFixed(4)} (manifest ${manifest.gmacs_224})`);
+    expect(gmacs).toBeCloseTo(manifest.gmacs_224, 3);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  // Spec §7 (calc, 1000 classes): 311.3M / 588M / 208M / 103M / 75M, printed to 3–4 significant digits.
+  const MOBILENEXT_MMACS: Array<[string, number, number]> = [
+    ['mobilenext_100', 311.3, 0.05],
+    ['mobilenext_140', 588, 0.5],
+    ['mobilenext_075', 208, 0.5],
+    ['mobilenext_050', 103, 0.5],
+    ['mobilenext_035', 75, 0.5],
+  ];
+  for (const [name, mmacs, tol] of MOBILENEXT_MMACS) {
+    it(`${name} ≈ ${mmacs}M (spec §7)`, () => {
+      const gmacs = gmacsAt224(name, 1000);
+      console.log(`${name} MMACs@224: ${(gmacs * 1e3).toFixed(2)}`);
+      expect(Math.abs(gmacs * 1e3 - mmacs)).toBeLessThanOrEqual(tol);
+    });
+  }
+});
