@@ -2,7 +2,7 @@
 // Run: pnpm bench   (from packages/optim). Prints JSON {backend, params, tensors, steps, ms_per_step}.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { AdamW, makeParamGroups, type Grads, type NamedParam } from '@nextnets/optim';
+import { AdamW, makeParamGroups, type Grads, type NamedParam } from '../src/index'; // '@nextnets/optim' outside this repository
 
 /** timm convnext_atto parameter shapes (depths 2,2,6,2; dims 40,80,160,320) in tfjs layouts (HWIO convs, [in,out] dense). */
 function convnextAttoShapes(): [string, number[]][] {

@@ -14,7 +14,7 @@ import {
   makeParamGroups,
   type Grads,
   type NamedParam,
-} from '@nextnets/optim';
+} from '../src/index'; // '@nextnets/optim' outside this repository
 
 export async function trainLinear(steps = 10): Promise<{ losses: number[]; emaLoss: number }> {
   await tf.setBackend('cpu');

@@ -52,9 +52,9 @@ export class AdamW extends Optimizer {
     { lr, weightDecay, step }: UpdateContext,
   ): void {
     const [beta1, beta2] = this.betas;
-    const decayed = weightDecay !== 0 ? tf.mul(variable, 1 - lr * weightDecay) : variable;
-    const expAvg = tf.add(tf.mul(slots.exp_avg, beta1), tf.mul(grad, 1 - beta1));
-    const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, beta2), tf.mul(tf.mul(grad, grad), 1 - beta2));
+    const decayed = weightDecay !== 0 ? tf.mul(variable, this.scalar(1 - lr * weightDecay)) : variable;
+    const expAvg = tf.add(tf.mul(slots.exp_avg, this.scalar(beta1)), tf.mul(grad, this.scalar(1 - beta1)));
+    const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, this.scalar(beta2)), tf.mul(tf.mul(grad, grad), this.scalar(1 - beta2)));
     slots.exp_avg.assign(expAvg);
     slots.exp_avg_sq.assign(expAvgSq);
     let secondMoment: tf.Tensor = expAvgSq;
@@ -64,8 +64,8 @@ export class AdamW extends Optimizer {
     }
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
-    const denom = tf.add(tf.div(tf.sqrt(secondMoment), Math.sqrt(biasCorrection2)), this.eps);
+    const denom = tf.add(tf.div(tf.sqrt(secondMoment), this.scalar(Math.sqrt(biasCorrection2))), this.scalar(this.eps));
     const stepSize = lr / biasCorrection1;
-    variable.assign(tf.sub(decayed, tf.mul(tf.div(expAvg, denom), stepSize)));
+    variable.assign(tf.sub(decayed, tf.mul(tf.div(expAvg, denom), this.scalar(stepSize))));
   }
 }

@@ -51,6 +51,8 @@ export abstract class Optimizer implements Stateful {
   private readonly slots = new Map<string, Record<string, tf.Variable>>();
   private readonly steps = new Map<string, number>();
   private readonly slotSpecs: readonly SlotSpec[];
+  /** Scalars shared by all parameters within one `step` (created inside its tidy). */
+  private readonly stepScalars = new Map<number, tf.Scalar>();
 
   protected constructor(params: ParamGroup[] | NamedParam[], defaults: OptimizerDefaults, slotSpecs: SlotSpec[]) {
     const owner = new.target.name;
@@ -109,6 +111,7 @@ export abstract class Optimizer implements Stateful {
         );
       }
     }
+    this.stepScalars.clear();
     tf.tidy(() => {
       for (const group of this.groups) {
         for (const param of group.params) {
@@ -125,6 +128,17 @@ export abstract class Optimizer implements Stateful {
         }
       }
     });
+    this.stepScalars.clear();
+  }
+
+  /** float32 scalar for `value`, reused across parameters during the current `step` (fewer tiny allocations). */
+  protected scalar(value: number): tf.Scalar {
+    let cached = this.stepScalars.get(value);
+    if (!cached) {
+      cached = tf.scalar(value, 'float32');
+      this.stepScalars.set(value, cached);
+    }
+    return cached;
   }
 
   /** Number of updates applied to a parameter so far. */

@@ -57,9 +57,9 @@ export class RMSPropTF extends Optimizer {
     slots: Record<string, tf.Variable>,
     { lr, weightDecay }: UpdateContext,
   ): void {
-    const g = weightDecay !== 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
-    const ms = tf.add(slots.ms, tf.mul(tf.sub(tf.mul(g, g), slots.ms), 1 - this.rho));
-    const mom = tf.add(tf.mul(slots.mom, this.momentum), tf.div(tf.mul(g, lr), tf.sqrt(tf.add(ms, this.eps))));
+    const g = weightDecay !== 0 ? tf.add(grad, tf.mul(variable, this.scalar(weightDecay))) : grad;
+    const ms = tf.add(slots.ms, tf.mul(tf.sub(tf.mul(g, g), slots.ms), this.scalar(1 - this.rho)));
+    const mom = tf.add(tf.mul(slots.mom, this.scalar(this.momentum)), tf.div(tf.mul(g, this.scalar(lr)), tf.sqrt(tf.add(ms, this.scalar(this.eps)))));
     slots.ms.assign(ms);
     slots.mom.assign(mom);
     variable.assign(tf.sub(variable, mom));

@@ -48,15 +48,15 @@ export class SGD extends Optimizer {
     slots: Record<string, tf.Variable>,
     { lr, weightDecay, step }: UpdateContext,
   ): void {
-    let direction = weightDecay !== 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
+    let direction = weightDecay !== 0 ? tf.add(grad, tf.mul(variable, this.scalar(weightDecay))) : grad;
     if (this.momentum !== 0) {
       const buffer =
         step === 1
           ? direction
-          : tf.add(tf.mul(slots.momentum_buffer, this.momentum), tf.mul(direction, 1 - this.dampening));
+          : tf.add(tf.mul(slots.momentum_buffer, this.scalar(this.momentum)), tf.mul(direction, this.scalar(1 - this.dampening)));
       slots.momentum_buffer.assign(buffer);
-      direction = this.nesterov ? tf.add(direction, tf.mul(buffer, this.momentum)) : buffer;
+      direction = this.nesterov ? tf.add(direction, tf.mul(buffer, this.scalar(this.momentum))) : buffer;
     }
-    variable.assign(tf.add(variable, tf.mul(direction, -lr)));
+    variable.assign(tf.add(variable, tf.mul(direction, this.scalar(-lr))));
   }
 }
