@@ -1,1 +1,11 @@
-export {};
+export { createModel, listModels } from '@nextnets/core-layers';
+export { RepVgg, REPVGG_VARIANTS, createRepVgg } from './repvgg.js';
+export type { RepVggConfig } from './repvgg.js';
+export { RepVggBlock, repVggConvInit } from './repvgg-block.js';
+export type { RepVggBlockOptions } from './repvgg-block.js';
+export { reparameterize } from './reparameterize.js';
+export type { Reparameterizable } from './reparameterize.js';
+export { ConvBn, convFromKernelBias } from './conv-bn.js';
+export type { ConvBnOptions, ConvGeometry } from './conv-bn.js';
+export { foldConvBn, foldIdentityBn, padKernel, sumBranches } from './fusion.js';
+export type { KernelBias } from './fusion.js';
