@@ -47,3 +47,55 @@ export function seededNormal(shape: number[], seed: number): tf.Tensor {
   for (let i = 0; i < data.length; i++) data[i] = next() + next() + next() + next() - 2;
   return tf.tensor(data, shape);
 }
+
+/** Mean softmax cross-entropy of logits [N, K] against integer labels. */
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbs = tf.logSoftmax(logits as tf.Tensor2D);
+    return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, numClasses)), -1))) as tf.Scalar;
+  });
+}
+
+/**
+ * A minimal AdamW (decoupled weight decay, bias-corrected moments) over a model's named parameters, skipping decay
+ * where `noDecay(name)` — enough to check that models train. Moment slots are allocated up front.
+ */
+export class TinyAdamW {
+  private readonly slots = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+  private t = 0;
+
+  constructor(
+    private readonly params: Array<[string, tf.Variable]>,
+    private readonly noDecay: (name: string) => boolean,
+    private readonly lr = 2e-3,
+    private readonly weightDecay = 0.05,
+  ) {
+    for (const [name, p] of params) this.slots.set(name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) });
+  }
+
+  step(grads: Record<string, tf.Tensor>): void {
+    this.t += 1;
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    const c1 = 1 - b1 ** this.t;
+    const c2 = 1 - b2 ** this.t;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g = grads[name];
+        if (!g) continue;
+        const { m, v } = this.slots.get(name)!;
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
+        const decayed = this.noDecay(name) ? p : tf.mul(p, 1 - this.lr * this.weightDecay);
+        p.assign(tf.sub(decayed, tf.mul(update, this.lr)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.slots.values()) {
+      m.dispose();
+      v.dispose();
+    }
+  }
+}
