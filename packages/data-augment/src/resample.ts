@@ -1,4 +1,4 @@
-import { clampByte, type Image } from './image';
+import type { Image } from './image';
 
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
 
@@ -94,36 +94,68 @@ export function resizeRegion(
   let rowHi = 0;
   for (let o = 0; o < outHeight; o++) rowHi = Math.max(rowHi, vertical.start[o] + vertical.count[o]);
   const rows = rowHi - rowLo;
+  const temp = horizontalPass(image, rowLo, rows, horizontal, outWidth);
+  const isByte = src instanceof Uint8Array;
+  const out = isByte ? new Uint8Array(outHeight * outWidth * c) : new Float32Array(outHeight * outWidth * c);
+  verticalPass(temp, rowLo, vertical, outHeight, outWidth * c, out);
+  return { data: out, height: outHeight, width: outWidth, channels: c };
+}
+
+/** Filters `rows` source rows from `rowLo` along x into a float buffer of rows x outWidth x c. */
+function horizontalPass(image: Image, rowLo: number, rows: number, axis: AxisWeights, outWidth: number): Float32Array {
+  const { width, channels: c } = image;
+  // copy the rows as float once so the filter loop below is monomorphic
+  const src = Float32Array.from(image.data.subarray(rowLo * width * c, (rowLo + rows) * width * c));
   const temp = new Float32Array(rows * outWidth * c);
+  const { start, count, weights, taps } = axis;
   for (let r = 0; r < rows; r++) {
-    const srcRow = (r + rowLo) * width * c;
+    const srcRow = r * width * c;
     const dstRow = r * outWidth * c;
     for (let o = 0; o < outWidth; o++) {
-      const x0 = horizontal.start[o];
-      const n = horizontal.count[o];
-      const wBase = o * horizontal.taps;
+      const base = srcRow + start[o] * c;
+      const n = count[o];
+      const wBase = o * taps;
       for (let ch = 0; ch < c; ch++) {
         let acc = 0;
-        for (let k = 0; k < n; k++) acc += horizontal.weights[wBase + k] * src[srcRow + (x0 + k) * c + ch];
+        for (let k = 0; k < n; k++) acc += weights[wBase + k] * src[base + k * c + ch];
         temp[dstRow + o * c + ch] = acc;
       }
     }
   }
-  const isByte = src instanceof Uint8Array;
-  const out = isByte ? new Uint8Array(outHeight * outWidth * c) : new Float32Array(outHeight * outWidth * c);
-  const rowStride = outWidth * c;
+  return temp;
+}
+
+function verticalPass(
+  temp: Float32Array,
+  rowLo: number,
+  axis: AxisWeights,
+  outHeight: number,
+  rowStride: number,
+  dst: Float32Array | Uint8Array,
+): void {
+  const isByte = dst instanceof Uint8Array;
+  const { start, count, weights, taps } = axis;
+  const acc = new Float32Array(rowStride);
   for (let o = 0; o < outHeight; o++) {
-    const y0 = vertical.start[o] - rowLo;
-    const n = vertical.count[o];
-    const wBase = o * vertical.taps;
-    const dst = o * rowStride;
+    const y0 = start[o] - rowLo;
+    const n = count[o];
+    acc.fill(0);
+    for (let k = 0; k < n; k++) {
+      const w = weights[o * taps + k];
+      const row = (y0 + k) * rowStride;
+      for (let i = 0; i < rowStride; i++) acc[i] += w * temp[row + i];
+    }
+    if (!isByte) {
+      dst.set(acc, o * rowStride);
+      continue;
+    }
+    // bytes: round half up and clamp, as PIL's 8-bit resampler
+    const base = o * rowStride;
     for (let i = 0; i < rowStride; i++) {
-      let acc = 0;
-      for (let k = 0; k < n; k++) acc += vertical.weights[wBase + k] * temp[(y0 + k) * rowStride + i];
-      out[dst + i] = isByte ? clampByte(acc) : acc;
+      const v = acc[i] + 0.5;
+      dst[base + i] = v <= 0 ? 0 : v >= 255 ? 255 : v;
     }
   }
-  return { data: out, height: outHeight, width: outWidth, channels: c };
 }
 
 /** Resizes the whole image. */

@@ -20,9 +20,11 @@ export function normalize(mean: number[] = IMAGENET_MEAN, std: number[] = IMAGEN
       const scale = Array.from({ length: c }, (_, ch) => 1 / (255 * std[mean.length === 1 ? 0 : ch]));
       const shift = Array.from({ length: c }, (_, ch) => mean[mean.length === 1 ? 0 : ch] / std[mean.length === 1 ? 0 : ch]);
       const out = new Float32Array(image.data.length);
-      for (let i = 0; i < out.length; i++) {
-        const ch = i % c;
-        out[i] = image.data[i] * scale[ch] - shift[ch];
+      const src = image.data;
+      for (let ch = 0; ch < c; ch++) {
+        const a = scale[ch];
+        const b = shift[ch];
+        for (let i = ch; i < out.length; i += c) out[i] = src[i] * a - b;
       }
       return { data: out, height: image.height, width: image.width, channels: c };
     },

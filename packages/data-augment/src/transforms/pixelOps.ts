@@ -12,7 +12,12 @@ function like(image: Uint8Image, data: Uint8Array = new Uint8Array(image.data.le
 export function applyLut(image: Uint8Image, luts: Uint8Array[]): Uint8Image {
   const out = like(image);
   const c = image.channels;
-  for (let i = 0; i < image.data.length; i++) out.data[i] = luts[luts.length === 1 ? 0 : i % c][image.data[i]];
+  const src = image.data;
+  const dst = out.data;
+  for (let ch = 0; ch < c; ch++) {
+    const table = luts.length === 1 ? luts[0] : luts[ch];
+    for (let i = ch; i < src.length; i += c) dst[i] = table[src[i]];
+  }
   return out;
 }
 
@@ -30,20 +35,27 @@ export function luminance(image: Uint8Image): Float32Array {
     gray.set(image.data);
     return gray;
   }
+  const src = image.data;
+  const c = image.channels;
   for (let p = 0; p < pixels; p++) {
-    const i = p * image.channels;
-    gray[p] = Math.round((image.data[i] * 299 + image.data[i + 1] * 587 + image.data[i + 2] * 114) / 1000);
+    const i = p * c;
+    gray[p] = Math.round((src[i] * 299 + src[i + 1] * 587 + src[i + 2] * 114) / 1000);
   }
   return gray;
 }
 
-/** `Image.blend(degenerate, image, factor)` = degenerate + factor·(image − degenerate), clamped. */
-function blend(image: Uint8Image, degenerate: (i: number, pixel: number) => number, factor: number): Uint8Image {
+/**
+ * `Image.blend(degenerate, image, factor)` = degenerate + factor·(image − degenerate), rounded and clamped.
+ * `degenerate` holds one value per element, or per pixel when `perPixel` (shared by all channels).
+ */
+function blend(image: Uint8Image, degenerate: Float32Array | Uint8Array, factor: number, perPixel: boolean): Uint8Image {
   const out = like(image);
-  const c = image.channels;
-  for (let i = 0; i < image.data.length; i++) {
-    const d = degenerate(i, Math.floor(i / c));
-    out.data[i] = clampByte(d + factor * (image.data[i] - d));
+  const clamped = new Uint8ClampedArray(out.data.buffer, out.data.byteOffset, out.data.length);
+  const src = image.data;
+  const c = perPixel ? image.channels : 1;
+  for (let i = 0; i < src.length; i++) {
+    const d = degenerate[perPixel ? (i / c) | 0 : i];
+    clamped[i] = d + factor * (src[i] - d);
   }
   return out;
 }
@@ -112,7 +124,7 @@ export function equalize(image: Uint8Image): Uint8Image {
 
 /** ImageEnhance.Brightness: blend with black. */
 export function brightness(image: Uint8Image, factor: number): Uint8Image {
-  return blend(image, () => 0, factor);
+  return applyLut(image, [lut((v) => factor * v)]);
 }
 
 /** ImageEnhance.Contrast: blend with the mean grey level. */
@@ -121,33 +133,30 @@ export function contrast(image: Uint8Image, factor: number): Uint8Image {
   let sum = 0;
   for (let p = 0; p < gray.length; p++) sum += gray[p];
   const mean = Math.trunc(sum / gray.length + 0.5);
-  return blend(image, () => mean, factor);
+  return applyLut(image, [lut((v) => mean + factor * (v - mean))]);
 }
 
 /** ImageEnhance.Color (saturation): blend with the grayscale image. */
 export function color(image: Uint8Image, factor: number): Uint8Image {
-  const gray = luminance(image);
-  return blend(image, (_i, p) => gray[p], factor);
+  return blend(image, luminance(image), factor, true);
 }
 
 /** ImageEnhance.Sharpness: blend with PIL's SMOOTH filter (3x3, centre 5, total 13); border pixels kept. */
 export function sharpness(image: Uint8Image, factor: number): Uint8Image {
   const { height, width, channels: c } = image;
-  const smooth = image.data.slice();
+  const src = image.data;
+  const smooth = src.slice();
+  const row = width * c;
   for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            acc += image.data[((y + dy) * width + x + dx) * c + ch] * (dx === 0 && dy === 0 ? 5 : 1);
-          }
-        }
-        smooth[(y * width + x) * c + ch] = clampByte(acc / 13);
-      }
+    for (let i = y * row + c; i < (y + 1) * row - c; i++) {
+      const above = i - row;
+      const below = i + row;
+      const ring =
+        src[above - c] + src[above] + src[above + c] + src[i - c] + src[i + c] + src[below - c] + src[below] + src[below + c];
+      smooth[i] = Math.round((ring + 5 * src[i]) / 13);
     }
   }
-  return blend(image, (i) => smooth[i], factor);
+  return blend(image, smooth, factor, false);
 }
 
 /** Hue shift by `shift` turns (−0.5..0.5) through HSV, as torchvision `adjust_hue`. */
