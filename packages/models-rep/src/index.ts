@@ -9,3 +9,6 @@ export { ConvBn, convFromKernelBias } from './conv-bn.js';
 export type { ConvBnOptions, ConvGeometry } from './conv-bn.js';
 export { foldConvBn, foldIdentityBn, padKernel, sumBranches } from './fusion.js';
 export type { KernelBias } from './fusion.js';
+export { RepLKNet, REPLKNET_VARIANTS, createRepLKNet } from './replknet.js';
+export type { RepLKNetConfig } from './replknet.js';
+export { ReparamLargeKernelConv, RepLKBlock, ConvFFN } from './replknet-blocks.js';

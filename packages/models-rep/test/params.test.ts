@@ -23,12 +23,23 @@ const REPVGG: Record<string, [number, number]> = {
   repvgg_d2se: [133_334_836, 120_387_572],
 };
 
+// Spec §6 table: params / params after the large-kernel merge.
+const REPLKNET: Record<string, [number, number]> = {
+  replknet_31b: [79_864_168, 79_527_272],
+  replknet_31l: [172_671_016, 172_165_672],
+  replknet_xl: [335_435_752, 335_399_656],
+};
+
 describe('parameter counts (spec tables, 1000 classes)', () => {
   it('registers every RepVGG variant', () => {
     expect(listModels('repvgg')).toEqual(Object.keys(REPVGG).sort());
   });
 
-  for (const [name, [train, deploy]] of Object.entries(REPVGG)) {
+  it('registers every RepLKNet variant', () => {
+    expect(listModels('replknet')).toEqual(Object.keys(REPLKNET).sort());
+  });
+
+  for (const [name, [train, deploy]] of Object.entries({ ...REPVGG, ...REPLKNET })) {
     it(`${name}: train ${train}, deploy ${deploy}`, () => {
       expect(withShapeOnlyInit(() => createModel(name)).numParams()).toBe(train);
       expect(withShapeOnlyInit(() => createModel(name, { deploy: true })).numParams()).toBe(deploy);
