@@ -10,6 +10,7 @@ export {
 export { AdamW, type AdamWOptions } from './optimizers/adamw';
 export { SGD, type SGDOptions } from './optimizers/sgd';
 export { RMSPropTF, type RMSPropTFOptions } from './optimizers/rmsPropTF';
+export { LAMB, type LAMBOptions } from './optimizers/lamb';
 export { clipGradNorm } from './clipGradNorm';
 export { l2Loss } from './l2Loss';
 export type { LrSchedule, WarmupStyle, WarmupOptions } from './schedules/warmup';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AdamW,
+  LAMB,
   RMSPropTF,
   SGD,
   clipGradNorm,
@@ -37,6 +38,7 @@ const makers: Record<string, (params: NamedParam[]) => Optimizer> = {
   AdamW: (params) => new AdamW(makeParamGroups(params, { weightDecay: 0.05 }), { lr: 1e-2, amsgrad: true }),
   SGD: (params) => new SGD(makeParamGroups(params, { weightDecay: 1e-4 }), { lr: 0.1, momentum: 0.9, nesterov: true }),
   RMSPropTF: (params) => new RMSPropTF(makeParamGroups(params, { weightDecay: 1e-5 }), { lr: 0.016 }),
+  LAMB: (params) => new LAMB(makeParamGroups(params, { weightDecay: 0.02 }), { lr: 1e-2, maxGradNorm: 0.1 }),
 };
 
 describe('optimizers', () => {

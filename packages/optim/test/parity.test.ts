@@ -6,6 +6,7 @@ import {
   AdamW,
   SGD,
   RMSPropTF,
+  LAMB,
   binaryCrossEntropyWithLogits,
   clipGradNorm,
   crossEntropy,
@@ -24,7 +25,7 @@ interface Reference {
   configs: Record<
     string,
     {
-      optimizer: 'AdamW' | 'SGD' | 'RMSPropTF';
+      optimizer: 'AdamW' | 'SGD' | 'RMSPropTF' | 'LAMB';
       options: Record<string, unknown>;
       groups: { names: string[]; lrScale: number; weightDecay: number }[];
       after: Record<string, number[]>[];
@@ -55,6 +56,7 @@ function createOptimizer(kind: string, groups: ParamGroup[], options: Record<str
   if (kind === 'AdamW') return new AdamW(groups, options);
   if (kind === 'SGD') return new SGD(groups, options);
   if (kind === 'RMSPropTF') return new RMSPropTF(groups, options);
+  if (kind === 'LAMB') return new LAMB(groups, options);
   throw new Error(`unknown optimizer ${kind}`);
 }
 

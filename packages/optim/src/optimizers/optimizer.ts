@@ -113,6 +113,7 @@ export abstract class Optimizer implements Stateful {
     }
     this.stepScalars.clear();
     tf.tidy(() => {
+      this.beginStep(grads);
       for (const group of this.groups) {
         for (const param of group.params) {
           const grad = grads[param.name];
@@ -130,6 +131,9 @@ export abstract class Optimizer implements Stateful {
     });
     this.stepScalars.clear();
   }
+
+  /** Hook run inside the step's tf.tidy before any parameter is updated (e.g. global gradient statistics). */
+  protected beginStep(_grads: Grads): void {}
 
   /** float32 scalar for `value`, reused across parameters during the current `step` (fewer tiny allocations). */
   protected scalar(value: number): tf.Scalar {
