@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { modelsCommand } from '../commands/models.js';
+import { profileCommand } from '../commands/profile.js';
+import { trainCommand } from '../commands/train.js';
+import { CliError } from './errors.js';
+
+/** The `nextnets` command with all sub-commands; commander's own errors become CliErrors (one line, exit 1). */
+export function buildProgram(): Command {
+  const program = new Command('nextnets')
+    .description('Modern ConvNets on TensorFlow.js: list, profile, train, fine-tune, evaluate, predict, export, benchmark')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const commands = [modelsCommand(), profileCommand(), trainCommand()];
+  for (const command of commands) program.addCommand(command.exitOverride());
+  return program;
+}
+
+export { CliError };

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { activateBackend, withCommonOptions } from '../cli/common.js';
+import { createTrainingSetup } from '../train/setup.js';
+import { Trainer, type TrainResult } from '../train/trainer.js';
+import { resolveRun, withRecipeOptions, type TrainLikeOptions } from './train-options.js';
+
+/** Prints the final evaluation on stdout (the line the quick-start reports). */
+export function printResult(result: TrainResult, evalName: string, outDir: string): void {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const lines = [`trained ${result.steps} steps (${result.epochs} epochs) in ${result.seconds.toFixed(1)} s; outputs in ${outDir}`];
+  if (result.final) lines.push(`${evalName} accuracy: top-1 ${pct(result.final.top1)}, top-5 ${pct(result.final.top5)}, loss ${result.final.loss.toFixed(4)} (${result.final.count} images)`);
+  if (result.finalEma) lines.push(`${evalName} accuracy (EMA weights): top-1 ${pct(result.finalEma.top1)}, top-5 ${pct(result.finalEma.top5)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function trainCommand(): Command {
+  const command = withRecipeOptions(withCommonOptions(new Command('train').description('train a classifier from a YAML recipe'), 'run folder (default runs/<recipe name>)'));
+  return command
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  nextnets train --recipe fashion_mnist_quick',
+        '  nextnets train --recipe my.yaml --data /data/imagenette --epochs 10 --batch-size 64 --out runs/imnette',
+        '  nextnets train --resume runs/imnette',
+      ].join('\n'),
+    )
+    .action(async (opts: TrainLikeOptions) => {
+      const run = resolveRun(opts, 'train');
+      const backend = await activateBackend(opts.backend);
+      process.stderr.write(`nextnets train: ${run.source} on ${backend}, output ${run.outDir}\n`);
+      const setup = createTrainingSetup(run.recipe);
+      const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
+      const result = await trainer.run();
+      printResult(result, setup.data.evalName, run.outDir);
+    });
+}

@@ -1,0 +1,4 @@
+/** Importing the model packages registers their variants in the shared registry (side effect). */
+import '@nextnets/models-convnext';
+import '@nextnets/models-rep';
+import '@nextnets/models-efficient';

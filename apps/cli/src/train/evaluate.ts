@@ -1,0 +1,48 @@
+/** Evaluation: loss, top-1/top-5 and the confusion matrix over a loader, in eval mode. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageClassifier } from '@nextnets/core-layers';
+import { crossEntropy } from '@nextnets/optim';
+import type { DataLoader } from '@nextnets/data-augment';
+
+export interface EvalResult {
+  loss: number;
+  top1: number;
+  top5: number;
+  count: number;
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+}
+
+export async function evaluate(model: ImageClassifier, loader: DataLoader, numClasses: number): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  let lossSum = 0;
+  let hit1 = 0;
+  let hit5 = 0;
+  let count = 0;
+  const k = Math.min(5, numClasses);
+  try {
+    for await (const batch of loader.epoch(0)) {
+      const [loss, top] = tf.tidy(() => {
+        const logits = model.forward(batch.images);
+        return [crossEntropy(logits, batch.labels), tf.topk(logits, k).indices];
+      });
+      const labels = batch.labels.dataSync();
+      const topK = top.dataSync();
+      lossSum += loss.dataSync()[0] * labels.length;
+      for (let i = 0; i < labels.length; i++) {
+        const row = topK.subarray(i * k, (i + 1) * k);
+        confusion[labels[i]][row[0]] += 1;
+        if (row[0] === labels[i]) hit1 += 1;
+        if (row.includes(labels[i])) hit5 += 1;
+      }
+      count += labels.length;
+      tf.dispose([loss, top, batch.images, batch.labels, batch.targets].filter((t) => t !== undefined));
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  if (count === 0) return { loss: NaN, top1: NaN, top5: NaN, count, confusion };
+  return { loss: lossSum / count, top1: hit1 / count, top5: hit5 / count, count, confusion };
+}

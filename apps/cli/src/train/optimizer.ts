@@ -1,0 +1,68 @@
+/** Optimizer, parameter groups and lr schedule from a recipe (spec §3, §5, §8, §9). */
+import type { ImageClassifier } from '@nextnets/core-layers';
+import {
+  AdamW,
+  constant,
+  cosineWithWarmup,
+  exponentialDecay,
+  layerDecayLrScale,
+  makeParamGroups,
+  RMSPropTF,
+  SGD,
+  type LrSchedule,
+  type NamedParam,
+  type Optimizer,
+} from '@nextnets/optim';
+import { CliError } from '../cli/errors.js';
+import type { Recipe } from '../recipes/schema.js';
+
+export function namedParams(model: ImageClassifier): NamedParam[] {
+  return model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+}
+
+/** Per-parameter lr multiplier from the model's layer-decay grouping, or undefined when layer decay is off. */
+function layerDecay(recipe: Recipe, model: ImageClassifier): ((name: string) => number) | undefined {
+  const { layerDecay: decay, layerDecayScheme } = recipe.optimizer;
+  if (decay >= 1) return undefined;
+  const groups = model.layerDecayGroups(layerDecayScheme);
+  if (!groups) throw new CliError(`model ${recipe.model.name} does not define layer-decay groups; set optimizer.layerDecay to 1`);
+  return layerDecayLrScale(groups.layerId, groups.numLayers, decay);
+}
+
+/**
+ * Builds the optimizer over weight-decay / no-decay groups (the model's `noWeightDecay` rule) with layer-decay lr scales.
+ * With `train.l2Loss` the decay is left to the loss term and the optimizer gets weight decay 0.
+ */
+export function buildOptimizer(recipe: Recipe, model: ImageClassifier, lr: number): Optimizer {
+  const o = recipe.optimizer;
+  const weightDecay = recipe.train.l2Loss ? 0 : o.weightDecay;
+  const groups = makeParamGroups(namedParams(model), {
+    weightDecay,
+    noDecay: (name) => model.noWeightDecay(name),
+    lrScale: layerDecay(recipe, model),
+  });
+  switch (o.name) {
+    case 'adamw':
+      return new AdamW(groups, { lr, betas: o.betas, eps: o.eps, weightDecay });
+    case 'sgd':
+      return new SGD(groups, { lr, momentum: o.momentum ?? 0.9, nesterov: o.nesterov ?? false, weightDecay });
+    case 'rmsproptf':
+      return new RMSPropTF(groups, { lr, rho: o.rho, momentum: o.momentum, eps: o.eps, weightDecay });
+  }
+}
+
+/** Per-iteration lr schedule over `schedule.epochs × stepsPerEpoch` steps. */
+export function buildSchedule(recipe: Recipe, lr: number, stepsPerEpoch: number): LrSchedule {
+  const s = recipe.schedule;
+  const totalSteps = Math.max(1, s.epochs * stepsPerEpoch);
+  const warmupSteps = Math.min(Math.round(s.warmupEpochs * stepsPerEpoch), totalSteps - 1);
+  const warmup = { warmupSteps, warmupLr: s.warmupLr };
+  switch (s.name) {
+    case 'cosine':
+      return cosineWithWarmup({ baseLr: lr, totalSteps, minLr: s.minLr, ...warmup });
+    case 'exponential':
+      return exponentialDecay({ baseLr: lr, decayEvery: s.decayEpochs * stepsPerEpoch, rate: s.decayRate, minLr: s.minLr, ...warmup });
+    case 'constant':
+      return constant({ baseLr: lr, ...warmup });
+  }
+}

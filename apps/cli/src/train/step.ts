@@ -1,0 +1,50 @@
+/** One optimisation step: forward, loss, backward, clip, update — leaving no tensors behind. */
+import * as tf from '@tensorflow/tfjs-core';
+import { valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
+import { clipGradNorm, crossEntropy, l2Loss, softTargetCrossEntropy, type NamedParam, type Optimizer } from '@nextnets/optim';
+
+export interface LossConfig {
+  /** Label smoothing for hard labels (mixup targets already carry it). */
+  smoothing: number;
+  /** EfficientNetV2-style L2 term wd·Σv²/2 over decayed params (spec §8), 0 = off. */
+  l2WeightDecay: number;
+  noDecay: (name: string) => boolean;
+}
+
+export interface StepBatch {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  targets?: tf.Tensor2D;
+}
+
+/** The classification loss of `logits` for a batch (soft-target CE under mixup/cutmix, else label-smoothed CE). */
+export function classificationLoss(logits: tf.Tensor, batch: StepBatch, smoothing: number): tf.Scalar {
+  return batch.targets ? softTargetCrossEntropy(logits, batch.targets) : crossEntropy(logits, batch.labels, { labelSmoothing: smoothing });
+}
+
+/** Runs one training step at learning rate `lr`; returns the loss value. */
+export function trainStep(
+  model: ImageClassifier,
+  params: NamedParam[],
+  optimizer: Optimizer,
+  batch: StepBatch,
+  lr: number,
+  loss: LossConfig,
+  clipGrad?: number,
+): number {
+  const { value, grads } = valueAndGrads(model, () =>
+    tf.tidy(() => {
+      let total = classificationLoss(model.forward(batch.images), batch, loss.smoothing);
+      if (loss.l2WeightDecay > 0) total = tf.add(total, l2Loss(params, loss.l2WeightDecay, (name) => loss.noDecay(name)));
+      return total;
+    }),
+  );
+  try {
+    if (clipGrad !== undefined) clipGradNorm(grads, clipGrad);
+    optimizer.step(grads, lr);
+    return value.dataSync()[0];
+  } finally {
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+  }
+}
