@@ -20,7 +20,7 @@ export function applyOverrides<C extends object>(
   overrides: ModelOverrides,
   nullable: readonly string[] = [],
 ): C {
-  const out: Record<string, unknown> = { ...defaults };
+  const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!(key in out)) {
