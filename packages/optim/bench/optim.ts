@@ -1,5 +1,5 @@
 // Times one AdamW step over convnext_atto-sized parameters on the wasm backend.
-// Run: pnpm bench   (from packages/optim). Prints JSON {backend, params, tensors, steps, ms_per_step}.
+// Run: pnpm bench   (from packages/optim). Prints JSON {backend, params, tensors, steps, ms_per_step (mean), median_ms, min_ms}.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { AdamW, makeParamGroups, type Grads, type NamedParam } from '../src/index'; // '@nextnets/optim' outside this repository
@@ -57,14 +57,27 @@ async function main(): Promise<void> {
   const steps = 20;
   for (let i = 0; i < warmup; i++) optimizer.step(grads);
   const tensorsBefore = tf.memory().numTensors;
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) optimizer.step(grads);
-  params[params.length - 1].variable.dataSync(); // make sure all work has completed
-  const msPerStep = (performance.now() - start) / steps;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    optimizer.step(grads);
+    params[params.length - 1].variable.dataSync(); // make sure the step's work has completed
+    times.push(performance.now() - start);
+  }
+  const msPerStep = times.reduce((a, b) => a + b, 0) / steps;
+  const sorted = [...times].sort((a, b) => a - b);
   if (tf.memory().numTensors !== tensorsBefore) throw new Error('bench: AdamW.step leaked tensors');
   const numParams = params.reduce((sum, p) => sum + p.variable.size, 0);
   console.log(
-    JSON.stringify({ backend: tf.getBackend(), params: numParams, tensors: params.length, steps, ms_per_step: +msPerStep.toFixed(2) }),
+    JSON.stringify({
+      backend: tf.getBackend(),
+      params: numParams,
+      tensors: params.length,
+      steps,
+      ms_per_step: +msPerStep.toFixed(2),
+      median_ms: +sorted[Math.floor(steps / 2)].toFixed(2),
+      min_ms: +sorted[0].toFixed(2),
+    }),
   );
   optimizer.dispose();
   tf.dispose([...params.map((p) => p.variable), ...Object.values(grads)]);

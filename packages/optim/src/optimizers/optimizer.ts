@@ -120,7 +120,7 @@ export abstract class Optimizer implements Stateful {
           if (grad === undefined) continue;
           const step = (this.steps.get(param.name) ?? 0) + 1;
           const slots = this.slots.get(param.name) as Record<string, tf.Variable>;
-          this.updateParam(param.variable, tf.cast(grad, 'float32'), slots, {
+          this.updateParam(param.variable, grad.dtype === 'float32' ? grad : tf.cast(grad, 'float32'), slots, {
             lr: lr * group.lrScale,
             weightDecay: group.weightDecay,
             step,
