@@ -69,8 +69,13 @@ describe('RandAugment ops on a known image', () => {
   });
 
   it('Rotate by 90 degrees is np.rot90 (counter-clockwise) on a square image', () => {
-    const out = rotate(image, 90, [128, 128, 128]);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(pixel(out, y, x)).toEqual(pixel(image, x, 7 - y));
+    for (const interpolation of ['nearest', 'bilinear', 'bicubic'] as const) {
+      const out = rotate(image, 90, [128, 128, 128], interpolation);
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(pixel(out, y, x)).toEqual(pixel(image, x, 7 - y));
+    }
+    // 180 degrees: point reflection through the centre
+    const half = rotate(image, 180, [0, 0, 0], 'bicubic');
+    expect(pixel(half, 1, 2)).toEqual(pixel(image, 6, 5));
     // the RandAugment level mapping: level 10 → 30 degrees, sign negated when U > 0.5
     const plus = op('Rotate', 10, 0.1);
     const minus = op('Rotate', 10, 0.9);
@@ -103,8 +108,14 @@ describe('RandAugment ops on a known image', () => {
     for (const name of ['ColorIncreasing', 'ContrastIncreasing', 'BrightnessIncreasing', 'SharpnessIncreasing'] as const) {
       expect(Array.from(op(name, 0).data)).toEqual(Array.from(image.data));
     }
-    // BrightnessIncreasing level 10 with positive sign → factor 1.9
-    expect(pixel(op('BrightnessIncreasing', 10, 0.1), 0, 5)[0]).toBe(Math.round(5 * 1.9));
+    // BrightnessIncreasing level 10 with positive sign → factor 1.9; PIL blend truncates: 5·1.9 = 9.5 → 9
+    expect(pixel(op('BrightnessIncreasing', 10, 0.1), 0, 5)[0]).toBe(9);
+    // ContrastIncreasing level 10, negative sign → factor 0.1 towards the mean grey (PIL L = round(.299R+.587G+.114B))
+    const two = { data: new Uint8Array([0, 0, 0, 200, 200, 200]), height: 1, width: 2, channels: 3 };
+    expect(Array.from(applyRandAugmentOp('ContrastIncreasing', two, 10, constantRng(0.9)).data)).toEqual([90, 90, 90, 110, 110, 110]);
+    // ColorIncreasing → factor 0.1 towards the pixel's own grey level: (255,0,0) has L = 76
+    const red = { data: new Uint8Array([255, 0, 0]), height: 1, width: 1, channels: 3 };
+    expect(Array.from(applyRandAugmentOp('ColorIncreasing', red, 10, constantRng(0.9)).data)).toEqual([93, 68, 68]);
   });
 });
 

@@ -46,7 +46,7 @@ export function buildTrainTransform(options: TrainTransformOptions): Transform {
     const ra = typeof options.autoAugment === 'string' ? parseRandAugmentConfig(options.autoAugment) : options.autoAugment;
     // timm create_transform: fill with the dataset mean colour, geometric ops use the train interpolation
     const fill = mean.map((m) => Math.min(255, Math.round(255 * m)));
-    steps.push(randAugment({ fill, interpolation: interpolation === 'nearest' ? 'nearest' : 'bilinear', ...ra }));
+    steps.push(randAugment({ fill, interpolation, ...ra }));
   } else if ((options.colorJitter ?? 0.4) > 0) {
     const cj = options.colorJitter ?? 0.4;
     steps.push(colorJitter({ brightness: cj, contrast: cj, saturation: cj }));

@@ -27,7 +27,19 @@ function lut(fn: (v: number) => number): Uint8Array {
   return table;
 }
 
-/** PIL "L" conversion: L = R·299/1000 + G·587/1000 + B·114/1000 (one value per pixel). */
+/** PIL `Image.blend` stores its float result truncated (not rounded) and clamped to [0, 255]. */
+function truncByte(value: number): number {
+  return value <= 0 ? 0 : value >= 255 ? 255 : Math.trunc(value);
+}
+
+/** A lookup table for a PIL blend against a constant: truncated like `Image.blend`. */
+function blendLut(degenerate: number, factor: number): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) table[v] = truncByte(degenerate + factor * (v - degenerate));
+  return table;
+}
+
+/** PIL "L" conversion (ITU-R 601-2 in 16-bit fixed point, rounded): one value per pixel. */
 export function luminance(image: Uint8Image): Float32Array {
   const pixels = image.height * image.width;
   const gray = new Float32Array(pixels);
@@ -39,23 +51,24 @@ export function luminance(image: Uint8Image): Float32Array {
   const c = image.channels;
   for (let p = 0; p < pixels; p++) {
     const i = p * c;
-    gray[p] = Math.round((src[i] * 299 + src[i + 1] * 587 + src[i + 2] * 114) / 1000);
+    gray[p] = (src[i] * 19595 + src[i + 1] * 38470 + src[i + 2] * 7471 + 0x8000) >> 16;
   }
   return gray;
 }
 
 /**
- * `Image.blend(degenerate, image, factor)` = degenerate + factor·(image − degenerate), rounded and clamped.
+ * `Image.blend(degenerate, image, factor)` = degenerate + factor·(image − degenerate), truncated and clamped.
  * `degenerate` holds one value per element, or per pixel when `perPixel` (shared by all channels).
  */
 function blend(image: Uint8Image, degenerate: Float32Array | Uint8Array, factor: number, perPixel: boolean): Uint8Image {
   const out = like(image);
-  const clamped = new Uint8ClampedArray(out.data.buffer, out.data.byteOffset, out.data.length);
+  const dst = out.data;
   const src = image.data;
   const c = perPixel ? image.channels : 1;
   for (let i = 0; i < src.length; i++) {
     const d = degenerate[perPixel ? (i / c) | 0 : i];
-    clamped[i] = d + factor * (src[i] - d);
+    const v = d + factor * (src[i] - d);
+    dst[i] = v <= 0 ? 0 : v >= 255 ? 255 : v;
   }
   return out;
 }
@@ -124,7 +137,7 @@ export function equalize(image: Uint8Image): Uint8Image {
 
 /** ImageEnhance.Brightness: blend with black. */
 export function brightness(image: Uint8Image, factor: number): Uint8Image {
-  return applyLut(image, [lut((v) => factor * v)]);
+  return applyLut(image, [blendLut(0, factor)]);
 }
 
 /** ImageEnhance.Contrast: blend with the mean grey level. */
@@ -133,7 +146,7 @@ export function contrast(image: Uint8Image, factor: number): Uint8Image {
   let sum = 0;
   for (let p = 0; p < gray.length; p++) sum += gray[p];
   const mean = Math.trunc(sum / gray.length + 0.5);
-  return applyLut(image, [lut((v) => mean + factor * (v - mean))]);
+  return applyLut(image, [blendLut(mean, factor)]);
 }
 
 /** ImageEnhance.Color (saturation): blend with the grayscale image. */
