@@ -6,7 +6,7 @@
  * Prints one JSON object. Usage: pnpm bench [--images 200] [--fmnist 6000]
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -72,7 +72,7 @@ async function throughput(dataset: Dataset, transform: Transform, workers: numbe
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const root = mkdtempSync(join(tmpdir(), 'nextnets-bench-'));
-  const result: Record<string, unknown> = { cpus: cpus().length, node: process.version };
+  const result: Record<string, unknown> = { cpus: cpus().length, node: process.version, loadAverageAtStart: loadavg()[0] };
   try {
     const count = arg('images', 200);
     await writeJpegs(root, count);
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  result.loadAverageAtEnd = loadavg()[0];
   console.log(JSON.stringify(result, null, 2));
 }
 

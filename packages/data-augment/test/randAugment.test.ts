@@ -129,6 +129,17 @@ describe('randAugment transform', () => {
     expect(changed.filter(Boolean).length).toBeGreaterThan(7);
   });
 
+  it('works on 1-channel images and survives a JSON round trip of mstd > 100 (uniform magnitude)', () => {
+    const gray = { data: new Uint8Array(64).map((_, i) => i * 4), height: 8, width: 8, channels: 1 };
+    const t = randAugment('rand-m9-mstd101-inc1-p1');
+    expect(t.spec.options.magnitudeStd).toBe(-1);
+    for (let seed = 0; seed < 20; seed++) {
+      const out = t.apply(gray, new Rng(seed));
+      expect([out.height, out.width, out.channels, out.data.length]).toEqual([8, 8, 1, 64]);
+      expect(Array.from(randAugment(JSON.parse(JSON.stringify(t.spec.options))).apply(gray, new Rng(seed)).data)).toEqual(Array.from(out.data));
+    }
+  });
+
   it('magnitude 0 with prob 1 leaves colour ops neutral', () => {
     const image = gradientImage(6, 6);
     const t = randAugment({ magnitude: 0, prob: 1, ops: ['BrightnessIncreasing', 'Rotate', 'ShearX'] });
