@@ -159,6 +159,7 @@ describe('optimizers', () => {
     expect(() => adamw.loadState({ json: { kind: 'SGD' }, tensors: new Map() })).toThrow("state is for 'SGD'");
     tf.dispose([...Object.values(wrongShape), ...Object.values(unknown)]);
     adamw.dispose();
+    expect(() => adamw.step({})).toThrow('AdamW.step: optimizer was disposed');
     disposeParams(params);
   });
 });

@@ -53,6 +53,7 @@ export abstract class Optimizer implements Stateful {
   private readonly slotSpecs: readonly SlotSpec[];
   /** Scalars shared by all parameters within one `step` (created inside its tidy). */
   private readonly stepScalars = new Map<number, tf.Scalar>();
+  private disposed = false;
 
   protected constructor(params: ParamGroup[] | NamedParam[], defaults: OptimizerDefaults, slotSpecs: SlotSpec[]) {
     const owner = new.target.name;
@@ -101,6 +102,7 @@ export abstract class Optimizer implements Stateful {
    * Parameters without an entry in `grads` are skipped (like torch params whose grad is None).
    */
   step(grads: Grads, lr: number = this.lr): void {
+    this.checkNotDisposed('step');
     checkNonNegative(`${this.kind}.step`, 'lr', lr);
     for (const [name, grad] of Object.entries(grads)) {
       const param = this.paramIndex.get(name);
@@ -154,6 +156,7 @@ export abstract class Optimizer implements Stateful {
 
   /** Copies of all slots (keys `<param>:<slot>`) and per-parameter step counts. */
   state(): SavedState {
+    this.checkNotDisposed('state');
     const tensors = new Map<string, tf.Tensor>();
     for (const [name, slotVars] of this.slots) {
       for (const [slot, variable] of Object.entries(slotVars)) tensors.set(`${name}:${slot}`, variable.clone());
@@ -163,6 +166,7 @@ export abstract class Optimizer implements Stateful {
 
   /** Restores a state produced by `state()` of an optimizer of the same kind over the same parameters. */
   loadState(saved: SavedState): void {
+    this.checkNotDisposed('loadState');
     const owner = `${this.kind}.loadState`;
     if (saved.json.kind !== this.kind) throw new Error(`${owner}: state is for '${String(saved.json.kind)}'`);
     const steps = saved.json.steps as Record<string, unknown> | undefined;
@@ -195,6 +199,11 @@ export abstract class Optimizer implements Stateful {
   dispose(): void {
     for (const slotVars of this.slots.values()) for (const variable of Object.values(slotVars)) variable.dispose();
     this.slots.clear();
+    this.disposed = true;
+  }
+
+  private checkNotDisposed(method: string): void {
+    if (this.disposed) throw new Error(`${this.kind}.${method}: optimizer was disposed`);
   }
 
   /** Slot names this optimizer keeps per parameter. */
