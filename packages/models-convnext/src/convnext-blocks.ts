@@ -99,6 +99,7 @@ export class ConvNeXtBlock extends Module {
     super();
     const { dim } = opts;
     const k = opts.kernelSize ?? 7;
+    if (k % 2 === 0) throw new Error(`ConvNeXtBlock: kernelSize must be odd (symmetric padding), got ${k}`);
     this.dim = dim;
     this.dropPathRate = opts.dropPath ?? 0;
     const lsInit = opts.lsInitValue === undefined ? 1e-6 : opts.lsInitValue;

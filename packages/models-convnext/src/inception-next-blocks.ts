@@ -40,6 +40,9 @@ export class InceptionDWConv2d extends Module {
 
   constructor(dim: number, squareKernelSize = 3, bandKernelSize = 11, branchRatio = 0.125) {
     super();
+    if (squareKernelSize % 2 === 0 || bandKernelSize % 2 === 0) {
+      throw new Error(`InceptionDWConv2d: kernel sizes must be odd (symmetric padding), got ${squareKernelSize} and ${bandKernelSize}`);
+    }
     const gc = Math.floor(dim * branchRatio);
     if (gc < 1 || 3 * gc > dim) {
       throw new Error(`InceptionDWConv2d: branchRatio ${branchRatio} gives ${gc} branch channels for dim ${dim} (need 1…${Math.floor(dim / 3)})`);

@@ -3,7 +3,8 @@ import { reportMacs, type Conv2d, type Linear } from '@nextnets/core-layers';
 
 /**
  * Depthwise conv + bias in one fused kernel ('same' padding, stride 1: k//2 on each side for the odd kernels used by
- * ConvNeXt 7×7 and InceptionNeXt 3×3 / 1×k / k×1, exactly PyTorch's symmetric padding). Reports MACs like Conv2d.
+ * ConvNeXt 7×7 and InceptionNeXt 3×3 / 1×k / k×1, exactly PyTorch's symmetric padding; the blocks reject even
+ * kernels). Reports MACs like Conv2d.
  */
 export function depthwiseSame(conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
