@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { Conv2d, getModelEntry, torchShape, withShapeOnlyInit } from '@nextnets/core-layers';
-import { createModel, decodeStage, EfficientNetV2, InvertedResidual, type ConvBnAct } from '@nextnets/models-efficient';
+import { createModel, decodeStage, EfficientNetV2, InvertedResidual, type ConvBnAct } from '../src/index.js';
 
 beforeAll(async () => {
   await setupBackend('wasm');

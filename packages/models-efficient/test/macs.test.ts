@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { profile } from '@nextnets/core-layers';
-import { createModel } from '@nextnets/models-efficient';
+import { createModel } from '../src/index.js';
 
 const fixtures = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 

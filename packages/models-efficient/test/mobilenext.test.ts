@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { torchShape, withShapeOnlyInit } from '@nextnets/core-layers';
-import { createModel, MobileNeXt, SandglassBlock } from '@nextnets/models-efficient';
+import { createModel, MobileNeXt, SandglassBlock } from '../src/index.js';
 
 beforeAll(async () => {
   await setupBackend('wasm');

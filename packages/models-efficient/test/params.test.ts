@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withShapeOnlyInit } from '@nextnets/core-layers';
-import { createModel, listModels, type EfficientNetV2 } from '@nextnets/models-efficient';
+import { createModel, listModels, type EfficientNetV2 } from '../src/index.js';
 
 const fixtures = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 const manifest = (name: string): { param_count_num_classes_1000: number } =>

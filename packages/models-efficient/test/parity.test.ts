@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { loadStateDict, profile, readNpy, readSafetensors } from '@nextnets/core-layers';
-import { createModel, EfficientNetV2 } from '@nextnets/models-efficient';
+import { createModel, EfficientNetV2 } from '../src/index.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/fixtures/tf_efficientnetv2_b0', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { gmacs_224: number; param_count: number };
