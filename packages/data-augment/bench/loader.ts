@@ -50,7 +50,13 @@ async function writeJpegs(root: string, count: number): Promise<void> {
   }
 }
 
-async function throughput(dataset: Dataset, transform: Transform, workers: number, batchSize: number): Promise<number> {
+interface Measured {
+  imagesPerSecond: number;
+  /** CPU time of all threads (main, workers, libvips) per image: the load-independent cost. */
+  processCpuMsPerImage: number;
+}
+
+async function throughput(dataset: Dataset, transform: Transform, workers: number, batchSize: number): Promise<Measured> {
   const loader = new DataLoader({ dataset, batchSize, transform, workers, seed: 0, shuffle: true });
   // warm-up epoch (worker start-up, JIT), then a timed one
   for await (const batch of loader.epoch(0)) {
@@ -58,6 +64,7 @@ async function throughput(dataset: Dataset, transform: Transform, workers: numbe
     batch.labels.dispose();
   }
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let images = 0;
   for await (const batch of loader.epoch(1)) {
     images += batch.images.shape[0];
@@ -65,8 +72,12 @@ async function throughput(dataset: Dataset, transform: Transform, workers: numbe
     batch.labels.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   await loader.close();
-  return Math.round((images / seconds) * 10) / 10;
+  return {
+    imagesPerSecond: Math.round((images / seconds) * 10) / 10,
+    processCpuMsPerImage: Math.round(((cpu.user + cpu.system) / 1000 / images) * 100) / 100,
+  };
 }
 
 async function main(): Promise<void> {
@@ -78,18 +89,18 @@ async function main(): Promise<void> {
     await writeJpegs(root, count);
     const folder = new ImageFolder(root);
     const train224 = buildTrainTransform({ size: 224, autoAugment: 'rand-m9-mstd0.5-inc1', interpolation: 'bicubic' });
-    const folderResults: Record<string, number> = {};
+    const folderResults: Record<string, Measured> = {};
     for (const workers of [0, 1, 2]) folderResults[`workers${workers}`] = await throughput(folder, train224, workers, 32);
-    result.imageFolder224 = { images: folder.length, source: '~300x400 JPEG', transform: 'RRC224 bicubic + flip + rand-m9-mstd0.5-inc1 + normalize', imagesPerSecond: folderResults };
+    result.imageFolder224 = { images: folder.length, source: '~300x400 JPEG', transform: 'RRC224 bicubic + flip + rand-m9-mstd0.5-inc1 + normalize', results: folderResults };
 
     if (existsSync(DEFAULT_FASHION_MNIST_DIR)) {
       const full = FashionMNIST({ split: 'train' });
       const n = Math.min(arg('fmnist', 6000), full.length);
       const subset = new Subset(full, Array.from({ length: n }, (_, i) => i));
       const train32 = buildTrainTransform({ size: 32, scale: [0.35, 1], colorJitter: 0, mean: [0.5], std: [0.5] });
-      const fmResults: Record<string, number> = {};
+      const fmResults: Record<string, Measured> = {};
       for (const workers of [0, 1, 2]) fmResults[`workers${workers}`] = await throughput(subset, train32, workers, 128);
-      result.fashionMnist32 = { images: n, transform: 'RRC32 + flip + normalize', imagesPerSecond: fmResults };
+      result.fashionMnist32 = { images: n, transform: 'RRC32 + flip + normalize', results: fmResults };
     } else {
       result.fashionMnist32 = `skipped: ${DEFAULT_FASHION_MNIST_DIR} not found`;
     }
