@@ -149,13 +149,16 @@ const L_ARCH = ['cn_r4_k3_s1_e1_c32_skip', 'er_r7_k3_s2_e4_c64', 'er_r7_k3_s2_e4
 const XL_ARCH = ['cn_r4_k3_s1_e1_c32_skip', 'er_r8_k3_s2_e4_c64', 'er_r8_k3_s2_e4_c96', 'ir_r16_k3_s2_e4_c192_se0.25', 'ir_r24_k3_s1_e6_c256_se0.25', 'ir_r32_k3_s2_e6_c512_se0.25', 'ir_r8_k3_s1_e6_c640_se0.25'];
 const BASE_ARCH = ['cn_r1_k3_s1_e1_c16_skip', 'er_r2_k3_s2_e4_c32', 'er_r2_k3_s2_e4_c48', 'ir_r3_k3_s2_e4_c96_se0.25', 'ir_r5_k3_s1_e6_c112_se0.25', 'ir_r8_k3_s2_e6_c192_se0.25'];
 
-interface VariantDef {
+/** A named variant: its timm arch def and scaling, and its pretrained-config facts. */
+export interface EfficientNetV2Variant {
   arch: readonly string[];
   stemSize: number;
   channelMultiplier: number;
   depthMultiplier: number;
   roundLimit: number;
-  tf: boolean;
+  /** A TF port (`tf_` prefix): TF "SAME" padding and BN eps 1e-3. */
+  tfPort: boolean;
+  /** Dropout before the classifier of the official config (spec §8). */
   dropRate: number;
   /** Train / eval resolution (spec §8; timm cfgs for rw_t). */
   trainSize: number;
@@ -166,27 +169,27 @@ interface VariantDef {
 }
 
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
-const big = (arch: readonly string[], stemSize: number, tf: boolean, dropRate: number, trainSize: number, evalSize: number): VariantDef => ({
+const big = (arch: readonly string[], stemSize: number, tfPort: boolean, dropRate: number, trainSize: number, evalSize: number): EfficientNetV2Variant => ({
   arch,
   stemSize,
   channelMultiplier: 1,
   depthMultiplier: 1,
   roundLimit: 0.9,
-  tf,
+  tfPort,
   dropRate,
   trainSize,
   evalSize,
-  mean: tf ? HALF : IMAGENET_DEFAULT_MEAN,
-  std: tf ? HALF : IMAGENET_DEFAULT_STD,
+  mean: tfPort ? HALF : IMAGENET_DEFAULT_MEAN,
+  std: tfPort ? HALF : IMAGENET_DEFAULT_STD,
   cropPct: 1.0,
 });
-const base = (channelMultiplier: number, depthMultiplier: number, dropRate: number, trainSize: number, evalSize: number, cropPct: number): VariantDef => ({
+const base = (channelMultiplier: number, depthMultiplier: number, dropRate: number, trainSize: number, evalSize: number, cropPct: number): EfficientNetV2Variant => ({
   arch: BASE_ARCH,
   stemSize: 32,
   channelMultiplier,
   depthMultiplier,
   roundLimit: 0,
-  tf: true,
+  tfPort: true,
   dropRate,
   trainSize,
   evalSize,
@@ -196,7 +199,7 @@ const base = (channelMultiplier: number, depthMultiplier: number, dropRate: numb
 });
 
 /** Every registered EfficientNetV2 variant with its arch and pretrained-config facts. */
-export const EFFICIENTNETV2_VARIANTS: Readonly<Record<string, VariantDef>> = {
+export const EFFICIENTNETV2_VARIANTS: Readonly<Record<string, EfficientNetV2Variant>> = {
   efficientnetv2_s: big(S_ARCH, 24, false, 0.2, 300, 384),
   efficientnetv2_m: big(M_ARCH, 24, false, 0.3, 384, 480),
   efficientnetv2_l: big(L_ARCH, 32, false, 0.4, 384, 480),
@@ -246,8 +249,8 @@ export function efficientnetv2Config(model: string, overrides: ModelOverrides = 
     channelMultiplier: numberOverride(model, overrides, 'channelMultiplier', v.channelMultiplier),
     depthMultiplier: numberOverride(model, overrides, 'depthMultiplier', v.depthMultiplier),
     roundLimit: v.roundLimit,
-    bnEps: numberOverride(model, overrides, 'bnEps', v.tf ? 1e-3 : 1e-5),
-    padType: (padType as PadType | undefined) ?? (v.tf ? 'tf-same' : 'pytorch'),
+    bnEps: numberOverride(model, overrides, 'bnEps', v.tfPort ? 1e-3 : 1e-5),
+    padType: (padType as PadType | undefined) ?? (v.tfPort ? 'tf-same' : 'pytorch'),
     numClasses: intOverride(model, overrides, 'numClasses', 1000),
     inChans: intOverride(model, overrides, 'inChans', 3, 1),
     dropRate: rateOverride(model, overrides, 'dropRate', v.dropRate),

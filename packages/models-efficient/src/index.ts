@@ -8,7 +8,7 @@ export type { MobileNeXtConfig, SandglassStage } from './mobilenext.js';
 export { SandglassBlock, sandglassCase, sandglassHiddenChannels } from './sandglass.js';
 export type { SandglassBlockOptions, SandglassCase } from './sandglass.js';
 export { EfficientNetV2, EFFICIENTNETV2_VARIANTS, efficientnetv2Config } from './efficientnetv2.js';
-export type { EfficientNetV2Config } from './efficientnetv2.js';
+export type { EfficientNetV2Config, EfficientNetV2Variant } from './efficientnetv2.js';
 export { ConvBnAct, EdgeResidual, InvertedResidual, convPadding, createEfficientBlock } from './efficientnet-blocks.js';
 export type { EfficientBlockOptions, PadType } from './efficientnet-blocks.js';
 export { decodeStage, roundChannels, scaleRepeats } from './efficientnet-arch.js';
