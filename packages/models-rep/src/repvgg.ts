@@ -121,7 +121,8 @@ export class RepVgg extends ImageClassifier {
    */
   override noWeightDecay(name: string): boolean {
     if (name.endsWith('identity.weight')) return false;
-    return super.noWeightDecay(name);
+    const p = this.namedParameters().find(([n]) => n === name);
+    return name.endsWith('.bias') || (p !== undefined && p[1].shape.length <= 1);
   }
 }
 
