@@ -25,6 +25,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 7, 3], filter: [3, 4, 3, 2], strides: 1, pad: EXPLICIT, dilations: 1 },
   { x: [2, 9, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
   { x: [2, 11, 9, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: 2 },
+  // K = 7*7*96 = 4704 patch columns: more output pixels (961) than one 4M-float patch chunk holds (891).
+  { x: [1, 31, 31, 96], filter: [7, 7, 96, 1], strides: 1, pad: 'same', dilations: 1 },
 ];
 
 /** Depthwise cases: channel multiplier 1 and 2, kernel 3/5/7 and 1x11 / 11x1 strips. */

@@ -27,8 +27,11 @@ describe('no tensor leaks', () => {
     };
     step();
     const before = tf.memory().numTensors;
+    const heapBefore = tf.engine().backend.numDataIds();
     for (let i = 0; i < 5; i++) step();
     expect(tf.memory().numTensors).toBe(before);
+    // Scratch tensors the kernels allocate on the wasm heap must be freed too.
+    expect(tf.engine().backend.numDataIds()).toBe(heapBefore);
     tf.dispose([x, conv, dw, table]);
   });
 });

@@ -1,20 +1,33 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
+  BatchMatMul,
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { asWasmBackend, assertChannelsLast, floatView, zeroedOutput } from './wasm_tensors';
+import {
+  asWasmBackend,
+  assertChannelsLast,
+  floatView,
+  releaseScratch,
+  runStockKernel,
+  scratchTensor,
+} from './wasm_tensors';
 
 /** tfjs' attrs carry no dilations for this kernel; an optional `dilations` is honoured when given. */
 type Attrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
 
+/** Patch rows per matmul, so that one chunk of patches stays around 16 MB whatever the batch size. */
+const PATCH_FLOATS_PER_CHUNK = 1 << 22;
+
 /**
- * dW[fh,fw,ci,co] = sum over (b,oh,ow) of x[b, oh*sh + fh*dh - padTop, ow*sw + fw*dw - padLeft, ci] * dy[b,oh,ow,co].
- * Loop order: one dy pixel row at a time, then each filter tap, then the outer product x-row (ci) by
- * dy-row (co); the innermost loop runs over contiguous output channels in both dW and dy.
+ * dW[fh,fw,ci,co] = sum over output pixels p=(b,oh,ow) of x[b, oh*sh + fh*dh - padTop, ow*sw + fw*dw - padLeft, ci] * dy[p,co].
+ * With P = im2col(x) (one row of K = FH*FW*CI values per output pixel, zeros where the window leaves the
+ * padded input) this is dW = P^T dy. It is computed as (dy^T P)^T, chunk by chunk over output pixels, with the
+ * stock wasm BatchMatMul (XNNPACK, no transposes: its transposed-operand path is a slow naive loop).
  */
 export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -29,42 +42,75 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
     pad,
     dimRoundingMode,
   );
-  const out = zeroedOutput(backend, info.filterShape, 'float32');
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const co = info.outChannels;
+  const pixels = info.batchSize * info.outHeight * info.outWidth;
+  const chunkRows = Math.max(1, Math.min(pixels, Math.floor(PATCH_FLOATS_PER_CHUNK / k)));
+
+  const dWt = new Float32Array(co * k); // (dy^T P), [co, k]
+  for (let start = 0; start < pixels; start += chunkRows) {
+    const rows = Math.min(chunkRows, pixels - start);
+    const patches = scratchTensor(backend, [1, rows, k]);
+    const dyT = scratchTensor(backend, [1, co, rows]);
+    fillPatches(backend, x, patches, info, start, rows);
+    fillTransposed(floatView(backend, dy), floatView(backend, dyT), start, rows, co);
+    const product = runStockKernel(backend, BatchMatMul, { a: dyT, b: patches }, { transposeA: false, transposeB: false });
+    const pv = floatView(backend, product);
+    for (let i = 0; i < pv.length; i++) dWt[i] += pv[i];
+    releaseScratch(backend, patches, dyT, product);
+  }
+
+  const out = backend.makeOutput(info.filterShape, 'float32');
   const dW = floatView(backend, out);
-  const xv = floatView(backend, x);
-  const dyv = floatView(backend, dy);
-
-  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { filterHeight: fhN, filterWidth: fwN } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const tapSize = ci * co;
-
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const dyOff = ((b * outHeight + oh) * outWidth + ow) * co;
-        for (let fh = 0; fh < fhN; fh++) {
-          const ih = oh * sh + fh * dh - top;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let fw = 0; fw < fwN; fw++) {
-            const iw = ow * sw + fw * dw - left;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xOff = ((b * inHeight + ih) * inWidth + iw) * ci;
-            let wOff = (fh * fwN + fw) * tapSize;
-            for (let c = 0; c < ci; c++, wOff += co) {
-              const xc = xv[xOff + c];
-              if (xc === 0) continue;
-              for (let o = 0; o < co; o++) dW[wOff + o] += xc * dyv[dyOff + o];
-            }
-          }
-        }
-      }
-    }
+  for (let o = 0; o < co; o++) {
+    for (let i = 0; i < k; i++) dW[i * co + o] = dWt[o * k + i];
   }
   return out;
 };
+
+/** Writes im2col rows [start, start + rows) of x into `patches` ([1, rows, FH*FW*CI], NHWC tap order). */
+function fillPatches(
+  backend: BackendWasm,
+  x: TensorInfo,
+  patches: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  start: number,
+  rows: number,
+): void {
+  const xv = floatView(backend, x);
+  const pv = floatView(backend, patches);
+  const { inHeight, inWidth, inChannels: ci, outHeight, outWidth, filterHeight, filterWidth } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  let dst = 0;
+  for (let r = start; r < start + rows; r++) {
+    const ow = r % outWidth;
+    const oh = Math.floor(r / outWidth) % outHeight;
+    const b = Math.floor(r / (outWidth * outHeight));
+    for (let fh = 0; fh < filterHeight; fh++) {
+      const ih = oh * sh + fh * dh - top;
+      const rowInside = ih >= 0 && ih < inHeight;
+      for (let fw = 0; fw < filterWidth; fw++, dst += ci) {
+        const iw = ow * sw + fw * dw - left;
+        if (!rowInside || iw < 0 || iw >= inWidth) {
+          pv.fill(0, dst, dst + ci);
+          continue;
+        }
+        const src = ((b * inHeight + ih) * inWidth + iw) * ci;
+        for (let c = 0; c < ci; c++) pv[dst + c] = xv[src + c];
+      }
+    }
+  }
+}
+
+/** dyT[o, r] = dy[start + r, o] for a chunk of `rows` output pixels with `co` channels. */
+function fillTransposed(dy: Float32Array, dyT: Float32Array, start: number, rows: number, co: number): void {
+  for (let r = 0; r < rows; r++) {
+    const src = (start + r) * co;
+    for (let o = 0; o < co; o++) dyT[o * rows + r] = dy[src + o];
+  }
+}
 
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: Conv2DBackpropFilter,

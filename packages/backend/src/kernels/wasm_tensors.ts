@@ -1,5 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { backend_util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, type DataType, getKernel, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The wasm backend as seen by a kernel (`KernelFunc` types it as `{}`). */
 export function asWasmBackend(backend: unknown): BackendWasm {
@@ -27,4 +27,26 @@ export function assertChannelsLast(kernel: string, dataFormat: string | undefine
   if (dataFormat != null && backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {
     throw new Error(`${kernel} on wasm supports only NHWC data, got dataFormat '${dataFormat}'`);
   }
+}
+
+/** Allocates an uninitialised float32 tensor on the wasm heap (for scratch inputs of stock wasm kernels). */
+export function scratchTensor(backend: BackendWasm, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32');
+}
+
+/** Frees tensors allocated with `scratchTensor` or returned by `runStockKernel`. */
+export function releaseScratch(backend: BackendWasm, ...tensors: TensorInfo[]): void {
+  for (const t of tensors) backend.disposeData(t.dataId);
+}
+
+/** Runs a kernel of the stock wasm backend (XNNPACK-backed, SIMD) on tensors already on its heap. */
+export function runStockKernel(
+  backend: BackendWasm,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap,
+): TensorInfo {
+  const kernel = getKernel(kernelName, 'wasm');
+  if (kernel == null) throw new Error(`wasm backend has no ${kernelName} kernel`);
+  return kernel.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
 }
