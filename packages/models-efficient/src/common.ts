@@ -60,6 +60,13 @@ export function numberOverride(model: string, overrides: ModelOverrides, key: st
   return v;
 }
 
+/** Reads a number override that must be > 0 (widths, depth multipliers, eps). */
+export function positiveOverride(model: string, overrides: ModelOverrides, key: string, fallback: number): number {
+  const v = numberOverride(model, overrides, key, fallback);
+  if (v <= 0) throw new Error(`${model}: override '${key}' must be > 0, got ${v}`);
+  return v;
+}
+
 /** Reads an integer override ≥ `min`. */
 export function intOverride(model: string, overrides: ModelOverrides, key: string, fallback: number, min = 0): number {
   const v = numberOverride(model, overrides, key, fallback);

@@ -15,7 +15,7 @@ import {
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
-import { checkInput, checkOverrideKeys, googLinearInit, intOverride, numberOverride, rateOverride } from './common.js';
+import { checkInput, checkOverrideKeys, googLinearInit, intOverride, positiveOverride, rateOverride } from './common.js';
 import { decodeStage, roundChannels, scaleRepeats } from './efficientnet-arch.js';
 import { createEfficientBlock, effConv, type PadType } from './efficientnet-blocks.js';
 
@@ -246,10 +246,10 @@ export function efficientnetv2Config(model: string, overrides: ModelOverrides = 
     stages: (stages as string[] | undefined) ?? [...v.arch],
     stemSize: intOverride(model, overrides, 'stemSize', v.stemSize, 1),
     numFeatures: intOverride(model, overrides, 'numFeatures', 1280, 1),
-    channelMultiplier: numberOverride(model, overrides, 'channelMultiplier', v.channelMultiplier),
-    depthMultiplier: numberOverride(model, overrides, 'depthMultiplier', v.depthMultiplier),
+    channelMultiplier: positiveOverride(model, overrides, 'channelMultiplier', v.channelMultiplier),
+    depthMultiplier: positiveOverride(model, overrides, 'depthMultiplier', v.depthMultiplier),
     roundLimit: v.roundLimit,
-    bnEps: numberOverride(model, overrides, 'bnEps', v.tfPort ? 1e-3 : 1e-5),
+    bnEps: positiveOverride(model, overrides, 'bnEps', v.tfPort ? 1e-3 : 1e-5),
     padType: (padType as PadType | undefined) ?? (v.tfPort ? 'tf-same' : 'pytorch'),
     numClasses: intOverride(model, overrides, 'numClasses', 1000),
     inChans: intOverride(model, overrides, 'inChans', 3, 1),

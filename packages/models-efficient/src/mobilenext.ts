@@ -18,7 +18,7 @@ import {
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
-import { Activation, checkInput, checkOverrideKeys, intOverride, makeDivisible, numberOverride, rateOverride } from './common.js';
+import { Activation, checkInput, checkOverrideKeys, intOverride, makeDivisible, positiveOverride, rateOverride } from './common.js';
 import { SandglassBlock } from './sandglass.js';
 
 /** One row of MobileNeXt's stage table: reduction ratio t, channels c, blocks n, stride s (spec §7). */
@@ -67,9 +67,6 @@ export const MOBILENEXT_DEFAULTS: MobileNeXtConfig = {
   stemChannels: 32,
 };
 
-/** Channel rounding of mnext.py: multiples of 8 (of 4 for width 0.1). */
-const widthDivisor = (widthMult: number): number => (widthMult === 0.1 ? 4 : 8);
-
 /**
  * MobileNeXt (Zhou et al., "Rethinking Bottleneck Structure for Efficient Mobile Network Design", the official
  * `mnext.py`; not in timm). Keys follow the official state_dict: `features.0.{0,1}` stem, `features.{k}.conv.{idx}`
@@ -86,8 +83,8 @@ export class MobileNeXt extends ImageClassifier {
     super();
     this.config = { ...MOBILENEXT_DEFAULTS, ...config };
     const { widthMult, inChans, stages, identityDiv, dropPathRate } = this.config;
-    const divisor = widthDivisor(widthMult);
-    let channels = makeDivisible(this.config.stemChannels * widthMult, divisor);
+    // Widths are make_divisible(c · w, 8) (spec §7).
+    let channels = makeDivisible(this.config.stemChannels * widthMult, 8);
     this.features = this.addModule('features', new Sequential());
     this.features.push(
       new Sequential([
@@ -100,7 +97,7 @@ export class MobileNeXt extends ImageClassifier {
     let blockIdx = 0;
     for (const { t, c, n, s } of stages) {
       // The last (1280) stage is not narrowed below width 1.0.
-      const out = c === 1280 && widthMult < 1 ? 1280 : makeDivisible(c * widthMult, divisor);
+      const out = c === 1280 && widthMult < 1 ? 1280 : makeDivisible(c * widthMult, 8);
       for (let i = 0; i < n; i++) {
         const rate = totalBlocks > 1 ? (dropPathRate * blockIdx) / (totalBlocks - 1) : 0;
         this.features.push(
@@ -170,7 +167,7 @@ export function mobilenextConfig(model: string, widthMult: number, overrides: Mo
   return {
     numClasses: intOverride(model, overrides, 'numClasses', d.numClasses),
     inChans: intOverride(model, overrides, 'inChans', d.inChans, 1),
-    widthMult: numberOverride(model, overrides, 'widthMult', widthMult),
+    widthMult: positiveOverride(model, overrides, 'widthMult', widthMult),
     identityDiv: intOverride(model, overrides, 'identityDiv', d.identityDiv, 1),
     dropRate: rateOverride(model, overrides, 'dropRate', d.dropRate),
     dropPathRate: rateOverride(model, overrides, 'dropPathRate', d.dropPathRate),

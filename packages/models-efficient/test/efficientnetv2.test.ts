@@ -88,6 +88,8 @@ describe('EfficientNetV2 structure (spec §8, timm)', () => {
     expect(() => decodeStage('xx_r1_k3_s1_e1_c8')).toThrow(/bad stage string 'xx_r1_k3_s1_e1_c8': block type 'xx'/);
     expect(() => decodeStage('ir_r1_k3_s1_e4_q8')).toThrow(/unknown option 'q8'/);
     expect(() => createModel('tf_efficientnetv2_b0', { padType: 'valid' })).toThrow(/padType/);
+    expect(() => createModel('tf_efficientnetv2_b0', { channelMultiplier: -1 })).toThrow(/'channelMultiplier' must be > 0/);
+    expect(() => createModel('tf_efficientnetv2_b0', { numClasses: 2.5 })).toThrow(/'numClasses' must be an integer/);
     expect(decodeStage('ir_r3_k5_s2_e6_c40_se0.25_noskip')).toEqual({ type: 'ir', repeats: 3, kernelSize: 5, stride: 2, expRatio: 6, outChannels: 40, seRatio: 0.25, skip: false });
   });
 });
