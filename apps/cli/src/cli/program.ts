@@ -2,6 +2,10 @@ import { Command } from 'commander';
 import { modelsCommand } from '../commands/models.js';
 import { profileCommand } from '../commands/profile.js';
 import { trainCommand } from '../commands/train.js';
+import { evalCommand } from '../commands/eval.js';
+import { predictCommand } from '../commands/predict.js';
+import { exportCommand } from '../commands/export.js';
+import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
 /** The `nextnets` command with all sub-commands; commander's own errors become CliErrors (one line, exit 1). */
@@ -9,8 +13,9 @@ export function buildProgram(): Command {
   const program = new Command('nextnets')
     .description('Modern ConvNets on TensorFlow.js: list, profile, train, fine-tune, evaluate, predict, export, benchmark')
     .showHelpAfterError('(run with --help for usage)')
+    .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand()];
+  const commands = [modelsCommand(), profileCommand(), trainCommand(), evalCommand(), predictCommand(), exportCommand()];
   for (const command of commands) program.addCommand(command.exitOverride());
   return program;
 }

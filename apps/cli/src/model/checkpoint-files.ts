@@ -28,7 +28,8 @@ export function locateCheckpoint(path: string): CheckpointFiles {
   if (!existsSync(weights)) throw new CliError(`checkpoint folder ${path} has no model.safetensors`);
   const emaPath = join(folder, 'ema.safetensors');
   const ownsFolder = isDir || basename(path) === 'model.safetensors';
-  const files: CheckpointFiles = { weights, ema: ownsFolder && existsSync(emaPath) ? emaPath : undefined };
+  // EMA weights are picked up only when a checkpoint folder is given (an explicit file is used as is)
+  const files: CheckpointFiles = { weights, ema: isDir && existsSync(emaPath) ? emaPath : undefined };
   const configPath = join(dirname(folder), 'config.yaml');
   if (ownsFolder && existsSync(configPath)) {
     files.runConfig = validateRecipe(parseYaml(readFileSync(configPath, 'utf8')), configPath);

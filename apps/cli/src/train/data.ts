@@ -48,7 +48,11 @@ function parseSpec(spec: string): [string, string | undefined] {
   return match ? [match[1], match[2]] : ['folder', spec];
 }
 
-function openDatasets(recipe: Recipe): Omit<DataSplits, 'classes'> {
+/**
+ * `purpose: 'eval'` (the eval command) evaluates a plain ImageFolder path as a whole instead of splitting it; the
+ * other datasets give the same held-out split as training.
+ */
+function openDatasets(recipe: Recipe, purpose: 'train' | 'eval'): Omit<DataSplits, 'classes'> {
   const [kind, arg] = parseSpec(recipe.data.dataset);
   switch (kind) {
     case 'synthetic': {
@@ -84,14 +88,16 @@ function openDatasets(recipe: Recipe): Omit<DataSplits, 'classes'> {
       if (existsSync(trainDir) && valDir) {
         return { train: new ImageFolder(trainDir), eval: new ImageFolder(valDir), evalName: 'val', channels: 3 };
       }
-      return { ...splitSingle(new ImageFolder(root), recipe), evalName: 'val', channels: 3 };
+      const folder = new ImageFolder(root);
+      if (purpose === 'eval') return { train: folder, eval: folder, evalName: 'val', channels: 3 };
+      return { ...splitSingle(folder, recipe), evalName: 'val', channels: 3 };
     }
   }
 }
 
 /** Opens the datasets named by the recipe; grayscale data is replicated to RGB when the model wants 3 channels. */
-export function openData(recipe: Recipe, modelChannels: number): DataSplits {
-  const opened = openDatasets(recipe);
+export function openData(recipe: Recipe, modelChannels: number, purpose: 'train' | 'eval' = 'train'): DataSplits {
+  const opened = openDatasets(recipe, purpose);
   let { train, eval: evalSet } = opened;
   let channels = opened.channels;
   if (channels === 1 && modelChannels === 3) {

@@ -1,0 +1,58 @@
+/** How inputs are prepared for a model outside training: the run's recipe when known, else the model's pretrained cfg. */
+import { getModelEntry } from '@nextnets/core-layers';
+import { CliError } from '../cli/errors.js';
+import { validateRecipe } from '../recipes/load.js';
+import type { Recipe } from '../recipes/schema.js';
+import type { CheckpointFiles } from './checkpoint-files.js';
+
+export interface InferenceSettings {
+  modelName: string;
+  modelArgs: Record<string, unknown>;
+  /** A recipe whose data section describes image size, crop and normalisation. */
+  recipe: Recipe;
+}
+
+/**
+ * Combines `--model`/`--model-args` with what a training run recorded. Without a run config the data settings come
+ * from the model's timm pretrained cfg (input size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
+ */
+export function inferenceSettings(
+  files: CheckpointFiles,
+  model: string | undefined,
+  modelArgs: Record<string, unknown>,
+  inputSize?: number,
+): InferenceSettings {
+  const run = files.runConfig;
+  const modelName = model ?? run?.model.name;
+  if (!modelName) throw new CliError('give --model NAME (the checkpoint is not from a nextnets training run)');
+  if (run && model && model !== run.model.name) {
+    throw new CliError(`--model ${model} differs from the run's model ${run.model.name} (see its config.yaml)`);
+  }
+  let recipe: Recipe;
+  if (run) {
+    recipe = structuredClone(run);
+  } else {
+    let cfg;
+    try {
+      cfg = getModelEntry(modelName).pretrainedCfg;
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    recipe = validateRecipe(
+      {
+        model: { name: modelName },
+        data: { imageSize: cfg.inputSize[1], cropPct: cfg.cropPct, interpolation: cfg.interpolation, mean: cfg.mean, std: cfg.std },
+        optimizer: { lr: 1 },
+        schedule: { epochs: 1 },
+        train: { batchSize: 32 },
+      },
+      `${modelName} pretrained cfg`,
+    );
+  }
+  if (inputSize !== undefined) {
+    recipe.data.imageSize = inputSize;
+    recipe.data.evalSize = inputSize;
+  }
+  const args = { ...(run ? run.model.args : {}), ...modelArgs };
+  return { modelName, modelArgs: args, recipe };
+}
