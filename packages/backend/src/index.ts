@@ -1,6 +1,6 @@
 export { BACKEND_CHOICES, parseBackendChoice, setupBackend, type BackendChoice } from './select';
 export { gradientsRegistered, registerGradients } from './gradients';
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register';
+export { fastKernelsEnabled, registerWasmFastKernels, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register';
 export { conv2DBackpropFilter } from './kernels/conv2d_backprop_filter';
 export { depthwiseConv2dNativeBackpropFilter } from './kernels/depthwise_conv2d_backprop_filter';
 export { depthwiseConv2dNativeBackpropInput } from './kernels/depthwise_conv2d_backprop_input';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients';
-import { registerWasmTrainingKernels } from './kernels/register';
+import { fastKernelsEnabled, registerWasmFastKernels, registerWasmTrainingKernels } from './kernels/register';
 
 export type BackendChoice = 'auto' | 'wasm' | 'tensorflow' | 'tensorflow-gpu' | 'cpu';
 
@@ -53,7 +53,10 @@ type Activation = { ok: true; tfName: string } | { ok: false; reason: 'missing' 
 async function activate(choice: ConcreteChoice): Promise<Activation> {
   if (!(await loadBackendPackage(choice))) return { ok: false, reason: 'missing' };
   const { tfName } = CANDIDATES[choice];
-  if (choice === 'wasm') registerWasmTrainingKernels();
+  if (choice === 'wasm') {
+    registerWasmTrainingKernels();
+    if (fastKernelsEnabled()) registerWasmFastKernels();
+  }
   if (tf.engine().backendName !== tfName) {
     // setBackend resolves false (after logging a warning) when the backend's initialisation fails.
     const ok = await tf.setBackend(tfName).catch(() => false);

@@ -40,6 +40,10 @@ const DEPTHWISE_CASES: ConvCase[] = [
   { x: [2, 8, 9, 3], filter: [3, 4, 3, 1], strides: 1, pad: EXPLICIT, dilations: 1 },
   { x: [2, 9, 8, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 2 },
   { x: [2, 11, 10, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid', dilations: 2 },
+  { x: [2, 8, 8, 3], filter: [3, 3, 3, 1], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [2, 10, 9, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 3 },
+  // Padding wider than the filter reach: rows/columns of windows lying entirely in the padding.
+  { x: [2, 7, 6, 2], filter: [3, 3, 2, 1], strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]], dilations: 1 },
 ];
 
 function outShape(c: ConvCase, depthwise: boolean): number[] {

@@ -1,17 +1,22 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
+  DepthwiseConv2dNative,
   DepthwiseConv2dNativeBackpropInput,
   type DepthwiseConv2dNativeBackpropInputAttrs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { asWasmBackend, floatView, zeroedOutput } from './wasm_tensors';
+import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
 
 /**
  * Depthwise input gradient, NHWC, channel multiplier M:
- * dx[b,ih,iw,c] = sum over taps (fh,fw) and m of W[fh,fw,c,m] * dy[b,oh,ow,c*M+m] where ih = oh*sh + fh*dh - padTop
- * (same for w). Written as a scatter from each dy pixel so that every access is sequential over channels.
+ * dx[b,ih,iw,c] = sum over taps (fh,fw) and m of W[fh,fw,c,m] * dy[b,oh,ow,c*M+m] where ih = oh*sh + fh*dh - padTop.
+ *
+ * For M = 1 this is a forward depthwise correlation of dy (zero-upsampled by the stride) with the spatially
+ * flipped filter, run by the stock XNNPACK kernel: dx[i] = sum_g Wflip[g] * dyUp[i + g*dh - ((FH-1)*dh - padTop)].
+ * Channel multipliers > 1 (and windows lying entirely in the padding) use the plain loops below.
  */
 export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -27,6 +32,68 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend
     dimRoundingMode,
     true,
   );
+  const effectiveHeight = (info.filterHeight - 1) * info.dilationHeight;
+  const effectiveWidth = (info.filterWidth - 1) * info.dilationWidth;
+  const usable = info.outChannels === info.inChannels && info.padInfo.top <= effectiveHeight && info.padInfo.left <= effectiveWidth;
+  return usable ? viaFlippedCorrelation(backend, dy, filter, info) : viaLoops(backend, dy, filter, info);
+};
+
+function viaFlippedCorrelation(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, filterHeight, filterWidth } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  // Upsampled dy rows past inHeight + padTop only ever meet padding: crop them.
+  const upHeight = Math.min((outHeight - 1) * sh + 1, inHeight + top);
+  const upWidth = Math.min((outWidth - 1) * sw + 1, inWidth + left);
+
+  const flipped = scratchTensor(backend, [filterHeight, filterWidth, ch, 1]);
+  const upsampled = scratchTensor(backend, [batchSize, upHeight, upWidth, ch]);
+  const wv = floatView(backend, filter);
+  const fv = floatView(backend, flipped);
+  for (let fh = 0; fh < filterHeight; fh++) {
+    for (let fw = 0; fw < filterWidth; fw++) {
+      const src = (fh * filterWidth + fw) * ch;
+      const dst = ((filterHeight - 1 - fh) * filterWidth + (filterWidth - 1 - fw)) * ch;
+      fv.set(wv.subarray(src, src + ch), dst);
+    }
+  }
+  const dyv = floatView(backend, dy);
+  const uv = floatView(backend, upsampled);
+  uv.fill(0);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh * sh < upHeight; oh++) {
+      for (let ow = 0; ow * sw < upWidth; ow++) {
+        const src = ((b * outHeight + oh) * outWidth + ow) * ch;
+        uv.set(dyv.subarray(src, src + ch), ((b * upHeight + oh * sh) * upWidth + ow * sw) * ch);
+      }
+    }
+  }
+  const padTop = (filterHeight - 1) * dh - top;
+  const padLeft = (filterWidth - 1) * dw - left;
+  const explicitPad: backend_util.ExplicitPadding = [
+    [0, 0],
+    [padTop, inHeight - upHeight + top],
+    [padLeft, inWidth - upWidth + left],
+    [0, 0],
+  ];
+  const dx = runStockKernel(
+    backend,
+    DepthwiseConv2dNative,
+    { x: upsampled, filter: flipped },
+    { strides: 1, dilations: [dh, dw], pad: explicitPad },
+  );
+  releaseScratch(backend, flipped, upsampled);
+  return dx;
+}
+
+/** Scatter from each dy pixel; every access is sequential over channels. */
+function viaLoops(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const out = zeroedOutput(backend, info.inShape, 'float32');
   const dx = floatView(backend, out);
   const wv = floatView(backend, filter);
@@ -51,15 +118,11 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend
             if (iw < 0 || iw >= inWidth) continue;
             const dxOff = ((b * inHeight + ih) * inWidth + iw) * ch;
             const wOff = (fh * fwN + fw) * outChannels;
-            if (mult === 1) {
-              for (let c = 0; c < ch; c++) dx[dxOff + c] += wv[wOff + c] * dyv[dyOff + c];
-            } else {
-              for (let c = 0; c < ch; c++) {
-                const base = c * mult;
-                let acc = 0;
-                for (let m = 0; m < mult; m++) acc += wv[wOff + base + m] * dyv[dyOff + base + m];
-                dx[dxOff + c] += acc;
-              }
+            for (let c = 0; c < ch; c++) {
+              const base = c * mult;
+              let acc = 0;
+              for (let m = 0; m < mult; m++) acc += wv[wOff + base + m] * dyv[dyOff + base + m];
+              dx[dxOff + c] += acc;
             }
           }
         }
@@ -67,7 +130,7 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend
     }
   }
   return out;
-};
+}
 
 export const depthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
   kernelName: DepthwiseConv2dNativeBackpropInput,

@@ -3,6 +3,7 @@ import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_backprop_input';
 import { maxPoolGradConfig } from './max_pool_grad';
+import { matMulWithoutTransposeConfigs } from './matmul_transpose';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
@@ -35,4 +36,20 @@ export function registerWasmTrainingKernels(): void {
     if (current != null) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
+}
+
+/**
+ * Replaces stock wasm kernels with faster equivalents (same results): today the matmuls, which otherwise take a slow
+ * path whenever an operand is transposed. Idempotent. Call after the wasm backend package is imported.
+ */
+export function registerWasmFastKernels(): void {
+  for (const config of matMulWithoutTransposeConfigs()) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+}
+
+/** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */
+export function fastKernelsEnabled(): boolean {
+  return typeof process === 'undefined' || process.env?.NEXTNETS_WASM_FAST !== '0';
 }
