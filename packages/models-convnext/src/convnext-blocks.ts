@@ -77,7 +77,10 @@ function globalResponseNormRows(grn: GlobalResponseNorm, h: tf.Tensor2D, n: numb
   const c = h.shape[1];
   const perSample = tf.reshape(h, [n, -1, c]);
   const stats = keep ? tf.mul(perSample, keep) : perSample;
-  const gx = tf.sqrt(tf.sum(tf.square(stats), 1, true));
+  // The 1e-30 floor only keeps the gradient finite where a channel is exactly 0 at every (visible) position, which masking
+  // makes likely: PyTorch's norm backward gives 0 there, d√s/ds at s = 0 would give ∞·0 = NaN. It is far below any
+  // non-degenerate Σx², so forward values are unchanged in float32.
+  const gx = tf.sqrt(tf.add(tf.sum(tf.square(stats), 1, true), 1e-30));
   const nx = tf.div(gx, tf.add(tf.mean(gx, -1, true), grn.eps));
   const scale = tf.add(tf.mul(grn.weight, nx), 1);
   return tf.reshape(tf.add(tf.mul(perSample, scale), grn.bias), [-1, c]) as tf.Tensor2D;

@@ -19,8 +19,28 @@ export function depthwiseSame(conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
+/**
+ * `x·W + b` with a backward pass whose matmuls take no transposed operand: dX = dY·transpose(W),
+ * dW = transpose(X)·dY, db = Σ_rows dY. tfjs-core's own matMul gradient uses transposeA/transposeB, which the wasm
+ * backend runs on a naive scalar loop instead of XNNPACK (about 10× slower than the forward pass there); explicit
+ * transposes are memory-bound copies and keep all three matmuls on the fast path.
+ */
+const matMulBias = tf.customGrad((x, w, b, save) => {
+  const [x2, w2] = [x as tf.Tensor2D, w as tf.Tensor2D];
+  (save as tf.GradSaveFunc)([x2, w2]);
+  return {
+    value: tf.fused.matMul({ a: x2, b: w2, bias: b as tf.Tensor }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const dy2 = dy as tf.Tensor2D;
+      return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
+    },
+  };
+});
+
 /** A Linear (or timm 1×1 conv) applied as one fused matmul + bias on a [rows, in] matrix. Reports MACs. */
 export function linearRows(linear: Linear, rows: tf.Tensor2D): tf.Tensor2D {
   reportMacs(rows.shape[0] * linear.inFeatures * linear.outFeatures);
-  return tf.fused.matMul({ a: rows, b: linear.weight as tf.Tensor2D, bias: linear.bias ?? undefined }) as tf.Tensor2D;
+  if (!linear.bias) return tf.matMul(rows, linear.weight as tf.Tensor2D);
+  return matMulBias(rows, linear.weight, linear.bias) as tf.Tensor2D;
 }
