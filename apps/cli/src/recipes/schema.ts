@@ -92,6 +92,8 @@ export const scheduleSection = z
     epochs: z.number().int().positive(),
     warmupEpochs: nonNegative.default(0),
     warmupLr: nonNegative.default(0),
+    /** Linear warmup reaching the lr at the last warmup step (`inclusive`, ConvNeXt) or one step after (`exclusive`, FCMAE/EfficientNetV2). */
+    warmupStyle: z.enum(['inclusive', 'exclusive']).optional(),
     minLr: nonNegative.default(0),
     /** Exponential decay: multiply by decayRate every decayEpochs (EfficientNetV2: 0.97 every 2.4). */
     decayEpochs: positive.default(2.4),

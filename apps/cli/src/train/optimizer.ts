@@ -56,7 +56,7 @@ export function buildSchedule(recipe: Recipe, lr: number, stepsPerEpoch: number)
   const s = recipe.schedule;
   const totalSteps = Math.max(1, s.epochs * stepsPerEpoch);
   const warmupSteps = Math.min(Math.round(s.warmupEpochs * stepsPerEpoch), totalSteps - 1);
-  const warmup = { warmupSteps, warmupLr: s.warmupLr };
+  const warmup = { warmupSteps, warmupLr: s.warmupLr, warmupStyle: s.warmupStyle };
   switch (s.name) {
     case 'cosine':
       return cosineWithWarmup({ baseLr: lr, totalSteps, minLr: s.minLr, ...warmup });
