@@ -38,6 +38,35 @@ describe('optimizer facts', () => {
   });
 });
 
+describe('timm init (spec §5)', () => {
+  const stats = (data: Float32Array) => {
+    const mean = data.reduce((a, b) => a + b, 0) / data.length;
+    return { mean, std: Math.sqrt(data.reduce((a, b) => a + (b - mean) ** 2, 0) / data.length) };
+  };
+
+  it('RepVGG: conv N(0, 2/fan_out) with fan_out/groups, Linear N(0, .01), block BN N(0.1, .1) / N(0, .1)', () => {
+    const model = createModel('repvgg_b1g2', { depths: [1, 2, 2, 1], widths: [64, 64, 64, 64], stemChs: 64, numClasses: 100 });
+    const sd = stateDict(model);
+    // stages.1.1 is grouped (g = 2): fan_out = 3·3·64/2.
+    const grouped = stats(sd.get('stages.1.1.conv_kxk.conv.weight')!.data);
+    expect(grouped.std).toBeCloseTo(Math.sqrt(2 / (9 * 32)), 2);
+    const dense = stats(sd.get('stages.1.0.conv_1x1.conv.weight')!.data);
+    expect(dense.std).toBeCloseTo(Math.sqrt(2 / 64), 2);
+    const fc = stats(sd.get('head.fc.weight')!.data);
+    expect(fc.std).toBeCloseTo(0.01, 3);
+    expect(sd.get('head.fc.bias')!.data.every((v) => v === 0)).toBe(true);
+    const gather = (suffix: string) =>
+      Float32Array.from([...sd].filter(([k]) => k.endsWith(suffix)).flatMap(([, v]) => [...v.data]));
+    const bnWeight = stats(gather('bn.weight'));
+    expect(bnWeight.mean).toBeCloseTo(0.1, 1);
+    expect(bnWeight.std).toBeCloseTo(0.1, 1);
+    const bnBias = stats(gather('bn.bias'));
+    expect(Math.abs(bnBias.mean)).toBeLessThan(0.02);
+    expect(bnBias.std).toBeCloseTo(0.1, 1);
+    model.dispose();
+  });
+});
+
 describe('model surface', () => {
   it('forwardFeatures / forwardHead / resetClassifier', () => {
     const tiny = { channels: [8, 8, 16, 16], depths: [1, 1, 1, 1], kernels: [7, 5, 5, 3], smallKernel: 3, numClasses: 7 };
