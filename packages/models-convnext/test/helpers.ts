@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
-import { readNpy, readSafetensors } from '../../core-layers/src/io/index';
+import { readNpy } from '@nextnets/core-layers';
 
 export const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 
@@ -13,13 +13,6 @@ export async function useWasm(): Promise<void> {
 
 export function fixturePath(model: string, file: string): string {
   return join(fixturesDir, model, file);
-}
-
-export function loadFixtureTensors(model: string): Map<string, { shape: number[]; data: Float32Array }> {
-  const path = fixturePath(model, 'weights.safetensors');
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [key, t] of readSafetensors(path).tensors) out.set(key, { shape: [...t.shape], data: t.data as Float32Array });
-  return out;
 }
 
 /** A fixture .npy as a tensor (NCHW as stored). */

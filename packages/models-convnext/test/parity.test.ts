@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, profile } from '@nextnets/core-layers';
+import { loadSafetensors, profile, saveSafetensors } from '@nextnets/core-layers';
 import { createModel } from '../src/index.js';
-import { fixturePath, loadFixtureTensors, loadNpy, relErr, useWasm } from './helpers.js';
+import { fixturePath, loadNpy, relErr, useWasm } from './helpers.js';
 
 beforeAll(useWasm);
 
@@ -12,7 +14,7 @@ const FIXTURES = ['convnext_atto', 'convnextv2_atto', 'inception_next_atto'] as 
 describe.each(FIXTURES)('%s matches timm', (name) => {
   it('reproduces logits.npy and features.npy (rel. max error ≤ 1e-4)', () => {
     const model = createModel(name, { numClasses: 10 });
-    loadStateDict(model, loadFixtureTensors(name), { strict: true, source: fixturePath(name, 'weights.safetensors') });
+    loadSafetensors(model, fixturePath(name, 'weights.safetensors'), { strict: true });
     model.eval();
     const before = tf.memory().numTensors;
     const [logitsErr, featuresErr, headErr] = tf.tidy(() => {
@@ -35,5 +37,27 @@ describe.each(FIXTURES)('%s matches timm', (name) => {
     const { gmacs } = profile(model, 224);
     expect(Number(gmacs.toPrecision(3))).toBe(Number(manifest.gmacs_224.toPrecision(3)));
     model.dispose();
+  });
+});
+
+describe('checkpoint round trip (README example)', () => {
+  it('saves a timm-layout safetensors file and loads it into a fresh model with identical predictions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'models-convnext-'));
+    const path = join(dir, 'model.safetensors');
+    try {
+      const source = createModel('convnextv2_atto', { numClasses: 7, dims: [8, 16, 24, 32] }).eval();
+      saveSafetensors(source, path);
+      const restored = createModel('convnextv2_atto', { numClasses: 7, dims: [8, 16, 24, 32] }).eval();
+      loadSafetensors(restored, path, { strict: true });
+      const x = tf.randomNormal([2, 64, 64, 3]);
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(source.forward(x), restored.forward(x)))).dataSync()[0]);
+      expect(diff).toBe(0);
+      const wrong = createModel('convnextv2_atto', { numClasses: 5, dims: [8, 16, 24, 32] });
+      expect(() => loadSafetensors(wrong, path)).toThrow(/key 'head\.fc\.weight' has shape \[7,32\] in checkpoint but \[5,32\] in model/);
+      tf.dispose(x);
+      [source, restored, wrong].forEach((m) => m.dispose());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
