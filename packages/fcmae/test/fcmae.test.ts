@@ -146,6 +146,20 @@ describe('sparse emulation: no information leaks from removed patches', () => {
 });
 
 describe('FCMAE forward / training step', () => {
+  it('keeps gradients finite when a GRN channel is exactly zero at every visible position', () => {
+    const model = tinyFcmae({ init: 'timm' });
+    // GELU(−1e4) is exactly 0, so hidden channel 0 of this block is all-zero and its GRN norm is 0
+    const bias = model.encoder.net.stageList()[1].blockList()[0].mlp.fc1.bias!;
+    tf.tidy(() => bias.assign(tf.concat([tf.tensor1d([-1e4]), tf.slice(bias, [1], [bias.shape[0] - 1])])));
+    const x = seededNormal([2, 32, 32, 3], 6);
+    const mask = model.randomMask(2, 32, 32, new Rng(2));
+    const { value, grads } = valueAndGrads(model, () => model.loss(x, mask));
+    const finite = Object.entries(grads).filter(([, g]) => !Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0])));
+    expect(finite.map(([n]) => n)).toEqual([]);
+    tf.dispose([value, ...Object.values(grads), x, mask]);
+    model.dispose();
+  });
+
   it('run() returns loss, predictions [N, L, p²·C] and the mask; forward() is the prediction', () => {
     manualSeed(3);
     const model = tinyFcmae();
