@@ -5,6 +5,7 @@ import { trainCommand } from '../commands/train.js';
 import { evalCommand } from '../commands/eval.js';
 import { predictCommand } from '../commands/predict.js';
 import { exportCommand } from '../commands/export.js';
+import { finetuneCommand } from '../commands/finetune.js';
 import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand(), evalCommand(), predictCommand(), exportCommand()];
+  const commands = [modelsCommand(), profileCommand(), trainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand()];
   for (const command of commands) program.addCommand(command.exitOverride());
   return program;
 }

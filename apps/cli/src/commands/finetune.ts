@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+import { activateBackend, withCommonOptions } from '../cli/common.js';
+import { CliError } from '../cli/errors.js';
+import { locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { loadForFinetune } from '../model/finetune-init.js';
+import { createTrainingSetup } from '../train/setup.js';
+import { Trainer } from '../train/trainer.js';
+import { printResult } from './train.js';
+import { resolveRun, withRecipeOptions, type TrainLikeOptions } from './train-options.js';
+
+interface FinetuneOptions extends TrainLikeOptions {
+  from?: string;
+}
+
+export function finetuneCommand(): Command {
+  const command = withRecipeOptions(withCommonOptions(new Command('finetune').description('fine-tune from a checkpoint: lenient load, classifier re-init, layer-wise lr decay'), 'run folder (default runs/<recipe name>)'));
+  return command
+    .option('--from <checkpoint>', 'pre-trained weights: a timm-key .safetensors file or a run checkpoint folder')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  nextnets finetune --recipe convnextv2_atto_finetune --from runs/convnextv2_atto_fcmae/last --data /data/imagenette',
+        '  nextnets finetune --recipe convnextv2_atto_finetune --from convnextv2_atto.fcmae.safetensors --data fashion-mnist --epochs 5',
+        '  nextnets finetune --resume runs/convnextv2_atto_finetune',
+      ].join('\n'),
+    )
+    .action(async (opts: FinetuneOptions) => {
+      const run = resolveRun(opts, 'finetune');
+      if (!run.resume && !opts.from) throw new CliError('finetune needs --from CHECKPOINT (or --resume DIR)');
+      const backend = await activateBackend(opts.backend);
+      process.stderr.write(`nextnets finetune: ${run.source} on ${backend}, output ${run.outDir}\n`);
+      const headInitStd = run.recipe.finetune?.headInitStd ?? 2e-5;
+      const setup = createTrainingSetup(run.recipe, (model) => {
+        if (run.resume || !opts.from) return;
+        const files = locateCheckpoint(opts.from);
+        const path = run.recipe.finetune?.useEma && files.ema ? files.ema : files.weights;
+        const report = loadForFinetune(model, readWeights(path), path, headInitStd);
+        const dropped = report.droppedShape.length > 0 ? `, dropped (shape differs): ${report.droppedShape.join(', ')}` : '';
+        const missing = report.missing.length > 0 ? `, not in checkpoint: ${report.missing.length} (first ${report.missing[0]})` : '';
+        const unused = report.unexpected.length > 0 ? `, unused: ${report.unexpected.length}` : '';
+        process.stderr.write(`loaded ${report.loaded} tensors from ${path}${dropped}${missing}${unused}; re-initialised ${report.head.join(', ')}\n`);
+      });
+      const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, header: [`nextnets finetune (recipe ${run.source}, from ${opts.from ?? '-'}, backend ${backend})`] });
+      printResult(await trainer.run(), setup.data.evalName, run.outDir);
+    });
+}

@@ -1,0 +1,52 @@
+/**
+ * Fine-tuning initialisation (spec §3 "Fine-tuning", §9 "Fine-tune loading"): load a pre-trained checkpoint leniently —
+ * tensors whose shape differs (the old classifier) or that the model lacks (an FCMAE decoder) are dropped — then
+ * re-initialise the classifier with trunc-normal(std) weights and zero biases.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadStateDict, truncNormal, torchShape, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { CliError } from '../cli/errors.js';
+
+export interface FinetuneLoadReport {
+  loaded: number;
+  droppedShape: string[];
+  unexpected: string[];
+  missing: string[];
+  head: string[];
+}
+
+/** Names of the classifier's parameters: those replaced by `resetClassifier`. */
+function resetHead(model: ImageClassifier): string[] {
+  const before = new Map(model.namedParameters().map(([name, p]) => [name, p.variable]));
+  model.resetClassifier(model.numClasses);
+  return model.namedParameters().filter(([name, p]) => before.get(name) !== p.variable).map(([name]) => name);
+}
+
+export function loadForFinetune(model: ImageClassifier, tensors: Map<string, RawTensor>, source: string, headInitStd: number): FinetuneLoadReport {
+  const expected = new Map<string, number[]>();
+  for (const [name, p] of model.namedParameters()) expected.set(name, torchShape(p.shape, p.layout));
+  for (const [name, b] of model.namedBuffers()) expected.set(name, [...b.variable.shape]);
+  const kept = new Map<string, RawTensor>();
+  const droppedShape: string[] = [];
+  for (const [key, t] of tensors) {
+    const want = expected.get(key);
+    if (want && (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i]))) droppedShape.push(key);
+    else kept.set(key, t);
+  }
+  let result;
+  try {
+    result = loadStateDict(model, kept, { strict: false, source });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const loaded = [...kept.keys()].filter((k) => expected.has(k)).length;
+  if (loaded === 0) throw new CliError(`${source}: no tensor matches a parameter of the model (is it a checkpoint of this architecture?)`);
+  const head = resetHead(model);
+  tf.tidy(() => {
+    for (const [name, p] of model.namedParameters()) {
+      if (!head.includes(name)) continue;
+      p.variable.assign(p.variable.rank >= 2 ? truncNormal(p.shape, headInitStd) : tf.zeros(p.shape));
+    }
+  });
+  return { loaded, droppedShape, unexpected: result.unexpectedKeys, missing: result.missingKeys.filter((k) => !head.includes(k)), head };
+}
