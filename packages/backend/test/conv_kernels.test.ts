@@ -42,6 +42,9 @@ const DEPTHWISE_CASES: ConvCase[] = [
   { x: [2, 11, 10, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid', dilations: 2 },
   { x: [2, 8, 8, 3], filter: [3, 3, 3, 1], strides: 2, pad: 'valid', dilations: 1 },
   { x: [2, 10, 9, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 3 },
+  // Most taps in the padding (coverage < 0.5): the plain-loop paths with multiplier 1.
+  { x: [2, 3, 3, 4], filter: [7, 7, 4, 1], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 2, 1, 3], filter: [5, 5, 3, 1], strides: 2, pad: 'same', dilations: 1 },
   // Padding wider than the filter reach: rows/columns of windows lying entirely in the padding.
   { x: [2, 7, 6, 2], filter: [3, 3, 2, 1], strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]], dilations: 1 },
 ];

@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
 
 /**
@@ -16,7 +17,8 @@ import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor
  *
  * For M = 1 the sum over (oh,ow) is itself a depthwise correlation, run by the stock XNNPACK kernel: with batch
  * folded into channels, X = x as [1, H, W, B*C] and F = dy as [OH, OW, B*C, 1], correlating X with F at stride
- * (dh,dw) and dilation (sh,sw) gives [1, FH, FW, B*C]; summing over b yields dW. M > 1 uses the plain loops.
+ * (dh,dw) and dilation (sh,sw) gives [1, FH, FW, B*C]; summing over b yields dW. M > 1, and maps so small
+ * that most taps fall in the padding, use the plain loops.
  */
 export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -32,7 +34,8 @@ export const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backen
     dimRoundingMode,
     true,
   );
-  return info.outChannels === info.inChannels ? viaBatchAsChannels(backend, x, dy, info) : viaLoops(backend, x, dy, info);
+  const useXnnpack = info.outChannels === info.inChannels && tapCoverage(info) >= MIN_COVERAGE_FOR_XNNPACK;
+  return useXnnpack ? viaBatchAsChannels(backend, x, dy, info) : viaLoops(backend, x, dy, info);
 };
 
 /** Copies [B, H, W, C] (keeping `rows` x `cols` of each image) into [H', W', B, C] order. */
@@ -118,10 +121,14 @@ function viaLoops(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: bac
             if (iw < 0 || iw >= inWidth) continue;
             const xOff = ((b * inHeight + ih) * inWidth + iw) * ch;
             const wOff = (fh * fwN + fw) * outChannels;
-            for (let c = 0; c < ch; c++) {
-              const xc = xv[xOff + c];
-              const base = c * mult;
-              for (let m = 0; m < mult; m++) dW[wOff + base + m] += xc * dyv[dyOff + base + m];
+            if (mult === 1) {
+              for (let c = 0; c < ch; c++) dW[wOff + c] += xv[xOff + c] * dyv[dyOff + c];
+            } else {
+              for (let c = 0; c < ch; c++) {
+                const xc = xv[xOff + c];
+                const base = c * mult;
+                for (let m = 0; m < mult; m++) dW[wOff + base + m] += xc * dyv[dyOff + base + m];
+              }
             }
           }
         }

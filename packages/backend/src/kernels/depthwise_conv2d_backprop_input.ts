@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
 
 /**
@@ -16,7 +17,8 @@ import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor
  *
  * For M = 1 this is a forward depthwise correlation of dy (zero-upsampled by the stride) with the spatially
  * flipped filter, run by the stock XNNPACK kernel: dx[i] = sum_g Wflip[g] * dyUp[i + g*dh - ((FH-1)*dh - padTop)].
- * Channel multipliers > 1 (and windows lying entirely in the padding) use the plain loops below.
+ * Channel multipliers > 1, windows lying entirely in the padding, and maps so small that most taps fall in the
+ * padding use the plain loops below.
  */
 export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -34,8 +36,12 @@ export const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend
   );
   const effectiveHeight = (info.filterHeight - 1) * info.dilationHeight;
   const effectiveWidth = (info.filterWidth - 1) * info.dilationWidth;
-  const usable = info.outChannels === info.inChannels && info.padInfo.top <= effectiveHeight && info.padInfo.left <= effectiveWidth;
-  return usable ? viaFlippedCorrelation(backend, dy, filter, info) : viaLoops(backend, dy, filter, info);
+  const useXnnpack =
+    info.outChannels === info.inChannels &&
+    info.padInfo.top <= effectiveHeight &&
+    info.padInfo.left <= effectiveWidth &&
+    tapCoverage(info) >= MIN_COVERAGE_FOR_XNNPACK;
+  return useXnnpack ? viaFlippedCorrelation(backend, dy, filter, info) : viaLoops(backend, dy, filter, info);
 };
 
 function viaFlippedCorrelation(
@@ -118,11 +124,15 @@ function viaLoops(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, info
             if (iw < 0 || iw >= inWidth) continue;
             const dxOff = ((b * inHeight + ih) * inWidth + iw) * ch;
             const wOff = (fh * fwN + fw) * outChannels;
-            for (let c = 0; c < ch; c++) {
-              const base = c * mult;
-              let acc = 0;
-              for (let m = 0; m < mult; m++) acc += wv[wOff + base + m] * dyv[dyOff + base + m];
-              dx[dxOff + c] += acc;
+            if (mult === 1) {
+              for (let c = 0; c < ch; c++) dx[dxOff + c] += wv[wOff + c] * dyv[dyOff + c];
+            } else {
+              for (let c = 0; c < ch; c++) {
+                const base = c * mult;
+                let acc = 0;
+                for (let m = 0; m < mult; m++) acc += wv[wOff + base + m] * dyv[dyOff + base + m];
+                dx[dxOff + c] += acc;
+              }
             }
           }
         }

@@ -4,6 +4,8 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_conv2d_ba
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_backprop_input';
 import { maxPoolGradConfig } from './max_pool_grad';
 import { matMulWithoutTransposeConfigs } from './matmul_transpose';
+import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
+import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
@@ -38,15 +40,24 @@ export function registerWasmTrainingKernels(): void {
   }
 }
 
+/** Fused kernels (with their gradients) that @nextnets/core-layers uses by name when the active backend has them. */
+const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [geluConfig, geluGradConfig, layerNormConfig, layerNormGradConfig];
+
 /**
- * Replaces stock wasm kernels with faster equivalents (same results): today the matmuls, which otherwise take a slow
- * path whenever an operand is transposed. Idempotent. Call after the wasm backend package is imported.
+ * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
+ * stock kernels' slow transposed path, and the fused GELU / LayerNorm kernels and gradients are registered.
+ * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
   for (const config of matMulWithoutTransposeConfigs()) {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
+  for (const config of FUSED_KERNEL_CONFIGS) {
+    if (tf.getKernel(config.kernelName, 'wasm') == null) tf.registerKernel(config);
+  }
+  registerGeluGradient();
+  registerLayerNormGradient();
 }
 
 /** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */
