@@ -41,7 +41,7 @@ export abstract class ImageClassifier extends Module {
    */
   noWeightDecay(name: string): boolean {
     const p = this.namedParameters().find(([n]) => n === name);
-    return name.endsWith('.bias') || (p !== undefined && p[1].variable.rank <= 1);
+    return name.endsWith('.bias') || (p !== undefined && p[1].shape.length <= 1);
   }
 
   /**
