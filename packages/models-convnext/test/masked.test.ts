@@ -96,6 +96,20 @@ describe('ConvNeXtV2.forwardFeaturesMasked (FCMAE dense emulation)', () => {
     model.dispose();
   });
 
+  it('keeps gradients finite when a whole sample is removed (GRN Gx = 0)', () => {
+    const model = tinyV2().train();
+    const x = seededNormal([2, 64, 64, 3], 6);
+    const mask = stemMask(patchGrid([[1, 1, 1, 1], [0, 1, 1, 0]]));
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(tf.square(model.forwardFeaturesMasked(x, mask))) as tf.Scalar,
+      model.namedParameters().map(([, p]) => p.variable),
+    );
+    const finite = Object.values(grads).every((g) => tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0] === 1));
+    expect(finite).toBe(true);
+    tf.dispose([value, ...Object.values(grads), x, mask]);
+    model.dispose();
+  });
+
   it('rejects a mask of the wrong shape with one line', () => {
     const model = tinyV2();
     const x = tf.zeros([1, 64, 64, 3]);
