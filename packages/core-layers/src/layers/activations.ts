@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
 
-/** Exact (erf) GELU, PyTorch's `nn.GELU()` default: 0.5·x·(1 + erf(x/√2)). */
+/**
+ * Exact (erf) GELU, PyTorch's `nn.GELU()` default: 0.5·x·(1 + erf(x/√2)). One fused kernel when the backend has it
+ * (see fused-kernels.ts), else the composite ops.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasFusedKernel(FUSED_GELU)) return tf.engine().runKernel(FUSED_GELU, { x }) as tf.Tensor;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 

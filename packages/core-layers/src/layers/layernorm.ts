@@ -1,9 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
+import { FUSED_LAYER_NORM, hasFusedKernel } from './fused-kernels.js';
 
-/** Normalises the last axis with broadcasting (no tile): (x − mean)/√(var + eps)·weight + bias, biased variance. */
+/**
+ * Normalises the last axis with broadcasting (no tile): (x − mean)/√(var + eps)·weight + bias, biased variance.
+ * One fused kernel (outputs y, mean, 1/std) when the backend has it and both affine tensors are given.
+ */
 export function layerNormLastAxis(x: tf.Tensor, weight: tf.Tensor | null, bias: tf.Tensor | null, eps: number): tf.Tensor {
+  if (weight && bias && x.dtype === 'float32' && hasFusedKernel(FUSED_LAYER_NORM)) {
+    return tf.tidy(() => {
+      const attrs = { eps } as unknown as tf.NamedAttrMap;
+      const [y] = tf.engine().runKernel(FUSED_LAYER_NORM, { x, weight, bias }, attrs) as tf.Tensor[];
+      return y;
+    });
+  }
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true);
     let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));

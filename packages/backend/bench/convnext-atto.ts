@@ -1,0 +1,185 @@
+/**
+ * End-to-end throughput of a ConvNeXt-family model on the wasm backend (default convnext_atto, 10 classes, 32² batch 64):
+ * training img/s (forward, cross-entropy, backward, AdamW step) and inference img/s, warm-up then the median of several
+ * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
+ * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
+ * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--profile]`. `--profile` adds the per-kernel milliseconds of one
+ * training step and one inference step (tf.profile), largest first.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+// Relative source imports: a workspace devDependency on the model packages would make a dependency cycle
+// (they use this package in their tests). Run with `--conditions=@nextnets/source` so their own imports resolve to src.
+import { valueAndGrads, type ImageClassifier } from '../../core-layers/src/index';
+import { createModel } from '../../models-convnext/src/index';
+import { AdamW, crossEntropy } from '../../optim/src/index';
+import { setupBackend } from '../src/index';
+
+interface Options {
+  model: string;
+  size: number;
+  batch: number;
+  steps: number;
+  warmup: number;
+  peer: string | null;
+  profile: boolean;
+  backend: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const defaultPeer = fileURLToPath(new URL('../../../../shared/peers/torch_convnext_atto.py', import.meta.url));
+  const opts: Options = {
+    model: 'convnext_atto',
+    size: 32,
+    batch: 64,
+    steps: 8,
+    warmup: 3,
+    peer: defaultPeer,
+    profile: false,
+    backend: 'wasm',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`missing value after ${flag}`);
+      return v;
+    };
+    if (flag === '--model') opts.model = value();
+    else if (flag === '--size') opts.size = Number(value());
+    else if (flag === '--batch') opts.batch = Number(value());
+    else if (flag === '--steps') opts.steps = Number(value());
+    else if (flag === '--warmup') opts.warmup = Number(value());
+    else if (flag === '--peer') opts.peer = value();
+    else if (flag === '--no-peer') opts.peer = null;
+    else if (flag === '--profile') opts.profile = true;
+    else if (flag === '--backend') opts.backend = value();
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return opts;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Wall and process-CPU milliseconds of each call after `warmup` untimed calls. On a shared machine the CPU time of
+ * this (single-threaded) process is the steadier measure of our own work; wall time is what the ratio uses.
+ */
+function timeSteps(fn: () => void, warmup: number, steps: number): { wall: number[]; cpu: number[] } {
+  for (let i = 0; i < warmup; i++) fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    fn();
+    const used = process.cpuUsage(cpuStart);
+    wall.push(performance.now() - start);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  return { wall, cpu };
+}
+
+/** Kernel name → total ms of one call of `fn`, largest first. */
+async function kernelProfile(fn: () => void): Promise<Record<string, number>> {
+  const info = await tf.profile(() => {
+    fn();
+  });
+  const totals = new Map<string, number>();
+  for (const k of info.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  const sorted = [...totals].sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(sorted.map(([name, ms]) => [name, +ms.toFixed(2)]));
+}
+
+interface PeerResult {
+  peer: string;
+  train_img_s: number;
+  infer_img_s: number;
+}
+
+function runPeer(opts: Options): PeerResult | { error: string } | null {
+  const python = '/usr/bin/python3';
+  if (opts.peer === null || !existsSync(python) || !existsSync(opts.peer)) return null;
+  if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return null;
+  const v2 = opts.model.startsWith('convnextv2') ? ['--v2'] : [];
+  const args = [opts.peer, '--size', String(opts.size), '--batch', String(opts.batch), '--steps', String(opts.steps), ...v2];
+  const res = spawnSync(python, args, { encoding: 'utf8' });
+  if (res.status !== 0) return { error: (res.stderr || 'peer failed').trim().split('\n').pop() ?? 'peer failed' };
+  const line = res.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as PeerResult;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const backend = await setupBackend(opts.backend as Parameters<typeof setupBackend>[0]);
+  const model = createModel(opts.model, { numClasses: 10 }) as ImageClassifier;
+  const x = tf.randomNormal([opts.batch, opts.size, opts.size, 3], 0, 1, 'float32', 1);
+  const labels = tf.tensor1d(
+    Array.from({ length: opts.batch }, (_, i) => i % 10),
+    'int32',
+  );
+  const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+  const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
+
+  const trainStep = (): void => {
+    tf.tidy(() => {
+      const { value, grads } = valueAndGrads(model, () => crossEntropy(model.forward(x), labels));
+      optimizer.step(grads);
+      value.dataSync();
+    });
+  };
+  const inferStep = (): void => {
+    tf.tidy(() => model.forward(x).dataSync());
+  };
+
+  model.train();
+  const tensorsBefore = tf.memory().numTensors;
+  const trainMs = timeSteps(trainStep, opts.warmup, opts.steps);
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  const trainProfile = opts.profile ? await kernelProfile(trainStep) : undefined;
+  model.eval();
+  const inferMs = timeSteps(inferStep, opts.warmup, opts.steps);
+  const inferProfile = opts.profile ? await kernelProfile(inferStep) : undefined;
+
+  const trainImgS = opts.batch / (median(trainMs.wall) / 1000);
+  const inferImgS = opts.batch / (median(inferMs.wall) / 1000);
+  const peer = runPeer(opts);
+  const result: Record<string, unknown> = {
+    model: opts.model,
+    backend,
+    size: opts.size,
+    batch: opts.batch,
+    steps: opts.steps,
+    train_img_s: +trainImgS.toFixed(1),
+    infer_img_s: +inferImgS.toFixed(1),
+    train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),
+    infer_cpu_img_s: +(opts.batch / (median(inferMs.cpu) / 1000)).toFixed(1),
+    train_ms: trainMs.wall.map((t) => +t.toFixed(1)),
+    infer_ms: inferMs.wall.map((t) => +t.toFixed(1)),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    leaked_tensors_per_run: leaked,
+    load_avg: +(await import('node:os')).loadavg()[0].toFixed(1),
+  };
+  if (peer && 'train_img_s' in peer) {
+    result.peer = peer;
+    result.ratio_train = +(trainImgS / peer.train_img_s).toFixed(2);
+    result.ratio_infer = +(inferImgS / peer.infer_img_s).toFixed(2);
+  } else if (peer) {
+    result.peer = peer;
+  }
+  if (trainProfile) result.train_kernels_ms = trainProfile;
+  if (inferProfile) result.infer_kernels_ms = inferProfile;
+  console.log(JSON.stringify(result));
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});
