@@ -132,10 +132,13 @@ export class FCMAE extends Module {
     return tf.tidy(() => maskedReconstructionLoss(pred, patchify(imgs, this.patchSize), mask, this.normPixLoss));
   }
 
-  /** One full pass with the given (or a fresh random) mask: loss, predictions and the mask (caller disposes). */
+  /**
+   * One full pass with the given (or a fresh random) mask: loss, predictions and the mask — the caller's tensor when
+   * one was passed, else a new one. The caller disposes them.
+   */
   run(imgs: tf.Tensor, mask?: tf.Tensor4D): FcmaeOutput {
     const [n, h, w] = checkImages('FCMAE', imgs, this.patchSize);
-    const m = mask ? tf.clone(mask) : this.randomMask(n, h, w);
+    const m = mask ?? this.randomMask(n, h, w);
     const { loss, pred } = tf.tidy(() => {
       const p = this.forwardDecoder(this.forwardEncoder(imgs, m), m);
       return { pred: p, loss: this.forwardLoss(imgs, p, m) };
