@@ -13,7 +13,7 @@ const TINY = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], patchSize: 2, numCla
 const checkpoint = join(work, 'tiny.safetensors');
 
 beforeAll(async () => {
-  await setupBackend('cpu');
+  await setupBackend('wasm');
   const model = buildModel('convnext_atto', TINY);
   saveSafetensors(model, checkpoint);
   model.dispose();
