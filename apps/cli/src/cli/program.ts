@@ -6,6 +6,7 @@ import { evalCommand } from '../commands/eval.js';
 import { predictCommand } from '../commands/predict.js';
 import { exportCommand } from '../commands/export.js';
 import { finetuneCommand } from '../commands/finetune.js';
+import { pretrainCommand } from '../commands/pretrain.js';
 import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand()];
+  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand()];
   for (const command of commands) program.addCommand(command.exitOverride());
   return program;
 }

@@ -16,6 +16,7 @@ export interface TrainLikeOptions extends CommonOptions {
   modelArgs?: string;
   data?: string;
   epochs?: number;
+  warmupEpochs?: number;
   batchSize?: number;
   lr?: number;
   maxSteps?: number;
@@ -33,6 +34,7 @@ export function withRecipeOptions(command: Command, defaultRecipe?: string): Com
     .option('--model-args <json>', 'merge into model.args (JSON object)')
     .option('--data <spec>', 'dataset: ImageFolder path, fashion-mnist, mnist, cifar10:PATH, synthetic')
     .option('--epochs <n>', 'override schedule.epochs', parseInteger('--epochs', 1))
+    .option('--warmup-epochs <x>', 'override schedule.warmupEpochs', parseNumber('--warmup-epochs'))
     .option('--batch-size <n>', 'override train.batchSize', parseInteger('--batch-size', 1))
     .option('--lr <x>', 'absolute learning rate (disables the recipe\'s batch scaling)', parseNumber('--lr'))
     .option('--max-steps <n>', 'stop after this many optimizer steps', parseInteger('--max-steps', 1))
@@ -47,6 +49,7 @@ function overridesOf(opts: TrainLikeOptions): RecipeOverrides {
     modelArgs: opts.modelArgs !== undefined ? parseModelArgs(opts.modelArgs) : undefined,
     data: opts.data,
     epochs: opts.epochs,
+    warmupEpochs: opts.warmupEpochs,
     batchSize: opts.batchSize,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
@@ -72,7 +75,7 @@ export function resolveRun(opts: TrainLikeOptions, expectedKind: Recipe['kind'])
   if (opts.resume) {
     const configPath = join(opts.resume, 'config.yaml');
     if (!existsSync(configPath)) throw new CliError(`cannot resume: ${configPath} not found`);
-    const changed = (['model', 'modelArgs', 'data', 'epochs', 'batchSize', 'lr', 'maxSteps', 'checkpointEvery', 'seed', 'imageSize'] as const).filter(
+    const changed = (['model', 'modelArgs', 'data', 'epochs', 'warmupEpochs', 'batchSize', 'lr', 'maxSteps', 'checkpointEvery', 'seed', 'imageSize'] as const).filter(
       (k) => opts[k] !== undefined,
     );
     if (changed.length > 0) throw new CliError(`--resume continues the saved run as configured; drop --${changed[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);

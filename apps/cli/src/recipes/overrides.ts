@@ -8,6 +8,7 @@ export interface RecipeOverrides {
   modelArgs?: Record<string, unknown>;
   data?: string;
   epochs?: number;
+  warmupEpochs?: number;
   batchSize?: number;
   /** Absolute lr: replaces the recipe's lr and disables its batch scaling. */
   lr?: number;
@@ -25,6 +26,7 @@ export function applyOverrides(recipe: Recipe, o: RecipeOverrides): Recipe {
   if (o.modelArgs !== undefined) next.model.args = { ...next.model.args, ...o.modelArgs };
   if (o.data !== undefined) next.data.dataset = o.data;
   if (o.epochs !== undefined) next.schedule.epochs = o.epochs;
+  if (o.warmupEpochs !== undefined) next.schedule.warmupEpochs = o.warmupEpochs;
   if (o.batchSize !== undefined) next.train.batchSize = o.batchSize;
   if (o.lr !== undefined) {
     next.optimizer.lr = o.lr;

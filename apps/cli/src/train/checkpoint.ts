@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, readSafetensors, stateDict, writeFileAtomic, writeSafetensorsAtomic, type ImageClassifier } from '@nextnets/core-layers';
+import { loadStateDict, readSafetensors, stateDict, writeFileAtomic, writeSafetensorsAtomic, type ImageClassifier, type Module, type TensorData } from '@nextnets/core-layers';
 import type { LrScheduler, ModelEma, Optimizer, SavedState } from '@nextnets/optim';
 import { CliError } from '../cli/errors.js';
 
@@ -33,7 +33,7 @@ export interface CheckpointState extends TrainingPosition {
 }
 
 export interface TrainingObjects {
-  model: ImageClassifier;
+  model: Module;
   optimizer: Optimizer;
   scheduler: LrScheduler;
   ema?: ModelEma;
@@ -50,7 +50,7 @@ function tensorEntries(prefix: string, tensors: Map<string, tf.Tensor>): Array<[
 }
 
 /** Model weights (or, with `ema`, the EMA weights) as a timm-key state dict. */
-function weightsOf(model: ImageClassifier, ema: ModelEma | undefined): ReturnType<typeof stateDict> {
+function weightsOf(model: Module, ema: ModelEma | undefined): ReturnType<typeof stateDict> {
   if (!ema) return stateDict(model);
   ema.swap();
   try {
@@ -73,8 +73,14 @@ function replaceFolder(dir: string, write: (tmp: string) => void): void {
   rmSync(old, { recursive: true, force: true });
 }
 
-/** Writes a full resumable checkpoint folder. */
-export function saveCheckpoint(dir: string, objects: TrainingObjects, position: TrainingPosition, extra: { seed: number; bestTop1: number | null }): void {
+/** Writes a full resumable checkpoint folder (plus `extraFiles`, e.g. the FCMAE encoder in timm keys). */
+export function saveCheckpoint(
+  dir: string,
+  objects: TrainingObjects,
+  position: TrainingPosition,
+  extra: { seed: number; bestTop1: number | null },
+  extraFiles: Record<string, Map<string, TensorData>> = {},
+): void {
   const { model, optimizer, scheduler, ema } = objects;
   const optimizerState = optimizer.state();
   const emaState: SavedState | undefined = ema?.state();
@@ -92,6 +98,7 @@ export function saveCheckpoint(dir: string, objects: TrainingObjects, position: 
     if (ema) writeSafetensorsAtomic(join(tmp, 'ema.safetensors'), weightsOf(model, ema), meta);
     const stateTensors = [...tensorEntries('optimizer', optimizerState.tensors), ...tensorEntries('ema', emaState?.tensors ?? new Map())];
     writeSafetensorsAtomic(join(tmp, 'state.safetensors'), stateTensors, meta);
+    for (const [name, tensors] of Object.entries(extraFiles)) writeSafetensorsAtomic(join(tmp, name), tensors, meta);
     writeFileAtomic(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   });
 }
