@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, manualSeed, stateDict, valueAndGrads, withShapeOnlyInit } from '@nextnets/core-layers';
+import { Rng, loadStateDict, manualSeed, stateDict, valueAndGrads, withShapeOnlyInit } from '@nextnets/core-layers';
 import { FCMAE, generateRandomMask, upsampleMask } from '../src/index.js';
 import { TINY_ENCODER, activateGrn, seededNormal, stdOf, tinyFcmae, useWasm } from './helpers.js';
 
@@ -25,6 +25,25 @@ describe('FCMAE structure and keys (official fcmae.py layout)', () => {
     const prefixes = new Set(keys.map((k) => k.split('.')[0]));
     expect([...prefixes]).toEqual(['mask_token', 'encoder', 'proj', 'decoder', 'pred']);
     model.dispose();
+  });
+
+  it('round-trips its state dict strictly (checkpoint / resume)', () => {
+    manualSeed(5);
+    const a = tinyFcmae();
+    manualSeed(6);
+    const b = tinyFcmae();
+    loadStateDict(b, stateDict(a), { strict: true, source: 'fcmae' });
+    const x = seededNormal([1, 32, 32, 3], 9);
+    const mask = a.randomMask(1, 32, 32, new Rng(3));
+    a.eval();
+    b.eval();
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a.loss(x, mask), b.loss(x, mask)))).dataSync()[0]);
+    expect(diff).toBe(0);
+    const tokenA = stateDict(a).get('mask_token')!;
+    expect(tokenA.data).toEqual(stateDict(b).get('mask_token')!.data);
+    tf.dispose([x, mask]);
+    a.dispose();
+    b.dispose();
   });
 
   it('defaults to patch 32, decoder 512 × depth 1, pred 32·32·3 for convnextv2_atto (shape-only build)', () => {
