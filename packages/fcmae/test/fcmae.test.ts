@@ -58,6 +58,9 @@ describe('FCMAE structure and keys (official fcmae.py layout)', () => {
     // Encoder without head = spec §2 encoder-only count for atto (3,386,760).
     const encoderParams = model.namedParameters().filter(([n]) => n.startsWith('encoder.')).reduce((s, [, p]) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     expect(encoderParams).toBe(3_386_760);
+    // + proj 320·512+512 + mask_token 512 + one 512-wide V2 block (25,600 + 1,024 + 1,050,624 + 4,096 + 1,049,088)
+    // + pred 512·3072+3072
+    expect(model.numParams()).toBe(3_386_760 + 164_352 + 512 + 2_130_432 + 1_575_936);
   });
 
   it('patch size = stem stride × downsamples; a mismatched patchSize or non-V2 encoder fails with one line', () => {
