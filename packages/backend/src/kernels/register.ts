@@ -4,6 +4,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_conv2d_ba
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_backprop_input';
 import { maxPoolGradConfig } from './max_pool_grad';
 import { matMulWithoutTransposeConfigs } from './matmul_transpose';
+import { simdDepthwiseConfigs } from './simd_depthwise';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -45,11 +46,12 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [geluConfig, geluGradCo
 
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
- * stock kernels' slow transposed path, and the fused GELU / LayerNorm kernels and gradients are registered.
+ * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
+ * and the fused GELU / LayerNorm kernels and gradients are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
-  for (const config of matMulWithoutTransposeConfigs()) {
+  for (const config of [...matMulWithoutTransposeConfigs(), ...simdDepthwiseConfigs()]) {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }

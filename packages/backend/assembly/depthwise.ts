@@ -1,0 +1,225 @@
+// SIMD depthwise convolution kernels (NHWC, channel multiplier 1), compiled by AssemblyScript to wasm.
+// All pointers are byte offsets of f32 arrays in this module's own memory; the JS side copies the tensors in and the
+// result out. Channels run innermost in blocks of 16 (four f32x4 accumulators kept in registers across the taps),
+// then blocks of 4, then a scalar tail, so any channel count works.
+// Geometry of every call: input [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C], with
+// ih = oh*strideH - padTop + fh*dilH and iw = ow*strideW - padLeft + fw*dilW.
+
+let batch = 0, inH = 0, inW = 0, C = 0, outH = 0, outW = 0, kH = 0, kW = 0;
+let strideH = 1, strideW = 1, dilH = 1, dilW = 1, padTop = 0, padLeft = 0;
+
+/** Sets the geometry used by the next kernel call (too many values for one call's arguments to stay readable). */
+export function setGeometry(
+  b: i32, ih: i32, iw: i32, c: i32, oh: i32, ow: i32, fh: i32, fw: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
+): void {
+  batch = b; inH = ih; inW = iw; C = c; outH = oh; outW = ow; kH = fh; kW = fw;
+  strideH = sh; strideW = sw; dilH = dh; dilW = dw; padTop = pt; padLeft = pl;
+}
+
+/** First free byte after the module's static data: the JS side lays its buffers out from here. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+function pixel(base: usize, b: i32, h: i32, w: i32, height: i32, width: i32): usize {
+  return base + ((<usize>((b * height + h) * width + w) * <usize>C) << 2);
+}
+
+/** out[b,oh,ow,c] = bias[c] + Σ_taps x[b,ih,iw,c]·w[fh,fw,c]; bias 0 = no bias. */
+export function forward(x: usize, w: usize, bias: usize, out: usize): void {
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const o = pixel(out, b, oh, ow, outH, outW);
+        let c = 0;
+        for (; c + 16 <= C; c += 16) {
+          const off = <usize>c << 2;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          if (bias != 0) {
+            a0 = v128.load(bias + off); a1 = v128.load(bias + off + 16);
+            a2 = v128.load(bias + off + 32); a3 = v128.load(bias + off + 48);
+          }
+          for (let fh = 0; fh < kH; fh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              const xp = pixel(x, b, ih, iw, inH, inW) + off;
+              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(xp, 16), v128.load(wp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(xp, 32), v128.load(wp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(xp, 48), v128.load(wp, 48)));
+            }
+          }
+          v128.store(o + off, a0); v128.store(o + off, a1, 16); v128.store(o + off, a2, 32); v128.store(o + off, a3, 48);
+        }
+        for (; c + 4 <= C; c += 4) {
+          const off = <usize>c << 2;
+          let a0 = bias != 0 ? v128.load(bias + off) : f32x4.splat(0);
+          for (let fh = 0; fh < kH; fh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              const xp = pixel(x, b, ih, iw, inH, inW) + off;
+              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
+            }
+          }
+          v128.store(o + off, a0);
+        }
+        for (; c < C; c++) {
+          const off = <usize>c << 2;
+          let a: f32 = bias != 0 ? load<f32>(bias + off) : 0;
+          for (let fh = 0; fh < kH; fh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2));
+            }
+          }
+          store<f32>(o + off, a);
+        }
+      }
+    }
+  }
+}
+
+/** Output row/column hit by input index i through tap f, or -1 when none (stride does not divide, or out of range). */
+function sourceIndex(i: i32, f: i32, pad: i32, dil: i32, stride: i32, limit: i32): i32 {
+  const t = i + pad - f * dil;
+  if (t < 0) return -1;
+  const o = t / stride;
+  if (o * stride != t || o >= limit) return -1;
+  return o;
+}
+
+/** dx[b,ih,iw,c] = Σ over taps (fh,fw) whose output pixel (oh,ow) exists of dy[b,oh,ow,c]·w[fh,fw,c] (gather form). */
+export function backpropInput(dy: usize, w: usize, dx: usize): void {
+  for (let b = 0; b < batch; b++) {
+    for (let ih = 0; ih < inH; ih++) {
+      for (let iw = 0; iw < inW; iw++) {
+        const o = pixel(dx, b, ih, iw, inH, inW);
+        let c = 0;
+        for (; c + 16 <= C; c += 16) {
+          const off = <usize>c << 2;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let fh = 0; fh < kH; fh++) {
+            const oh = sourceIndex(ih, fh, padTop, dilH, strideH, outH);
+            if (oh < 0) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const ow = sourceIndex(iw, fw, padLeft, dilW, strideW, outW);
+              if (ow < 0) continue;
+              const gp = pixel(dy, b, oh, ow, outH, outW) + off;
+              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(gp), v128.load(wp)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(gp, 16), v128.load(wp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(gp, 32), v128.load(wp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(gp, 48), v128.load(wp, 48)));
+            }
+          }
+          v128.store(o + off, a0); v128.store(o + off, a1, 16); v128.store(o + off, a2, 32); v128.store(o + off, a3, 48);
+        }
+        for (; c + 4 <= C; c += 4) {
+          const off = <usize>c << 2;
+          let a0 = f32x4.splat(0);
+          for (let fh = 0; fh < kH; fh++) {
+            const oh = sourceIndex(ih, fh, padTop, dilH, strideH, outH);
+            if (oh < 0) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const ow = sourceIndex(iw, fw, padLeft, dilW, strideW, outW);
+              if (ow < 0) continue;
+              const gp = pixel(dy, b, oh, ow, outH, outW) + off;
+              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(gp), v128.load(wp)));
+            }
+          }
+          v128.store(o + off, a0);
+        }
+        for (; c < C; c++) {
+          const off = <usize>c << 2;
+          let a: f32 = 0;
+          for (let fh = 0; fh < kH; fh++) {
+            const oh = sourceIndex(ih, fh, padTop, dilH, strideH, outH);
+            if (oh < 0) continue;
+            for (let fw = 0; fw < kW; fw++) {
+              const ow = sourceIndex(iw, fw, padLeft, dilW, strideW, outW);
+              if (ow < 0) continue;
+              a += load<f32>(pixel(dy, b, oh, ow, outH, outW) + off) * load<f32>(w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2));
+            }
+          }
+          store<f32>(o + off, a);
+        }
+      }
+    }
+  }
+}
+
+/** dW[fh,fw,c] = Σ_{b,oh,ow} x[b,ih,iw,c]·dy[b,oh,ow,c] over the pixels where (ih,iw) is inside the input. */
+export function backpropFilter(x: usize, dy: usize, dW: usize): void {
+  for (let fh = 0; fh < kH; fh++) {
+    for (let fw = 0; fw < kW; fw++) {
+      const o = dW + (<usize>((fh * kW + fw) * C) << 2);
+      let c = 0;
+      for (; c + 16 <= C; c += 16) {
+        const off = <usize>c << 2;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let b = 0; b < batch; b++) {
+          for (let oh = 0; oh < outH; oh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let ow = 0; ow < outW; ow++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              const xp = pixel(x, b, ih, iw, inH, inW) + off;
+              const gp = pixel(dy, b, oh, ow, outH, outW) + off;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(gp)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(xp, 16), v128.load(gp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(xp, 32), v128.load(gp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(xp, 48), v128.load(gp, 48)));
+            }
+          }
+        }
+        v128.store(o + off, a0); v128.store(o + off, a1, 16); v128.store(o + off, a2, 32); v128.store(o + off, a3, 48);
+      }
+      for (; c + 4 <= C; c += 4) {
+        const off = <usize>c << 2;
+        let a0 = f32x4.splat(0);
+        for (let b = 0; b < batch; b++) {
+          for (let oh = 0; oh < outH; oh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let ow = 0; ow < outW; ow++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(pixel(x, b, ih, iw, inH, inW) + off), v128.load(pixel(dy, b, oh, ow, outH, outW) + off)));
+            }
+          }
+        }
+        v128.store(o + off, a0);
+      }
+      for (; c < C; c++) {
+        const off = <usize>c << 2;
+        let a: f32 = 0;
+        for (let b = 0; b < batch; b++) {
+          for (let oh = 0; oh < outH; oh++) {
+            const ih = oh * strideH - padTop + fh * dilH;
+            if (ih < 0 || ih >= inH) continue;
+            for (let ow = 0; ow < outW; ow++) {
+              const iw = ow * strideW - padLeft + fw * dilW;
+              if (iw < 0 || iw >= inW) continue;
+              a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(pixel(dy, b, oh, ow, outH, outW) + off);
+            }
+          }
+        }
+        store<f32>(o + off, a);
+      }
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import {
+  backend_util,
+  DepthwiseConv2dNative,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
+  FusedDepthwiseConv2D,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { DEPTHWISE_WASM_BASE64 } from './generated/depthwise-wasm';
+import { asWasmBackend, floatView } from './wasm_tensors';
+
+/**
+ * Depthwise convolution (forward and both gradients, NHWC, channel multiplier 1) by our own wasm SIMD kernels
+ * (assembly/depthwise.ts). The module has its own memory: inputs are copied in and the result copied out, which costs
+ * O(size) against the O(size·taps) of the convolution. Other cases (multiplier > 1, fused activations, NCHW, no wasm
+ * SIMD in the engine) go to the kernel that was registered before.
+ */
+interface DepthwiseModule {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  heapBase(): number;
+  setGeometry(...geometry: number[]): void;
+  forward(x: number, w: number, bias: number, out: number): void;
+  backpropInput(dy: number, w: number, dx: number): void;
+  backpropFilter(x: number, dy: number, dW: number): void;
+}
+
+/** The part of the global WebAssembly API used here (the TypeScript libs in use declare only its types). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+let module: DepthwiseModule | null | undefined;
+
+/** The instantiated SIMD module, or null when this engine cannot run it (no wasm SIMD). */
+export function depthwiseSimdModule(): DepthwiseModule | null {
+  if (module !== undefined) return module;
+  const bytes = Uint8Array.from(atob(DEPTHWISE_WASM_BASE64), (ch) => ch.charCodeAt(0));
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm == null || !wasm.validate(bytes)) return (module = null);
+  const abort = (): never => {
+    throw new Error('depthwise wasm kernel aborted');
+  };
+  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { abort } });
+  module = instance.exports as unknown as DepthwiseModule;
+  return module;
+}
+
+/**
+ * Copies `inputs` into the module's memory followed by room for `outLength` floats (16-byte aligned, growing the
+ * memory as needed); returns the byte offsets, the output's last.
+ */
+function stage(mod: DepthwiseModule, inputs: Array<Float32Array | null>, outLength: number): number[] {
+  const offsets: number[] = [];
+  let end = mod.heapBase();
+  for (const a of [...inputs.map((x) => x?.length ?? 0), outLength]) {
+    offsets.push(a === 0 ? 0 : end);
+    end += (a * 4 + 15) & ~15;
+  }
+  const needed = end - mod.memory.buffer.byteLength;
+  if (needed > 0) mod.memory.grow(Math.ceil(needed / 65536));
+  inputs.forEach((a, i) => {
+    if (a) new Float32Array(mod.memory.buffer, offsets[i], a.length).set(a);
+  });
+  return offsets;
+}
+
+function setGeometry(mod: DepthwiseModule, info: backend_util.Conv2DInfo): void {
+  mod.setGeometry(
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dataFormat?: string;
+  activation?: string;
+  inputShape?: number[];
+  filterShape?: number[];
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+}
+
+/** True when the SIMD kernels handle this call: float32 NHWC, multiplier 1, no fused activation / PReLU. */
+function supported(attrs: ConvAttrs, filterShape: number[], tensors: TensorInfo[]): boolean {
+  const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC';
+  const linear = attrs.activation == null || attrs.activation === 'linear';
+  return nhwc && linear && filterShape[3] === 1 && tensors.every((t) => t.dtype === 'float32');
+}
+
+function forward(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as ConvAttrs;
+    const mod = depthwiseSimdModule();
+    const ok = mod && x && filter && preluActivationWeights == null && (bias == null || bias.shape.length === 1);
+    if (!ok || !supported(attrs, filter.shape, [x, filter, ...(bias ? [bias] : [])])) return fallback(args);
+    const backend = asWasmBackend(args.backend);
+    const info = convInfo(x.shape, filter.shape, attrs);
+    const out = backend.makeOutput(info.outShape, 'float32');
+    const outView = floatView(backend, out);
+    const [xp, wp, bp, op] = stage(
+      mod,
+      [floatView(backend, x), floatView(backend, filter), bias ? floatView(backend, bias) : null],
+      outView.length,
+    );
+    setGeometry(mod, info);
+    mod.forward(xp, wp, bp, op);
+    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    return out;
+  };
+}
+
+function backpropInput(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs as unknown as ConvAttrs;
+    const mod = depthwiseSimdModule();
+    if (!mod || attrs.inputShape == null || !supported(attrs, filter.shape, [dy, filter])) return fallback(args);
+    const backend = asWasmBackend(args.backend);
+    const info = convInfo(attrs.inputShape, filter.shape, attrs);
+    const out = backend.makeOutput(attrs.inputShape, 'float32');
+    const outView = floatView(backend, out);
+    const [gp, wp, op] = stage(mod, [floatView(backend, dy), floatView(backend, filter)], outView.length);
+    setGeometry(mod, info);
+    mod.backpropInput(gp, wp, op);
+    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    return out;
+  };
+}
+
+function backpropFilter(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const attrs = args.attrs as unknown as ConvAttrs;
+    const mod = depthwiseSimdModule();
+    if (!mod || attrs.filterShape == null || !supported(attrs, attrs.filterShape, [x, dy])) return fallback(args);
+    const backend = asWasmBackend(args.backend);
+    const info = convInfo(x.shape, attrs.filterShape, attrs);
+    const out = backend.makeOutput(attrs.filterShape, 'float32');
+    const outView = floatView(backend, out);
+    const [xp, gp, op] = stage(mod, [floatView(backend, x), floatView(backend, dy)], outView.length);
+    setGeometry(mod, info);
+    mod.backpropFilter(xp, gp, op);
+    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    return out;
+  };
+}
+
+const WRAPPERS: Array<[string, (fallback: KernelFunc) => KernelFunc]> = [
+  [DepthwiseConv2dNative, forward],
+  [FusedDepthwiseConv2D, forward],
+  [DepthwiseConv2dNativeBackpropInput, backpropInput],
+  [DepthwiseConv2dNativeBackpropFilter, backpropFilter],
+];
+
+const wrapped = new WeakSet<KernelFunc>();
+
+/**
+ * Configs that put the SIMD kernels in front of the currently registered wasm depthwise kernels (which stay the
+ * fallback; their setup functions are kept). Empty when already applied or when the engine lacks wasm SIMD.
+ */
+export function simdDepthwiseConfigs(): KernelConfig[] {
+  if (depthwiseSimdModule() == null) return [];
+  const configs: KernelConfig[] = [];
+  for (const [name, wrap] of WRAPPERS) {
+    const current = getKernel(name, 'wasm');
+    if (current == null || wrapped.has(current.kernelFunc)) continue;
+    const kernelFunc = wrap(current.kernelFunc);
+    wrapped.add(kernelFunc);
+    configs.push({ kernelName: name, backendName: 'wasm', setupFunc: current.setupFunc, kernelFunc });
+  }
+  return configs;
+}
+
+/** True when the kernel function is one of this module's SIMD wrappers. */
+export function isSimdDepthwise(kernelFunc: KernelFunc): boolean {
+  return wrapped.has(kernelFunc);
+}
