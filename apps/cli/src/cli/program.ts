@@ -7,6 +7,7 @@ import { predictCommand } from '../commands/predict.js';
 import { exportCommand } from '../commands/export.js';
 import { finetuneCommand } from '../commands/finetune.js';
 import { pretrainCommand } from '../commands/pretrain.js';
+import { benchCommand } from '../commands/bench.js';
 import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand()];
+  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand(), benchCommand()];
   for (const command of commands) program.addCommand(command.exitOverride());
   return program;
 }
