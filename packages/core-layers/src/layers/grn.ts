@@ -21,7 +21,9 @@ export class GlobalResponseNorm extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const gx = tf.sqrt(tf.sum(tf.square(x), [1, 2], true));
+      // +1e-30 keeps the gradient of √· finite for an all-zero channel (e.g. fully masked in FCMAE) without
+      // changing any float32 forward value.
+      const gx = tf.sqrt(tf.add(tf.sum(tf.square(x), [1, 2], true), 1e-30));
       const nx = tf.div(gx, tf.add(tf.mean(gx, -1, true), this.eps));
       return tf.add(tf.add(tf.mul(this.weight, tf.mul(x, nx)), this.bias), x);
     });
