@@ -8,6 +8,7 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { simdModule, simdView, stage } from './simd_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -39,6 +40,13 @@ export const geluKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const out = backend.makeOutput(x.shape, 'float32');
   const y = floatView(backend, out);
   const xv = floatView(backend, x);
+  const mod = simdModule();
+  if (mod) {
+    const [xp, yp] = stage(mod, [xv], y.length);
+    mod.gelu(xp, yp, y.length);
+    y.set(simdView(mod, yp, y.length));
+    return out;
+  }
   for (let i = 0; i < xv.length; i++) {
     const v = xv[i];
     const az = Math.abs(v) * INV_SQRT2;
@@ -57,6 +65,13 @@ export const geluGradKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const dx = floatView(backend, out);
   const xv = floatView(backend, x);
   const dyv = floatView(backend, dy);
+  const mod = simdModule();
+  if (mod) {
+    const [xp, gp, dxp] = stage(mod, [xv, dyv], dx.length);
+    mod.geluGrad(xp, gp, dxp, dx.length);
+    dx.set(simdView(mod, dxp, dx.length));
+    return out;
+  }
   for (let i = 0; i < xv.length; i++) {
     const v = xv[i];
     const az = Math.abs(v) * INV_SQRT2;

@@ -9,67 +9,17 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { DEPTHWISE_WASM_BASE64 } from './generated/depthwise-wasm';
+import { simdModule as depthwiseSimdModule, stage, type SimdModule } from './simd_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
  * Depthwise convolution (forward and both gradients, NHWC, channel multiplier 1) by our own wasm SIMD kernels
- * (assembly/depthwise.ts). The module has its own memory: inputs are copied in and the result copied out, which costs
+ * (assembly/simd.ts). The module has its own memory: inputs are copied in and the result copied out, which costs
  * O(size) against the O(size·taps) of the convolution. Other cases (multiplier > 1, fused activations, NCHW, no wasm
  * SIMD in the engine) go to the kernel that was registered before.
  */
-interface DepthwiseModule {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  heapBase(): number;
-  setGeometry(...geometry: number[]): void;
-  forward(x: number, w: number, bias: number, out: number): void;
-  backpropInput(dy: number, w: number, dx: number): void;
-  backpropFilter(x: number, dy: number, dW: number): void;
-}
 
-/** The part of the global WebAssembly API used here (the TypeScript libs in use declare only its types). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-
-let module: DepthwiseModule | null | undefined;
-
-/** The instantiated SIMD module, or null when this engine cannot run it (no wasm SIMD). */
-export function depthwiseSimdModule(): DepthwiseModule | null {
-  if (module !== undefined) return module;
-  const bytes = Uint8Array.from(atob(DEPTHWISE_WASM_BASE64), (ch) => ch.charCodeAt(0));
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm == null || !wasm.validate(bytes)) return (module = null);
-  const abort = (): never => {
-    throw new Error('depthwise wasm kernel aborted');
-  };
-  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { abort } });
-  module = instance.exports as unknown as DepthwiseModule;
-  return module;
-}
-
-/**
- * Copies `inputs` into the module's memory followed by room for `outLength` floats (16-byte aligned, growing the
- * memory as needed); returns the byte offsets, the output's last.
- */
-function stage(mod: DepthwiseModule, inputs: Array<Float32Array | null>, outLength: number): number[] {
-  const offsets: number[] = [];
-  let end = mod.heapBase();
-  for (const a of [...inputs.map((x) => x?.length ?? 0), outLength]) {
-    offsets.push(a === 0 ? 0 : end);
-    end += (a * 4 + 15) & ~15;
-  }
-  const needed = end - mod.memory.buffer.byteLength;
-  if (needed > 0) mod.memory.grow(Math.ceil(needed / 65536));
-  inputs.forEach((a, i) => {
-    if (a) new Float32Array(mod.memory.buffer, offsets[i], a.length).set(a);
-  });
-  return offsets;
-}
-
-function setGeometry(mod: DepthwiseModule, info: backend_util.Conv2DInfo): void {
+function setGeometry(mod: SimdModule, info: backend_util.Conv2DInfo): void {
   mod.setGeometry(
     info.batchSize,
     info.inHeight,
@@ -190,6 +140,8 @@ const wrapped = new WeakSet<KernelFunc>();
  * Configs that put the SIMD kernels in front of the currently registered wasm depthwise kernels (which stay the
  * fallback; their setup functions are kept). Empty when already applied or when the engine lacks wasm SIMD.
  */
+export { depthwiseSimdModule };
+
 export function simdDepthwiseConfigs(): KernelConfig[] {
   if (depthwiseSimdModule() == null) return [];
   const configs: KernelConfig[] = [];
