@@ -45,8 +45,11 @@ export const dataSection = z
 
 export const augmentSection = z
   .object({
-    /** `rrc`: RandomResizedCrop + flip + RandAugment/ColorJitter + RandomErasing (timm); `none`: eval transform only. */
-    policy: z.enum(['rrc', 'none']).default('rrc'),
+    /**
+     * `rrc`: RandomResizedCrop + flip + RandAugment/ColorJitter + RandomErasing (timm); `flip`: the eval transform plus a
+     * horizontal flip (small images such as Fashion-MNIST); `none`: the eval transform only.
+     */
+    policy: z.enum(['rrc', 'flip', 'none']).default('rrc'),
     scale: z.tuple([positive, positive]).default([0.08, 1]),
     ratio: z.tuple([positive, positive]).default([3 / 4, 4 / 3]),
     hflip: fraction.default(0.5),

@@ -5,8 +5,10 @@ import {
   buildEvalTransform,
   buildTrainTransform,
   Cifar10,
+  compose,
   DataLoader,
   FashionMNIST,
+  horizontalFlip,
   ImageFolder,
   MNIST,
   parseRandAugmentConfig,
@@ -125,6 +127,7 @@ function meanStd(recipe: Recipe, channels: number): { mean?: number[]; std?: num
 export function trainTransform(recipe: Recipe, channels: number, size = recipe.data.imageSize, magnitude?: number): Transform {
   const a = recipe.augment;
   if (a.policy === 'none') return evalTransform(recipe, channels, size);
+  if (a.policy === 'flip') return compose([horizontalFlip(a.hflip), evalTransform(recipe, channels, size)]);
   let autoAugment = a.randAugment ? parseRandAugmentConfig(a.randAugment) : undefined;
   if (autoAugment && magnitude !== undefined) autoAugment = { ...autoAugment, magnitude };
   return buildTrainTransform({
