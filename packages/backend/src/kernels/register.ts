@@ -5,6 +5,8 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_bac
 import { maxPoolGradConfig } from './max_pool_grad';
 import { matMulWithoutTransposeConfigs } from './matmul_transpose';
 import { simdDepthwiseConfigs } from './simd_depthwise';
+import { patchifyBackpropInputConfigs } from './patchify_backprop_input';
+import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -47,11 +49,18 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [geluConfig, geluGradCo
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
- * and the fused GELU / LayerNorm kernels and gradients are registered.
+ * patchify-conv input gradients become one matmul + transpose, sums over leading axes skip the stock transpose, and
+ * the fused GELU / LayerNorm kernels and gradients are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
-  for (const config of [...matMulWithoutTransposeConfigs(), ...simdDepthwiseConfigs()]) {
+  const replacements = [
+    ...matMulWithoutTransposeConfigs(),
+    ...simdDepthwiseConfigs(),
+    ...patchifyBackpropInputConfigs(),
+    ...sumLeadingAxesConfigs(),
+  ];
+  for (const config of replacements) {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '../src/index';
+import { isPatchifyBackpropInput } from '../src/kernels/patchify_backprop_input';
+import { isSumLeadingAxes } from '../src/kernels/sum_leading_axes';
+import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
+
+beforeAll(async () => {
+  await setupBackend('cpu');
+  await setupBackend('wasm');
+});
+
+describe('Sum over leading axes on wasm', () => {
+  it('is installed', () => {
+    expect(isSumLeadingAxes(tf.getKernel(tf.Sum, 'wasm')!.kernelFunc)).toBe(true);
+  });
+
+  // Leading axes (the fast path), innermost / middle / all axes (the stock kernel), keepDims both ways.
+  const cases: Array<[number[], number | number[], boolean]> = [
+    [[13, 7], 0, false],
+    [[3, 5, 7, 9], [0, 1, 2], false],
+    [[3, 5, 7, 9], [1, 0], true],
+    [[4, 6, 5], -1, false],
+    [[4, 6, 5], 1, true],
+    [[4, 6, 5], [0, 1, 2], false],
+  ];
+  it.each(cases)('sum of %j over %j (keepDims %s) equals cpu', async (shape, axis, keepDims) => {
+    const xv = randomValues(makeRng(shape.length * 7), shape);
+    const run = () => tf.sum(tf.tensor(xv, shape), axis, keepDims);
+    const before = tf.memory().numTensors;
+    const actual = await runOn('wasm', run);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelDiff(actual, await runOn('cpu', run))).toBeLessThan(1e-5);
+  });
+
+  it('leaves int32 sums to the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.tidy(() => tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0).arraySync());
+    expect(s).toEqual([4, 6]);
+  });
+});
+
+describe('patchify Conv2DBackpropInput on wasm', () => {
+  it('is installed', () => {
+    expect(isPatchifyBackpropInput(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')!.kernelFunc)).toBe(true);
+  });
+
+  // Patchify (stride = kernel, valid): 2×2, 4×4, 3×2 with odd channel counts; then cases the stock kernel keeps:
+  // a remainder row/column (9 = 2·4 + 1), stride ≠ kernel, 'same' padding.
+  const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pad: 'valid' | 'same' }> = [
+    { x: [2, 8, 6, 5], f: [2, 2, 5, 7], s: [2, 2], pad: 'valid' },
+    { x: [3, 8, 8, 3], f: [4, 4, 3, 9], s: [4, 4], pad: 'valid' },
+    { x: [2, 9, 4, 4], f: [3, 2, 4, 6], s: [3, 2], pad: 'valid' },
+    { x: [2, 9, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [2, 2], pad: 'valid' },
+    { x: [2, 8, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'same' },
+  ];
+  it.each(cases)('input gradient of conv2d %j equals cpu', async (c) => {
+    const rng = makeRng(c.x[1] * 31 + c.f[0]);
+    const xv = randomValues(rng, c.x);
+    const wv = randomValues(rng, c.f);
+    const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+    const dyv = randomValues(rng, outShape);
+    const grad = () =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, tf.tensor4d(wv, c.f), c.s, c.pad), tf.tensor(dyv, outShape))))(
+        tf.tensor4d(xv, c.x),
+      );
+    const before = tf.memory().numTensors;
+    const actual = await runOn('wasm', grad);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelDiff(actual, await runOn('cpu', grad))).toBeLessThan(1e-5);
+  });
+});
