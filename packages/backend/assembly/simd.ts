@@ -287,3 +287,102 @@ export function geluGrad(x: usize, dy: usize, dx: usize, n: i32): void {
     v128.store(dx + off, f32x4.mul(v128.load(dy + off), d));
   }
 }
+
+// ---- LayerNorm over the last axis (rows of C contiguous floats) ---------------------------------------------------
+// Channels in vectors of 4 with a scalar tail; per-row statistics reduced across lanes at the end of each pass.
+
+function lanesSum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** y = (x − μ)·r·w + b per row, r = 1/√(σ² + eps) (biased variance, two passes); writes μ and r per row. */
+export function layerNorm(x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, rows: i32, c: i32, eps: f32): void {
+  const c4 = c & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * c) << 2;
+    let s = f32x4.splat(0);
+    for (let i = 0; i < c4; i += 4) s = f32x4.add(s, v128.load(x + row + (<usize>i << 2)));
+    let sum = lanesSum(s);
+    for (let i = c4; i < c; i++) sum += load<f32>(x + row + (<usize>i << 2));
+    const mu = sum / <f32>c;
+    const muv = f32x4.splat(mu);
+    let q = f32x4.splat(0);
+    for (let i = 0; i < c4; i += 4) {
+      const d = f32x4.sub(v128.load(x + row + (<usize>i << 2)), muv);
+      q = f32x4.add(q, f32x4.mul(d, d));
+    }
+    let sq = lanesSum(q);
+    for (let i = c4; i < c; i++) {
+      const d = load<f32>(x + row + (<usize>i << 2)) - mu;
+      sq += d * d;
+    }
+    const rs: f32 = 1.0 / Mathf.sqrt(sq / <f32>c + eps);
+    const rsv = f32x4.splat(rs);
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + row + off), muv), rsv);
+      v128.store(y + row + off, f32x4.add(f32x4.mul(xh, v128.load(w + off)), v128.load(b + off)));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      store<f32>(y + row + off, (load<f32>(x + row + off) - mu) * rs * load<f32>(w + off) + load<f32>(b + off));
+    }
+    store<f32>(mean + (<usize>r << 2), mu);
+    store<f32>(rstd + (<usize>r << 2), rs);
+  }
+}
+
+/**
+ * With x̂ = (x − μ)·r and g = dy·w: dx = r·(g − mean(g) − x̂·mean(g·x̂)) per row; dw += dy·x̂ and db += dy over rows
+ * (dw and db must be zeroed by the caller).
+ */
+export function layerNormGrad(
+  dy: usize, x: usize, w: usize, mean: usize, rstd: usize, dx: usize, dw: usize, db: usize, rows: i32, c: i32,
+): void {
+  const c4 = c & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * c) << 2;
+    const mu = load<f32>(mean + (<usize>r << 2));
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    const muv = f32x4.splat(mu);
+    const rsv = f32x4.splat(rs);
+    let sg = f32x4.splat(0);
+    let sgx = f32x4.splat(0);
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const d = v128.load(dy + row + off);
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + row + off), muv), rsv);
+      const g = f32x4.mul(d, v128.load(w + off));
+      sg = f32x4.add(sg, g);
+      sgx = f32x4.add(sgx, f32x4.mul(g, xh));
+      v128.store(dw + off, f32x4.add(v128.load(dw + off), f32x4.mul(d, xh)));
+      v128.store(db + off, f32x4.add(v128.load(db + off), d));
+    }
+    let sumG = lanesSum(sg);
+    let sumGX = lanesSum(sgx);
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      const d = load<f32>(dy + row + off);
+      const xh = (load<f32>(x + row + off) - mu) * rs;
+      const g = d * load<f32>(w + off);
+      sumG += g;
+      sumGX += g * xh;
+      store<f32>(dw + off, load<f32>(dw + off) + d * xh);
+      store<f32>(db + off, load<f32>(db + off) + d);
+    }
+    const mg = f32x4.splat(sumG / <f32>c);
+    const mgx = f32x4.splat(sumGX / <f32>c);
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(x + row + off), muv), rsv);
+      const g = f32x4.mul(v128.load(dy + row + off), v128.load(w + off));
+      v128.store(dx + row + off, f32x4.mul(rsv, f32x4.sub(f32x4.sub(g, mg), f32x4.mul(xh, mgx))));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      const xh = (load<f32>(x + row + off) - mu) * rs;
+      const g = load<f32>(dy + row + off) * load<f32>(w + off);
+      store<f32>(dx + row + off, rs * (g - sumG / <f32>c - xh * (sumGX / <f32>c)));
+    }
+  }
+}

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import { isTransposeFreeMatMul } from '../src/kernels/matmul_transpose';
+import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
 /** [aShape, bShape, transposeA, transposeB]: 2-D and batched (incl. broadcast batch), odd sizes, every flag combination. */
@@ -78,11 +79,14 @@ function fusedLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): 
   return (tf.engine().runKernel('NextnetsLayerNorm', { x, weight: w, bias: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
 }
 
-describe('fused GELU and LayerNorm kernels', () => {
+// Both implementations: the wasm SIMD kernels and the scalar loops used when the engine has no wasm SIMD.
+describe.each([true, false])('fused GELU and LayerNorm kernels (SIMD %s)', (simd) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
+    setSimdKernelsEnabled(simd);
   });
+  afterAll(() => setSimdKernelsEnabled(true));
 
   it.each([[[7]], [[3, 5, 11]], [[2, 4, 4, 33]]])('GELU and its gradient on %j equal the composite on cpu', async (shape) => {
     const rng = makeRng(shape.length);

@@ -42,7 +42,7 @@ export const geluKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const xv = floatView(backend, x);
   const mod = simdModule();
   if (mod) {
-    const [xp, yp] = stage(mod, [xv], y.length);
+    const [xp, yp] = stage(mod, [xv, y.length]);
     mod.gelu(xp, yp, y.length);
     y.set(simdView(mod, yp, y.length));
     return out;
@@ -67,7 +67,7 @@ export const geluGradKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const dyv = floatView(backend, dy);
   const mod = simdModule();
   if (mod) {
-    const [xp, gp, dxp] = stage(mod, [xv, dyv], dx.length);
+    const [xp, gp, dxp] = stage(mod, [xv, dyv, dx.length]);
     mod.geluGrad(xp, gp, dxp, dx.length);
     dx.set(simdView(mod, dxp, dx.length));
     return out;

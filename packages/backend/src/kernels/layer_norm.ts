@@ -8,12 +8,14 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { simdModule, simdView, stage } from './simd_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
  * Fused LayerNorm over the last axis, y = (x − μ)·r·w + b with r = 1/√(σ² + eps) (biased variance, two-pass like
  * tf.moments), in one kernel instead of ~9; it also outputs μ and r per row for the backward, which is one more
- * kernel (dx, dw, db together). Kernel names are shared with @nextnets/core-layers (used when registered).
+ * kernel (dx, dw, db together). Our wasm SIMD kernels (assembly/simd.ts) run both when the engine has wasm SIMD, else
+ * the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
  */
 export const LAYER_NORM_KERNEL = 'NextnetsLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'NextnetsLayerNormGrad';
@@ -36,6 +38,15 @@ export const layerNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs
   const xv = floatView(backend, x);
   const w = floatView(backend, weight);
   const b = floatView(backend, bias);
+  const mod = simdModule();
+  if (mod) {
+    const [xp, wp, bp, yp, mp, rp] = stage(mod, [xv, w, b, y.length, rows, rows]);
+    mod.layerNorm(xp, wp, bp, yp, mp, rp, rows, c, eps);
+    y.set(simdView(mod, yp, y.length));
+    meanOut.set(simdView(mod, mp, rows));
+    rstdOut.set(simdView(mod, rp, rows));
+    return [yInfo, meanInfo, rstdInfo];
+  }
   for (let r = 0, off = 0; r < rows; r++, off += c) {
     let sum = 0;
     for (let i = 0; i < c; i++) sum += xv[off + i];
@@ -70,6 +81,15 @@ export const layerNormGradKernel: KernelFunc = ({ inputs, backend: rawBackend })
   const w = floatView(backend, weight);
   const mv = floatView(backend, mean);
   const rv = floatView(backend, rstd);
+  const mod = simdModule();
+  if (mod) {
+    const [gp, xp, wp, mp, rp, dxp, dwp, dbp] = stage(mod, [dyv, xv, w, mv, rv, dx.length, c, c]);
+    mod.layerNormGrad(gp, xp, wp, mp, rp, dxp, dwp, dbp, rows, c);
+    dx.set(simdView(mod, dxp, dx.length));
+    floatView(backend, dwInfo).set(simdView(mod, dwp, c));
+    floatView(backend, dbInfo).set(simdView(mod, dbp, c));
+    return [dxInfo, dwInfo, dbInfo];
+  }
   const dw = new Float64Array(c);
   const db = new Float64Array(c);
   for (let r = 0, off = 0; r < rows; r++, off += c) {

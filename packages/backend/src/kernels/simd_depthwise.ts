@@ -81,8 +81,7 @@ function forward(fallback: KernelFunc): KernelFunc {
     const outView = floatView(backend, out);
     const [xp, wp, bp, op] = stage(
       mod,
-      [floatView(backend, x), floatView(backend, filter), bias ? floatView(backend, bias) : null],
-      outView.length,
+      [floatView(backend, x), floatView(backend, filter), bias ? floatView(backend, bias) : null, outView.length],
     );
     setGeometry(mod, info);
     mod.forward(xp, wp, bp, op);
@@ -101,7 +100,7 @@ function backpropInput(fallback: KernelFunc): KernelFunc {
     const info = convInfo(attrs.inputShape, filter.shape, attrs);
     const out = backend.makeOutput(attrs.inputShape, 'float32');
     const outView = floatView(backend, out);
-    const [gp, wp, op] = stage(mod, [floatView(backend, dy), floatView(backend, filter)], outView.length);
+    const [gp, wp, op] = stage(mod, [floatView(backend, dy), floatView(backend, filter), outView.length]);
     setGeometry(mod, info);
     mod.backpropInput(gp, wp, op);
     outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
@@ -119,7 +118,7 @@ function backpropFilter(fallback: KernelFunc): KernelFunc {
     const info = convInfo(x.shape, attrs.filterShape, attrs);
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     const outView = floatView(backend, out);
-    const [xp, gp, op] = stage(mod, [floatView(backend, x), floatView(backend, dy)], outView.length);
+    const [xp, gp, op] = stage(mod, [floatView(backend, x), floatView(backend, dy), outView.length]);
     setGeometry(mod, info);
     mod.backpropFilter(xp, gp, op);
     outView.set(new Float32Array(mod.memory.buffer, op, outView.length));

@@ -13,6 +13,8 @@ export interface SimdModule {
   backpropFilter(x: number, dy: number, dW: number): void;
   gelu(x: number, y: number, n: number): void;
   geluGrad(x: number, dy: number, dx: number, n: number): void;
+  layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, c: number, eps: number): void;
+  layerNormGrad(...pointersRowsC: number[]): void;
 }
 
 /** The part of the global WebAssembly API used here (the TypeScript libs in use declare only its types). */
@@ -23,9 +25,16 @@ interface WasmApi {
 }
 
 let instance: SimdModule | null | undefined;
+let enabled = true;
 
-/** The instantiated module, or null when this engine cannot run it (no wasm SIMD). */
+/** Switches the SIMD kernels off (the callers' scalar / stock paths run instead) or back on; for tests. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The instantiated module, or null when switched off or when this engine cannot run it (no wasm SIMD). */
 export function simdModule(): SimdModule | null {
+  if (!enabled) return null;
   if (instance !== undefined) return instance;
   const bytes = Uint8Array.from(atob(SIMD_WASM_BASE64), (ch) => ch.charCodeAt(0));
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
@@ -38,21 +47,24 @@ export function simdModule(): SimdModule | null {
 }
 
 /**
- * Copies `inputs` into the module's memory followed by room for `outLength` floats, each buffer 16-byte aligned and
- * padded to a multiple of 4 floats (the element-wise kernels run whole vectors), growing the memory as needed.
- * Returns the byte offsets (0 for a null input), the output's last.
+ * Lays `buffers` out in the module's memory, each 16-byte aligned and padded to a multiple of 4 floats (the
+ * element-wise kernels run whole vectors), growing the memory as needed: a Float32Array is copied in, a number
+ * reserves that many zeroed floats (outputs, accumulators), null takes no room (offset 0). Returns the byte offsets.
  */
-export function stage(mod: SimdModule, inputs: Array<Float32Array | null>, outLength: number): number[] {
+export function stage(mod: SimdModule, buffers: Array<Float32Array | number | null>): number[] {
   const offsets: number[] = [];
   let end = mod.heapBase();
-  for (const length of [...inputs.map((x) => x?.length ?? 0), outLength]) {
+  for (const b of buffers) {
+    const length = b == null ? 0 : typeof b === 'number' ? b : b.length;
     offsets.push(length === 0 ? 0 : end);
     end += (length * 4 + 15) & ~15;
   }
   const needed = end - mod.memory.buffer.byteLength;
   if (needed > 0) mod.memory.grow(Math.ceil(needed / 65536));
-  inputs.forEach((a, i) => {
-    if (a) new Float32Array(mod.memory.buffer, offsets[i], a.length).set(a);
+  buffers.forEach((b, i) => {
+    if (b == null) return;
+    if (typeof b === 'number') new Float32Array(mod.memory.buffer, offsets[i], b).fill(0);
+    else new Float32Array(mod.memory.buffer, offsets[i], b.length).set(b);
   });
   return offsets;
 }
