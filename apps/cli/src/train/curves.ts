@@ -59,12 +59,16 @@ function chart(x0: number, title: string, series: Series[], maxEpoch: number): s
   return parts.join('\n');
 }
 
-/** Renders the loss and accuracy curves of the epoch summaries (epochs counted from 1). */
-export function renderCurves(epochs: EpochSummary[], title = 'training curves'): string {
+/**
+ * Renders the loss and accuracy curves of the epoch summaries (epochs counted from 1); `stepLosses` adds the training
+ * loss logged within epochs as [fractional epoch, loss] points.
+ */
+export function renderCurves(epochs: EpochSummary[], title = 'training curves', stepLosses: Array<[number, number]> = []): string {
   const maxEpoch = Math.max(1, ...epochs.map((e) => e.epoch + 1));
   const pts = (f: (e: EpochSummary) => number | undefined) =>
     epochs.filter((e) => f(e) !== undefined).map((e): [number, number] => [e.epoch + 1, f(e) as number]);
   const loss = chart(0, 'loss', [
+    ...(stepLosses.length > 0 ? [{ name: 'train (steps)', colour: '#aec7e8', points: stepLosses }] : []),
     { name: 'train', colour: '#1f77b4', points: pts((e) => e.trainLoss) },
     { name: 'eval', colour: '#d62728', points: pts((e) => e.evalLoss) },
   ], maxEpoch);

@@ -214,8 +214,10 @@ export class Trainer {
           }
         }
         this.metrics.append(summary);
-        const history = this.metrics.read().filter((r): r is EpochSummary => r.type === 'epoch');
-        writeFileAtomic(join(this.options.outDir, 'curves.svg'), renderCurves(history, `${this.recipe.name ?? this.recipe.model.name}`));
+        const records = this.metrics.read();
+        const history = records.filter((r): r is EpochSummary => r.type === 'epoch');
+        const stepLosses = records.flatMap((r): Array<[number, number]> => (r.type === 'train' ? [[r.step / this.setup.stepsPerEpoch, r.loss]] : []));
+        writeFileAtomic(join(this.options.outDir, 'curves.svg'), renderCurves(history, `${this.recipe.name ?? this.recipe.model.name}`, stepLosses));
         this.position = { epoch: epoch + 1, batchInEpoch: 0, step: this.position.step };
         this.saveLast();
       }
