@@ -106,6 +106,8 @@ interface PeerResult {
 
 function runPeer(opts: Options): PeerResult | { error: string } | null {
   const python = '/usr/bin/python3';
+  // The peer script builds ConvNeXt-atto (V1, or V2 with --v2) only.
+  if (opts.model !== 'convnext_atto' && opts.model !== 'convnextv2_atto') return null;
   if (opts.peer === null || !existsSync(python) || !existsSync(opts.peer)) return null;
   if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return null;
   const v2 = opts.model.startsWith('convnextv2') ? ['--v2'] : [];
