@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { loadStateDict, writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { checkpointNumClasses, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalLoader, openData } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
@@ -53,11 +53,7 @@ export function evalCommand(): Command {
         throw new CliError(`the checkpoint's classifier has ${numClasses} classes but dataset '${recipe.data.dataset}' has ${data.classes.length}`);
       }
       const model = buildModel(settings.modelName, { ...settings.modelArgs, numClasses });
-      try {
-        loadStateDict(model, tensors, { strict: true, source: weightsPath });
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
+      loadCheckpointInto(model, tensors, weightsPath);
       const loader = evalLoader(recipe, data);
       const result = await evaluate(model, loader, data.classes.length).finally(() => loader.close());
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

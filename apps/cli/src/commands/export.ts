@@ -1,13 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getModelEntry, loadStateDict, saveSafetensors, stateDict } from '@nextnets/core-layers';
+import { getModelEntry, saveSafetensors, stateDict } from '@nextnets/core-layers';
 import { reparameterize } from '@nextnets/models-rep';
 import { Command, Option } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
-import { CliError } from '../cli/errors.js';
 import { parseModelArgs } from '../cli/parse.js';
 import { buildModel } from '../model/build.js';
-import { checkpointNumClasses, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { writeTfjsWeights } from '../model/tfjs-weights.js';
 import { cliVersion } from '../version.js';
@@ -51,11 +50,7 @@ export function exportCommand(): Command {
       const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
       const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
       const model = buildModel(settings.modelName, args);
-      try {
-        loadStateDict(model, tensors, { strict: true, source: weightsPath });
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
+      loadCheckpointInto(model, tensors, weightsPath);
       model.eval();
       if (opts.reparameterize) {
         const before = model.numParams();

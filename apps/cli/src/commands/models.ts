@@ -1,4 +1,6 @@
-import { getModelEntry, listModels, profile, withShapeOnlyInit } from '@nextnets/core-layers';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getModelEntry, listModels, profile, withShapeOnlyInit, writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseInteger } from '../cli/parse.js';
@@ -35,7 +37,7 @@ export function describeModels(filter: string | undefined, gmacsMaxParams: numbe
 }
 
 export function modelsCommand(): Command {
-  return withCommonOptions(new Command('models').description('list registered models with parameter counts and GMACs at 224²'))
+  return withCommonOptions(new Command('models').description('list registered models with parameter counts and GMACs at 224²'), 'also write models.json here')
     .option('--filter <text>', 'only names containing this text')
     .option('--gmacs-max-params <n>', 'measure GMACs (a forward pass at 224²) only for models up to this many parameters', parseInteger('--gmacs-max-params'), 16_000_000)
     .addHelpText('after', '\nExample:\n  nextnets models --filter convnextv2')
@@ -47,6 +49,10 @@ export function modelsCommand(): Command {
       for (const r of rows) {
         const gmacs = r.gmacs === null ? '-' : r.gmacs.toFixed(3);
         process.stdout.write(`${r.name.padEnd(width)}  ${r.family.padEnd(15)}  ${(r.params / 1e6).toFixed(2).padStart(10)}  ${gmacs.padStart(9)}\n`);
+      }
+      if (opts.out) {
+        mkdirSync(opts.out, { recursive: true });
+        writeFileAtomic(join(opts.out, 'models.json'), `${JSON.stringify(rows, null, 1)}\n`);
       }
       if (rows.length === 0) process.stdout.write(`no registered model matches '${opts.filter ?? ''}'\n`);
     });

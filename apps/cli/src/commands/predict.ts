@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, writeNpy } from '@nextnets/core-layers';
+import { writeNpy } from '@nextnets/core-layers';
 import { Command, Option } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { checkpointNumClasses, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalTransform } from '../train/data.js';
 import { readPredictInput } from './predict-inputs.js';
@@ -67,11 +67,7 @@ export function predictCommand(): Command {
       const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
       const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
       const model = buildModel(settings.modelName, args);
-      try {
-        loadStateDict(model, tensors, { strict: true, source: weightsPath });
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
+      loadCheckpointInto(model, tensors, weightsPath);
       const channels = modelChannels(args);
       const input = await readPredictInput(opts.input, { layout: opts.layout, channels, transform: () => evalTransform(settings.recipe, channels) });
       let logits: tf.Tensor2D;

@@ -1,4 +1,6 @@
-import { profile } from '@nextnets/core-layers';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { profile, writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
@@ -11,7 +13,7 @@ interface ProfileOptions extends CommonOptions {
 }
 
 export function profileCommand(): Command {
-  return withCommonOptions(new Command('profile').description('parameters, GMACs and an activation-memory estimate for one image'))
+  return withCommonOptions(new Command('profile').description('parameters, GMACs and an activation-memory estimate for one image'), 'also write profile.json here')
     .requiredOption('--model <name>', 'registered model name')
     .option('--model-args <json>', 'model overrides as JSON, e.g. \'{"numClasses":10}\'')
     .option('--input-size <n>', 'square input side', parseInteger('--input-size', 1), 224)
@@ -31,6 +33,10 @@ export function profileCommand(): Command {
           `output       [${p.outputShape.join(', ')}]`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
+        if (opts.out) {
+          mkdirSync(opts.out, { recursive: true });
+          writeFileAtomic(join(opts.out, 'profile.json'), `${JSON.stringify({ model: opts.model, modelArgs: args, inputSize: opts.inputSize, ...p }, null, 1)}\n`);
+        }
       } finally {
         model.dispose();
       }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadStateDict, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli/errors.js';
 import { validateRecipe } from '../recipes/load.js';
@@ -48,18 +49,22 @@ export function readWeights(path: string): Map<string, RawTensor> {
   }
 }
 
-/** Loads a checkpoint strictly; a checkpoint of another model fails with the first bad key and shapes. */
-export function loadWeightsInto(model: ImageClassifier, path: string): void {
-  const tensors = readWeights(path);
-  try {
-    loadStateDict(model, tensors, { strict: true, source: path });
-  } catch (error) {
-    throw new CliError((error as Error).message.split('\n')[0]);
-  }
-}
-
 /** Number of classes of a timm checkpoint, read from the last 2-D tensor whose name looks like a classifier. */
 export function checkpointNumClasses(tensors: Map<string, RawTensor>): number | undefined {
   const heads = [...tensors.entries()].filter(([k, t]) => /(^|\.)(head\.fc|fc|classifier|head|linear)\.weight$/.test(k) && t.shape.length === 2);
   return heads.length > 0 ? heads[heads.length - 1][1].shape[0] : undefined;
+}
+
+/**
+ * Loads a checkpoint strictly into `model`; a deploy-form checkpoint (timm `reparam_conv` / RepLKNet `lkb_reparam`
+ * keys, as written by `nextnets export --reparameterize`) first turns the model into its reparameterized form.
+ */
+export function loadCheckpointInto(model: ImageClassifier, tensors: Map<string, RawTensor>, source: string): void {
+  const own = new Set([...model.namedParameters(), ...model.namedBuffers()].map(([name]) => name));
+  if ([...tensors.keys()].some((k) => !own.has(k) && /reparam/.test(k))) reparameterize(model.eval());
+  try {
+    loadStateDict(model, tensors, { strict: true, source });
+  } catch (error) {
+    throw new CliError((error as Error).message.split('\n')[0]);
+  }
 }
