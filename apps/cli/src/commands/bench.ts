@@ -51,7 +51,7 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
 }
 
 export function benchCommand(): Command {
-  return withCommonOptions(new Command('bench').description('training and inference throughput on the chosen backend (and the PyTorch peer when available)'), 'folder for bench.json and bench.md (default bench-results)')
+  return withCommonOptions(new Command('bench').description('training and inference throughput on the chosen backend (and the PyTorch peer when available)'), 'folder for bench.json and bench.md (default .bench)')
     .option('--models <list>', 'comma-separated model names; `name:reparam` measures the reparameterized form', DEFAULT_MODELS)
     .option('--shapes <list>', 'SIZExBATCH pairs', '32x64,64x32')
     .option('--warmup <n>', 'untimed steps first', parseInteger('--warmup', 0), 2)
@@ -59,7 +59,7 @@ export function benchCommand(): Command {
     .option('--no-peer', 'skip the PyTorch reference run')
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
     .option('--threads <n>', 'threads for the PyTorch peer', parseInteger('--threads', 1), 2)
-    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out bench-results')
+    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto')
     .action(async (opts: BenchOptions) => {
       const backend = await activateBackend(opts.backend);
       const shapes = parseShapes(opts.shapes);
@@ -85,7 +85,7 @@ export function benchCommand(): Command {
           peer = { result, ratioTrain: (ours.trainImgPerSec ?? 0) / result.train_img_s, ratioInfer: ours.inferImgPerSec / result.infer_img_s };
         }
       }
-      const outDir = opts.out ?? 'bench-results';
+      const outDir = opts.out ?? '.bench';
       mkdirSync(outDir, { recursive: true });
       const report = markdown(rows, backend, peer);
       writeFileAtomic(join(outDir, 'bench.json'), `${JSON.stringify({ backend, cpus: cpus().length, node: process.version, results: rows, peer: peer ?? null }, null, 2)}\n`);
