@@ -15,11 +15,16 @@ import { CliError } from './errors.js';
 export function buildProgram(): Command {
   const program = new Command('nextnets')
     .description('Modern ConvNets on TensorFlow.js: list, profile, train, fine-tune, evaluate, predict, export, benchmark')
-    .showHelpAfterError('(run with --help for usage)')
     .version(cliVersion())
     .exitOverride();
   const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand(), benchCommand()];
-  for (const command of commands) program.addCommand(command.exitOverride());
+  for (const command of [program, ...commands]) {
+    // commander's own usage errors (unknown option, missing value) in the same one-line form as every other error
+    command.exitOverride().configureOutput({
+      outputError: (text, write) => write(`nextnets: ${text.replace(/^error: /, '').trim()} (see --help)\n`),
+    });
+  }
+  for (const command of commands) program.addCommand(command);
   return program;
 }
 
