@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readNpy, readSafetensors, writeNpy } from '@nextnets/core-layers';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixturesDir } from '../../../vitest.shared';
 import { runCliSync, runUntilThenKill } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-e2e-'));
@@ -96,5 +97,29 @@ describe('nextnets end to end', () => {
     const bytes = manifest.weightsManifest[0].paths.reduce((n, p) => n + readFileSync(join(out, p)).length, 0);
     const elements = manifest.weightsManifest[0].weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
     expect(bytes).toBe(4 * elements);
+  });
+
+  it('timm checkpoints load directly: predict reproduces timm logits, also after export --reparameterize', () => {
+    const maxRel = (a: Float32Array, b: Float32Array) => {
+      let diff = 0;
+      let ref = 0;
+      a.forEach((v, i) => {
+        diff = Math.max(diff, Math.abs(v - b[i]));
+        ref = Math.max(ref, Math.abs(b[i]));
+      });
+      return diff / ref;
+    };
+    const fixture = join(fixturesDir, 'repvgg_a0');
+    const reference = readNpy(join(fixture, 'logits.npy')).data as Float32Array;
+    const direct = join(work, 'repvgg.npy');
+    const args = ['predict', '--model', 'repvgg_a0', '--input', join(fixture, 'input.npy')];
+    expect(runCliSync([...args, '--checkpoint', join(fixture, 'weights.safetensors'), '--output', direct]).code).toBe(0);
+    expect(maxRel(readNpy(direct).data as Float32Array, reference)).toBeLessThan(1e-4);
+
+    const deploy = join(work, 'deploy');
+    expect(runCliSync(['export', '--model', 'repvgg_a0', '--checkpoint', join(fixture, 'weights.safetensors'), '--reparameterize', '--out', deploy]).code).toBe(0);
+    const fused = join(work, 'repvgg-fused.npy');
+    expect(runCliSync([...args, '--checkpoint', join(deploy, 'model.safetensors'), '--output', fused]).code).toBe(0);
+    expect(maxRel(readNpy(fused).data as Float32Array, reference)).toBeLessThan(1e-4);
   });
 });
