@@ -71,3 +71,27 @@ describe('patchify Conv2DBackpropInput on wasm', () => {
     expect(maxRelDiff(actual, await runOn('cpu', grad))).toBeLessThan(1e-5);
   });
 });
+
+describe('Identity on wasm shares data', () => {
+  it('clones stay valid after the source is disposed, and data buffers are freed with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const dataIdsBefore = backend.numDataIds();
+    const a = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const b = tf.clone(a);
+    const c = tf.clone(b);
+    expect(backend.numDataIds()).toBe(dataIdsBefore + 1);
+    a.dispose();
+    expect(b.arraySync()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    b.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    c.dispose();
+    expect(backend.numDataIds()).toBe(dataIdsBefore);
+  });
+});

@@ -7,6 +7,7 @@ import { matMulWithoutTransposeConfigs } from './matmul_transpose';
 import { simdDepthwiseConfigs } from './simd_depthwise';
 import { patchifyBackpropInputConfigs } from './patchify_backprop_input';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
+import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -49,8 +50,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [geluConfig, geluGradCo
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
- * patchify-conv input gradients become one matmul + transpose, sums over leading axes skip the stock transpose, and
- * the fused GELU / LayerNorm kernels and gradients are registered.
+ * patchify-conv input gradients become one matmul + transpose, sums over leading axes skip the stock transpose,
+ * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels and gradients are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
@@ -59,6 +60,7 @@ export function registerWasmFastKernels(): void {
     ...simdDepthwiseConfigs(),
     ...patchifyBackpropInputConfigs(),
     ...sumLeadingAxesConfigs(),
+    ...identityAliasConfigs(),
   ];
   for (const config of replacements) {
     tf.unregisterKernel(config.kernelName, 'wasm');
