@@ -68,4 +68,12 @@ describe('one-line errors', () => {
   it('bad --model-args JSON', () => {
     expectOneLineError(['profile', '--model', 'convnext_atto', '--model-args', '{depths: [1'], /--model-args is not valid JSON/);
   });
+
+  it('a diverging run with loader worker threads reports the error instead of exiting 0', () => {
+    const r = runCliSync(['train', '--recipe', 'synthetic_smoke', '--lr', '1e9', '--workers', '1', '--max-steps', '6', '--out', join(work, 'nan')]);
+    expect(r.code).toBe(1);
+    // progress lines come first; the error is the last line
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^nextnets: training diverged: loss is NaN at step \d+$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });

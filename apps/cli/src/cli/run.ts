@@ -8,6 +8,10 @@ import { debugRequested, oneLine } from './errors.js';
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // A referenced timer keeps the process alive until the command settles: otherwise, when the only pending work is an
+  // unreferenced loader worker shutting down (e.g. closing after a training error), Node would drain its event loop and
+  // exit 0 without reporting the error.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -19,5 +23,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`nextnets: ${oneLine(error)}\n`);
     if (debugRequested(argv) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return 1;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
