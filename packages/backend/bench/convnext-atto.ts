@@ -4,7 +4,8 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--profile]`. `--profile` adds the per-kernel milliseconds of one
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--profile]`. `--peer-threads 1` compares
+ * single-threaded PyTorch with single-threaded wasm (robust on a shared machine, where 2-thread PyTorch collapses). `--profile` adds the per-kernel milliseconds of one
  * training step and one inference step (tf.profile), largest first.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ interface Options {
   peer: string | null;
   profile: boolean;
   backend: string;
+  peerThreads: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -40,6 +42,7 @@ function parseArgs(argv: string[]): Options {
     peer: defaultPeer,
     profile: false,
     backend: 'wasm',
+    peerThreads: 2,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--no-peer') opts.peer = null;
     else if (flag === '--profile') opts.profile = true;
     else if (flag === '--backend') opts.backend = value();
+    else if (flag === '--peer-threads') opts.peerThreads = Number(value());
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -111,7 +115,11 @@ function runPeer(opts: Options): PeerResult | { error: string } | null {
   if (opts.peer === null || !existsSync(python) || !existsSync(opts.peer)) return null;
   if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return null;
   const v2 = opts.model.startsWith('convnextv2') ? ['--v2'] : [];
-  const args = [opts.peer, '--size', String(opts.size), '--batch', String(opts.batch), '--steps', String(opts.steps), ...v2];
+  const args = [
+    opts.peer,
+    ...['--size', String(opts.size), '--batch', String(opts.batch), '--steps', String(opts.steps)],
+    ...['--threads', String(opts.peerThreads), ...v2],
+  ];
   const res = spawnSync(python, args, { encoding: 'utf8' });
   if (res.status !== 0) return { error: (res.stderr || 'peer failed').trim().split('\n').pop() ?? 'peer failed' };
   const line = res.stdout.trim().split('\n').pop() ?? '';
