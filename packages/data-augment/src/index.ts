@@ -25,6 +25,7 @@ export { datasetFromDescriptor } from './datasets/fromDescriptor';
 export type { Transform, TransformSpec } from './transforms/types';
 export { compose } from './transforms/compose';
 export { randomResizedCrop, sampleCropBox, type RandomResizedCropOptions } from './transforms/randomResizedCrop';
+export { randomCropPad, samplePadCropBox, padCrop, type RandomCropPadOptions } from './transforms/randomCropPad';
 export { horizontalFlip, flipImage } from './transforms/horizontalFlip';
 export { colorJitter, type ColorJitterOptions } from './transforms/colorJitter';
 export {

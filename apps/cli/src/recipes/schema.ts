@@ -46,10 +46,14 @@ export const dataSection = z
 export const augmentSection = z
   .object({
     /**
-     * `rrc`: RandomResizedCrop + flip + RandAugment/ColorJitter + RandomErasing (timm); `flip`: the eval transform plus a
-     * horizontal flip (small images such as Fashion-MNIST); `none`: the eval transform only.
+     * `rrc`: RandomResizedCrop + flip + RandAugment/ColorJitter + RandomErasing (timm); `flip`: a horizontal flip, then the
+     * eval transform (small images such as Fashion-MNIST); `crop`: pad by `cropPadding` pixels (value 0) and crop back
+     * to the stored image size at a random offset (torchvision `RandomCrop(size, padding)`, the CIFAR recipe), then the
+     * flip and the eval transform; `none`: the eval transform only.
      */
-    policy: z.enum(['rrc', 'flip', 'none']).default('rrc'),
+    policy: z.enum(['rrc', 'flip', 'crop', 'none']).default('rrc'),
+    /** Padding of the `crop` policy in pixels of the stored image (4: the standard CIFAR-10 `RandomCrop(32, padding=4)`). */
+    cropPadding: z.number().int().min(0).default(4),
     scale: z.tuple([positive, positive]).default([0.08, 1]),
     ratio: z.tuple([positive, positive]).default([3 / 4, 4 / 3]),
     hflip: fraction.default(0.5),

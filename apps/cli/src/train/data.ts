@@ -12,6 +12,7 @@ import {
   ImageFolder,
   MNIST,
   parseRandAugmentConfig,
+  randomCropPad,
   splitDataset,
   Subset,
   SyntheticShapes,
@@ -128,6 +129,9 @@ export function trainTransform(recipe: Recipe, channels: number, size = recipe.d
   const a = recipe.augment;
   if (a.policy === 'none') return evalTransform(recipe, channels, size);
   if (a.policy === 'flip') return compose([horizontalFlip(a.hflip), evalTransform(recipe, channels, size)]);
+  if (a.policy === 'crop') {
+    return compose([randomCropPad({ padding: a.cropPadding }), horizontalFlip(a.hflip), evalTransform(recipe, channels, size)]);
+  }
   let autoAugment = a.randAugment ? parseRandAugmentConfig(a.randAugment) : undefined;
   if (autoAugment && magnitude !== undefined) autoAugment = { ...autoAugment, magnitude };
   return buildTrainTransform({

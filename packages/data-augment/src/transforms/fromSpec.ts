@@ -4,6 +4,7 @@ import { horizontalFlip } from './horizontalFlip';
 import { normalize } from './normalize';
 import { randAugment } from './randAugment';
 import { randomErasing } from './randomErasing';
+import { randomCropPad } from './randomCropPad';
 import { randomResizedCrop } from './randomResizedCrop';
 import { resizeCenterCrop } from './resizeCenterCrop';
 import { squashResize } from './squashResize';
@@ -17,6 +18,8 @@ export function transformFromSpec(spec: TransformSpec): Transform {
       return compose(spec.transforms.map(transformFromSpec));
     case 'randomResizedCrop':
       return randomResizedCrop(spec.options);
+    case 'randomCropPad':
+      return randomCropPad(spec.options);
     case 'horizontalFlip':
       return horizontalFlip(spec.p);
     case 'colorJitter':

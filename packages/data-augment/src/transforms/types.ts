@@ -13,6 +13,7 @@ export interface Transform<S extends TransformSpec = TransformSpec> {
 export type TransformSpec =
   | { kind: 'compose'; transforms: TransformSpec[] }
   | { kind: 'randomResizedCrop'; options: import('./randomResizedCrop').RandomResizedCropOptions }
+  | { kind: 'randomCropPad'; options: import('./randomCropPad').RandomCropPadOptions }
   | { kind: 'horizontalFlip'; p: number }
   | { kind: 'colorJitter'; options: import('./colorJitter').ColorJitterOptions }
   | { kind: 'randAugment'; options: import('./randAugment').RandAugmentOptions }
