@@ -1,0 +1,9 @@
+export {
+  DataParallel,
+  type ClassificationBatch,
+  type ClassificationLossOptions,
+  type DataParallelOptions,
+  type ForwardModule,
+} from './data-parallel';
+export type { ReplicaFactory } from './protocol';
+export { shardRanges } from './shards';

@@ -1,0 +1,68 @@
+/** Messages between DataParallel (main thread) and its worker replicas. */
+
+/** One tensor of the replicated state: a trainable parameter or a buffer (e.g. BatchNorm running stats). */
+export interface StateEntry {
+  name: string;
+  kind: 'param' | 'buffer';
+  shape: number[];
+  /** Offset in float32 elements inside the shared weights block. */
+  offset: number;
+}
+
+/** How a worker builds its replica: `createReplica(factoryArgs)` exported by the module at `factoryUrl`. */
+export interface ReplicaFactory {
+  /** File URL (or package specifier resolvable from the worker) of a module exporting `createReplica`. */
+  factoryUrl: string;
+  /** Structured-clonable arguments for `createReplica`. */
+  factoryArgs?: unknown;
+}
+
+export interface WorkerInit extends ReplicaFactory {
+  backend: string;
+  layout: StateEntry[];
+  /** Main thread → replicas: current parameters and buffers, float32, in `layout` order. */
+  weights: SharedArrayBuffer;
+  /** This replica → main thread: gradients of the parameters (the `param` entries), float32, in `layout` order. */
+  grads: SharedArrayBuffer;
+}
+
+export interface GradsTask {
+  id: number;
+  kind: 'grads';
+  images: Float32Array;
+  shape: [number, number, number, number];
+  labels: Int32Array;
+  /** Soft targets [batch, classes] (mixup/cutmix); when set, `labels` are ignored by the loss. */
+  targets?: Float32Array;
+  smoothing: number;
+  /** The shard's loss is multiplied by this (its share of the full batch), so shard gradients add up. */
+  scale: number;
+}
+
+export interface PredictTask {
+  id: number;
+  kind: 'predict';
+  images: Float32Array;
+  shape: [number, number, number, number];
+}
+
+export type WorkerTask = GradsTask | PredictTask;
+
+export interface GradsReply {
+  id: number;
+  kind: 'grads';
+  /** The shard's scaled loss. */
+  loss: number;
+}
+
+export interface PredictReply {
+  id: number;
+  kind: 'predict';
+  logits: Float32Array;
+  shape: [number, number];
+}
+
+/** A task's reply has the task's kind, or is an error. */
+export type WorkerReply = GradsReply | PredictReply | { id: number; kind: 'error'; message: string };
+
+export type WorkerStatus = { kind: 'ready' } | { kind: 'error'; message: string };

@@ -1,0 +1,92 @@
+/**
+ * A replica's thread: builds its model with the caller's factory on its own single-threaded backend, then answers
+ * gradient and prediction tasks for its shard of each batch. Weights arrive in the shared `weights` block before
+ * every task; gradients go back through the shared `grads` block (see protocol.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend, type BackendChoice } from '@nextnets/backend';
+import { valueAndGrads, type Module } from '@nextnets/core-layers';
+import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
+import { elementCount, layoutMismatch, stateLayout, stateVariables } from './layout';
+import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
+
+type Forward = Module & { forward(x: tf.Tensor): tf.Tensor };
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+
+/** Copies the main thread's current parameters and buffers into this replica. */
+function loadWeights(model: Forward, weights: Float32Array): void {
+  const variables = stateVariables(model);
+  init.layout.forEach((entry, i) => {
+    const n = elementCount(entry.shape);
+    tf.tidy(() => variables[i].assign(tf.tensor(weights.slice(entry.offset, entry.offset + n), entry.shape)));
+  });
+}
+
+function shardLoss(model: Forward, task: GradsTask): tf.Scalar {
+  const batch = task.shape[0];
+  const images = tf.tensor4d(task.images, task.shape);
+  const logits = model.forward(images) as tf.Tensor2D;
+  const loss = task.targets
+    ? softTargetCrossEntropy(logits, tf.tensor2d(task.targets, [batch, logits.shape[1]]))
+    : crossEntropy(logits, tf.tensor1d(task.labels, 'int32'), { labelSmoothing: task.smoothing });
+  return tf.mul(loss, task.scale);
+}
+
+function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): WorkerReply {
+  model.train();
+  const { value, grads } = valueAndGrads(model, () => tf.tidy(() => shardLoss(model, task)));
+  try {
+    for (const entry of init.layout) {
+      if (entry.kind !== 'param') continue;
+      const g = grads[entry.name];
+      const n = elementCount(entry.shape);
+      if (g) gradsOut.set(g.dataSync() as Float32Array, entry.offset);
+      else gradsOut.fill(0, entry.offset, entry.offset + n);
+    }
+    return { id: task.id, kind: 'grads', loss: value.dataSync()[0] };
+  } finally {
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+  }
+}
+
+function predict(model: Forward, task: PredictTask): WorkerReply {
+  model.eval();
+  const logits = tf.tidy(() => model.forward(tf.tensor4d(task.images, task.shape)) as tf.Tensor2D);
+  try {
+    return { id: task.id, kind: 'predict', logits: logits.dataSync() as Float32Array, shape: [logits.shape[0], logits.shape[1]] };
+  } finally {
+    logits.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!port) throw new Error('@nextnets/parallel worker: must run in a worker thread');
+  await setupBackend(init.backend as BackendChoice);
+  const factory = (await import(init.factoryUrl)) as { createReplica?: (args: unknown) => Forward | Promise<Forward> };
+  if (typeof factory.createReplica !== 'function') throw new Error(`${init.factoryUrl} does not export createReplica()`);
+  const model = await factory.createReplica(init.factoryArgs);
+  const mismatch = layoutMismatch(init.layout, stateLayout(model).entries);
+  if (mismatch) throw new Error(`replica built by ${init.factoryUrl} differs from the model: ${mismatch}`);
+  const weights = new Float32Array(init.weights);
+  const grads = new Float32Array(init.grads);
+  port.on('message', (task: WorkerTask) => {
+    let reply: WorkerReply;
+    try {
+      loadWeights(model, weights);
+      reply = task.kind === 'grads' ? computeGrads(model, task, grads) : predict(model, task);
+    } catch (error) {
+      reply = { id: task.id, kind: 'error', message: (error as Error).message };
+    }
+    const transfer = reply.kind === 'predict' ? [reply.logits.buffer as ArrayBuffer] : [];
+    port.postMessage(reply, transfer);
+  });
+  port.postMessage({ kind: 'ready' } satisfies WorkerStatus);
+}
+
+main().catch((error: unknown) => {
+  port?.postMessage({ kind: 'error', message: (error as Error).message } satisfies WorkerStatus);
+});

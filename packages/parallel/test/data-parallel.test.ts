@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '@nextnets/backend';
+import { valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
+import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
+import { DataParallel, shardRanges } from '../src/index';
+import { createReplica } from './replica';
+
+const factoryUrl = new URL('./replica.ts', import.meta.url).href;
+const tinyArgs = { numClasses: 5, depths: [1, 1], dims: [8, 16], patchSize: 2, dropPathRate: 0 };
+
+function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let worst = 0;
+  let scale = 1e-6;
+  for (let i = 0; i < x.length; i++) scale = Math.max(scale, Math.abs(y[i]));
+  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / scale);
+  return worst;
+}
+
+describe('shardRanges', () => {
+  it('splits a batch into near-equal contiguous shards and drops empty ones', () => {
+    expect(shardRanges(7, 3)).toEqual([[0, 3], [3, 2], [5, 2]]);
+    expect(shardRanges(64, 2)).toEqual([[0, 32], [32, 32]]);
+    expect(shardRanges(1, 2)).toEqual([[0, 1]]);
+  });
+});
+
+describe('DataParallel on wasm', () => {
+  let model: ImageClassifier;
+  let dp: DataParallel;
+
+  beforeAll(async () => {
+    await setupBackend('wasm');
+    model = createReplica(tinyArgs);
+    dp = await DataParallel.create(model, { replicas: 3, factoryUrl, factoryArgs: tinyArgs });
+  });
+  afterAll(async () => {
+    await dp?.dispose();
+    model?.dispose();
+  });
+
+  const batchOf = (n: number, seed: number) => ({
+    images: tf.randomNormal([n, 16, 16, 3], 0, 1, 'float32', seed) as tf.Tensor4D,
+    labels: tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 3 + seed) % 5), 'int32'),
+  });
+
+  it('gives the loss and gradients of the whole batch (hard labels, smoothing, uneven shards)', async () => {
+    const batch = batchOf(7, 1);
+    model.train();
+    const ref = valueAndGrads(model, () => crossEntropy(model.forward(batch.images), batch.labels, { labelSmoothing: 0.1 }));
+    const got = await dp.valueAndGrads(batch, { smoothing: 0.1 });
+    expect(got.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+    expect(Object.keys(got.grads).sort()).toEqual(Object.keys(ref.grads).sort());
+    for (const name of Object.keys(ref.grads)) expect(maxRelDiff(got.grads[name], ref.grads[name]), name).toBeLessThan(1e-4);
+    tf.dispose([ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads), batch.images, batch.labels]);
+  });
+
+  it('follows weight updates made on the main thread and handles soft targets', async () => {
+    for (const [, p] of model.namedParameters()) p.variable.assign(tf.tidy(() => tf.add(p.variable, tf.randomNormal(p.variable.shape, 0, 0.02))));
+    const batch = { ...batchOf(6, 2), targets: tf.softmax(tf.randomNormal([6, 5], 0, 1, 'float32', 3)) as tf.Tensor2D };
+    const ref = valueAndGrads(model, () => softTargetCrossEntropy(model.forward(batch.images), batch.targets));
+    const got = await dp.valueAndGrads(batch);
+    expect(got.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+    for (const name of Object.keys(ref.grads)) expect(maxRelDiff(got.grads[name], ref.grads[name]), name).toBeLessThan(1e-4);
+    tf.dispose([ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads), ...Object.values(batch)]);
+  });
+
+  it('predicts the same logits as the model in eval mode', async () => {
+    const { images, labels } = batchOf(5, 4);
+    model.eval();
+    const ref = model.forward(images);
+    const got = await dp.predict(images);
+    expect(got.shape).toEqual([5, 5]);
+    expect(maxRelDiff(got, ref)).toBeLessThan(1e-5);
+    tf.dispose([ref, got, images, labels]);
+  });
+
+  it('leaves no tensors behind across steps', async () => {
+    const batch = batchOf(4, 5);
+    const step = async () => {
+      const { value, grads } = await dp.valueAndGrads(batch, { smoothing: 0.1 });
+      tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose(await dp.predict(batch.images));
+    };
+    await step();
+    const before = tf.memory().numTensors;
+    await step();
+    await step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([batch.images, batch.labels]);
+  });
+
+  it('rejects a replica factory that builds another architecture, naming the first differing tensor', async () => {
+    await expect(
+      DataParallel.create(model, { replicas: 2, factoryUrl, factoryArgs: { ...tinyArgs, dims: [8, 24] } }),
+    ).rejects.toThrow(/replica 1: replica built by .*replica\.ts differs from the model: replica stages\.1\.\S+ has shape/);
+  });
+});

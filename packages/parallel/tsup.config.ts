@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // the worker is its own entry so DataParallel can start it from dist/worker.{js,cjs}
+  entry: ['src/index.ts', 'src/worker.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  shims: true,
+  target: 'node20',
+});
