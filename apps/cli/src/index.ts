@@ -10,3 +10,4 @@ export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.
 export { trainStep, classificationLoss, type LossConfig, type StepBatch } from './train/step.js';
 export { evaluate, type EvalResult } from './train/evaluate.js';
 export { renderCurves } from './train/curves.js';
+export { svgToPng, writeCurves } from './train/curves-files.js';

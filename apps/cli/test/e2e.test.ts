@@ -48,10 +48,13 @@ describe('nextnets end to end', () => {
     const steps = metrics.filter((m) => m.type === 'train').map((m) => m.step);
     expect(steps).toEqual([...new Set(steps)].sort((x, y) => x - y));
     expect(metrics.filter((m) => m.type === 'epoch')).toHaveLength(2);
-    for (const file of ['config.yaml', 'curves.svg', 'classes.json', 'best/model.safetensors', 'best/ema.safetensors', 'last/state.safetensors']) {
+    for (const file of ['config.yaml', 'curves.svg', 'curves.png', 'classes.json', 'best/model.safetensors', 'best/ema.safetensors', 'last/state.safetensors']) {
       expect(existsSync(join(killedRun, file)), file).toBe(true);
     }
     expect(readFileSync(join(killedRun, 'curves.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<path d="M/);
+    const png = readFileSync(join(killedRun, 'curves.png'));
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(png.length).toBeGreaterThan(10_000);
   });
 
   it('eval reports top-1/top-5 and writes the confusion matrix', () => {

@@ -12,6 +12,7 @@ import { modelChannels } from '../model/build.js';
 import { effectiveLr } from '../recipes/overrides.js';
 import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { renderCurves } from '../train/curves.js';
+import { writeCurves } from '../train/curves-files.js';
 import { openData } from '../train/data.js';
 import { MetricsLog, type EpochSummary } from '../train/metrics-log.js';
 import { ProgressBar } from '../train/progress.js';
@@ -115,14 +116,14 @@ export function pretrainCommand(): Command {
           bar!.update({ done: info.iteration + 1, loss: info.loss, lr: info.lr, imgPerSec });
           if (bar!.logPoint(info.iteration + 1)) metrics.append({ type: 'train', epoch: info.epoch, step: info.step + 1, loss: info.loss, lr: info.lr, imgPerSec });
         },
-        onEpoch: (info, ctx) => {
+        onEpoch: async (info, ctx) => {
           bar?.finish(`epoch ${info.epoch + 1}: masked reconstruction loss ${info.meanLoss.toFixed(4)}`);
           bar = undefined;
           barEpoch = -1;
           const step = ctx.scheduler.position;
           metrics.append({ type: 'epoch', epoch: info.epoch, step, trainLoss: info.meanLoss, lr: ctx.scheduler.lr, seconds: 0 });
           const history = metrics.read().filter((r): r is EpochSummary => r.type === 'epoch');
-          writeFileAtomic(join(outDir, 'curves.svg'), renderCurves(history, `${recipe.name ?? 'fcmae'} (masked reconstruction loss)`));
+          await writeCurves(outDir, renderCurves(history, `${recipe.name ?? 'fcmae'} (masked reconstruction loss)`), (line) => process.stderr.write(`${line}\n`));
           saveCheckpoint(
             join(outDir, 'last'),
             { model, optimizer: ctx.optimizer, scheduler: ctx.scheduler },

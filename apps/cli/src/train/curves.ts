@@ -1,4 +1,4 @@
-/** `curves.svg`: training/eval loss and top-1 accuracy per epoch, drawn as two line charts (plain SVG, no dependencies). */
+/** `curves.svg` (and, via curves-files.ts, `curves.png`): training/eval loss and top-1 accuracy per epoch, drawn as two line charts (plain SVG, no dependencies). */
 import type { EpochSummary } from './metrics-log.js';
 
 interface Series {
@@ -22,6 +22,14 @@ function niceRange(values: number[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
+/** x labels: whole epochs 0, k, 2k, … (at most 9), plus the last epoch when it lies at least k/2 past that grid. */
+export function epochTicks(maxEpoch: number): number[] {
+  const stride = Math.max(1, Math.ceil(maxEpoch / 8));
+  const ticks = Array.from({ length: Math.floor(maxEpoch / stride) + 1 }, (_, i) => i * stride);
+  if (ticks[ticks.length - 1] !== maxEpoch && maxEpoch - ticks[ticks.length - 1] >= stride / 2) ticks.push(maxEpoch);
+  return ticks;
+}
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** One chart at horizontal offset `x0`. */
@@ -34,15 +42,14 @@ function chart(x0: number, title: string, series: Series[], maxEpoch: number): s
   const px = (x: number) => x0 + MARGIN.left + (plotW * x) / Math.max(1, maxEpoch);
   const py = (y: number) => MARGIN.top + plotH * (1 - (y - ylo) / (yhi - ylo));
   const parts: string[] = [`<text x="${x0 + WIDTH / 2}" y="18" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
-  parts.push(`<rect x="${x0 + MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   for (let i = 0; i <= 4; i++) {
     const y = ylo + ((yhi - ylo) * i) / 4;
     parts.push(`<line x1="${x0 + MARGIN.left}" x2="${x0 + MARGIN.left + plotW}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/>`);
     parts.push(`<text x="${x0 + MARGIN.left - 4}" y="${py(y) + 4}" text-anchor="end" font-size="10">${y.toPrecision(3)}</text>`);
   }
-  const ticks = Math.min(maxEpoch, 8);
-  for (let i = 0; i <= ticks; i++) {
-    const e = Math.round((maxEpoch * i) / Math.max(1, ticks));
+  // the frame after the grid, so the top and bottom grid lines do not paint over it
+  parts.push(`<rect x="${x0 + MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
+  for (const e of epochTicks(maxEpoch)) {
     parts.push(`<text x="${px(e)}" y="${MARGIN.top + plotH + 14}" text-anchor="middle" font-size="10">${e}</text>`);
   }
   parts.push(`<text x="${x0 + MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" font-size="11">epoch</text>`);

@@ -11,6 +11,7 @@ import { stringify as toYaml } from 'yaml';
 import type { Recipe } from '../recipes/schema.js';
 import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint, saveWeightsCheckpoint, type TrainingPosition } from './checkpoint.js';
 import { renderCurves } from './curves.js';
+import { writeCurves } from './curves-files.js';
 import { mixupOptions, trainTransform } from './data.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { MetricsLog, type EpochSummary } from './metrics-log.js';
@@ -217,7 +218,7 @@ export class Trainer {
         const records = this.metrics.read();
         const history = records.filter((r): r is EpochSummary => r.type === 'epoch');
         const stepLosses = records.flatMap((r): Array<[number, number]> => (r.type === 'train' ? [[r.step / this.setup.stepsPerEpoch, r.loss]] : []));
-        writeFileAtomic(join(this.options.outDir, 'curves.svg'), renderCurves(history, `${this.recipe.name ?? this.recipe.model.name}`, stepLosses));
+        await writeCurves(this.options.outDir, renderCurves(history, `${this.recipe.name ?? this.recipe.model.name}`, stepLosses), this.log);
         this.position = { epoch: epoch + 1, batchInEpoch: 0, step: this.position.step };
         this.saveLast();
       }
