@@ -4,7 +4,9 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--profile]`. `--peer-threads 1` compares
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--profile]`. `--replicas N` splits
+ * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
+ * instance per core); CPU img/s then counts the main thread only. `--peer-threads 1` compares
  * single-threaded PyTorch with single-threaded wasm (robust on a shared machine, where 2-thread PyTorch collapses). `--profile` adds the per-kernel milliseconds of one
  * training step and one inference step (tf.profile), largest first.
  */
@@ -17,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type ImageClassifier } from '../../core-layers/src/index';
 import { createModel } from '../../models-convnext/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
+import { DataParallel } from '../../parallel/src/index';
 import { setupBackend } from '../src/index';
 
 interface Options {
@@ -29,6 +32,7 @@ interface Options {
   profile: boolean;
   backend: string;
   peerThreads: number;
+  replicas: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -43,6 +47,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     backend: 'wasm',
     peerThreads: 2,
+    replicas: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -61,6 +66,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--profile') opts.profile = true;
     else if (flag === '--backend') opts.backend = value();
     else if (flag === '--peer-threads') opts.peerThreads = Number(value());
+    else if (flag === '--replicas') opts.replicas = Number(value());
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -76,14 +82,14 @@ function median(xs: number[]): number {
  * Wall and process-CPU milliseconds of each call after `warmup` untimed calls. On a shared machine the CPU time of
  * this (single-threaded) process is the steadier measure of our own work; wall time is what the ratio uses.
  */
-function timeSteps(fn: () => void, warmup: number, steps: number): { wall: number[]; cpu: number[] } {
-  for (let i = 0; i < warmup; i++) fn();
+async function timeSteps(fn: () => void | Promise<void>, warmup: number, steps: number): Promise<{ wall: number[]; cpu: number[] }> {
+  for (let i = 0; i < warmup; i++) await fn();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
     const cpuStart = process.cpuUsage();
-    fn();
+    await fn();
     const used = process.cpuUsage(cpuStart);
     wall.push(performance.now() - start);
     cpu.push((used.user + used.system) / 1000);
@@ -92,9 +98,9 @@ function timeSteps(fn: () => void, warmup: number, steps: number): { wall: numbe
 }
 
 /** Kernel name → total ms of one call of `fn`, largest first. */
-async function kernelProfile(fn: () => void): Promise<Record<string, number>> {
-  const info = await tf.profile(() => {
-    fn();
+async function kernelProfile(fn: () => void | Promise<void>): Promise<Record<string, number>> {
+  const info = await tf.profile(async () => {
+    await fn();
   });
   const totals = new Map<string, number>();
   for (const k of info.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + (k.kernelTimeMs as number));
@@ -138,24 +144,45 @@ async function main(): Promise<void> {
   const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
   const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
 
-  const trainStep = (): void => {
+  const dp =
+    opts.replicas > 1
+      ? await DataParallel.create(model, {
+          replicas: opts.replicas,
+          factoryUrl: new URL('./replica.ts', import.meta.url).href,
+          factoryArgs: { model: opts.model, numClasses: 10 },
+        })
+      : undefined;
+  const trainStep = async (): Promise<void> => {
+    if (dp) {
+      const { value, grads } = await dp.valueAndGrads({ images: x as tf.Tensor4D, labels: labels as tf.Tensor1D });
+      optimizer.step(grads);
+      value.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+      return;
+    }
     tf.tidy(() => {
       const { value, grads } = valueAndGrads(model, () => crossEntropy(model.forward(x), labels));
       optimizer.step(grads);
       value.dataSync();
     });
   };
-  const inferStep = (): void => {
+  const inferStep = async (): Promise<void> => {
+    if (dp) {
+      const logits = await dp.predict(x as tf.Tensor4D);
+      logits.dataSync();
+      logits.dispose();
+      return;
+    }
     tf.tidy(() => model.forward(x).dataSync());
   };
 
   model.train();
   const tensorsBefore = tf.memory().numTensors;
-  const trainMs = timeSteps(trainStep, opts.warmup, opts.steps);
+  const trainMs = await timeSteps(trainStep, opts.warmup, opts.steps);
   const leaked = tf.memory().numTensors - tensorsBefore;
   const trainProfile = opts.profile ? await kernelProfile(trainStep) : undefined;
   model.eval();
-  const inferMs = timeSteps(inferStep, opts.warmup, opts.steps);
+  const inferMs = await timeSteps(inferStep, opts.warmup, opts.steps);
   const inferProfile = opts.profile ? await kernelProfile(inferStep) : undefined;
 
   const trainImgS = opts.batch / (median(trainMs.wall) / 1000);
@@ -167,6 +194,7 @@ async function main(): Promise<void> {
     size: opts.size,
     batch: opts.batch,
     steps: opts.steps,
+    replicas: opts.replicas,
     train_img_s: +trainImgS.toFixed(1),
     infer_img_s: +inferImgS.toFixed(1),
     train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),
@@ -186,6 +214,7 @@ async function main(): Promise<void> {
   }
   if (trainProfile) result.train_kernels_ms = trainProfile;
   if (inferProfile) result.infer_kernels_ms = inferProfile;
+  await dp?.dispose();
   console.log(JSON.stringify(result));
 }
 
