@@ -108,6 +108,10 @@ class Replica {
 
 export class DataParallel {
   private nextId = 0;
+  /** Bumped whenever the shared weights block is rewritten. */
+  private weightsVersion = 0;
+  /** The tensor data each state variable held when last published (`assign` gives a variable new data). */
+  private published: object[] = [];
 
   private constructor(
     private readonly model: ForwardModule,
@@ -157,11 +161,18 @@ export class DataParallel {
     return this.workers.length + 1;
   }
 
-  /** Publishes the main model's parameters and buffers to the workers. */
+  /**
+   * Publishes the main model's parameters and buffers to the workers, unless no variable was assigned since the last
+   * time (tfjs `Variable.assign` always swaps in new tensor data, so comparing data ids detects every update).
+   */
   private publishWeights(): void {
-    stateVariables(this.model).forEach((variable, i) => {
+    const variables = stateVariables(this.model);
+    if (variables.length === this.published.length && variables.every((v, i) => v.dataId === this.published[i])) return;
+    variables.forEach((variable, i) => {
       this.weights.set(variable.dataSync() as Float32Array, this.layout[i].offset);
     });
+    this.published = variables.map((v) => v.dataId);
+    this.weightsVersion++;
   }
 
   /**
@@ -182,6 +193,7 @@ export class DataParallel {
       const task: GradsTask = {
         id: this.nextId++,
         kind: 'grads',
+        weightsVersion: this.weightsVersion,
         images: images!.slice(start * h * w * c, (start + size) * h * w * c),
         shape: [size, h, w, c],
         labels: labels!.slice(start, start + size),
@@ -247,6 +259,7 @@ export class DataParallel {
       const task: PredictTask = {
         id: this.nextId++,
         kind: 'predict',
+        weightsVersion: this.weightsVersion,
         images: pixels.slice(start * h * w * c, (start + size) * h * w * c),
         shape: [size, h, w, c],
       };

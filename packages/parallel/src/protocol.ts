@@ -29,6 +29,8 @@ export interface WorkerInit extends ReplicaFactory {
 export interface GradsTask {
   id: number;
   kind: 'grads';
+  /** Version of the shared weights block; a replica reloads its weights when it differs from the last it loaded. */
+  weightsVersion: number;
   images: Float32Array;
   shape: [number, number, number, number];
   labels: Int32Array;
@@ -42,6 +44,7 @@ export interface GradsTask {
 export interface PredictTask {
   id: number;
   kind: 'predict';
+  weightsVersion: number;
   images: Float32Array;
   shape: [number, number, number, number];
 }

@@ -73,10 +73,14 @@ async function main(): Promise<void> {
   if (mismatch) throw new Error(`replica built by ${init.factoryUrl} differs from the model: ${mismatch}`);
   const weights = new Float32Array(init.weights);
   const grads = new Float32Array(init.grads);
+  let loadedVersion = -1;
   port.on('message', (task: WorkerTask) => {
     let reply: WorkerReply;
     try {
-      loadWeights(model, weights);
+      if (task.weightsVersion !== loadedVersion) {
+        loadWeights(model, weights);
+        loadedVersion = task.weightsVersion;
+      }
       reply = task.kind === 'grads' ? computeGrads(model, task, grads) : predict(model, task);
     } catch (error) {
       reply = { id: task.id, kind: 'error', message: (error as Error).message };
