@@ -6,6 +6,7 @@ export { recipeSchema, type Recipe, type RecipeInput } from './recipes/schema.js
 export { loadRecipe, validateRecipe, listBuiltinRecipes, builtinRecipesDir, formatRecipeError } from './recipes/load.js';
 export { applyOverrides, effectiveLr, type RecipeOverrides } from './recipes/overrides.js';
 export { createTrainingSetup, type TrainingSetup } from './train/setup.js';
+export { applyDataFallback } from './train/data.js';
 export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { trainStep, classificationLoss, type LossConfig, type StepBatch } from './train/step.js';
 export { evaluate, type EvalResult } from './train/evaluate.js';

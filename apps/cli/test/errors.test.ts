@@ -1,5 +1,5 @@
 /** Malformed inputs give one line `nextnets: <message>` on stderr (no stack trace) and exit code 1. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
@@ -59,6 +59,18 @@ describe('one-line errors', () => {
     const recipe = join(work, 'bad.yaml');
     writeFileSync(recipe, 'model: {name: convnext_atto}\noptimizer: {lr: 0.001, learningRate: 2}\nschedule: {epochs: 1}\ntrain: {batchSize: 8}\n');
     expectOneLineError(['train', '--recipe', recipe, '--out', join(work, 'run')], /bad\.yaml: unknown key 'optimizer\.learningRate'/);
+  });
+
+  it('an explicit --data fashion-mnist without the files fails, even with a recipe that has a fallback', () => {
+    const empty = join(work, 'no-fashion-mnist');
+    mkdirSync(empty, { recursive: true });
+    const r = runCliSync(['train', '--recipe', 'fashion_mnist_quick', '--data', `fashion-mnist:${empty}`, '--out', join(work, 'fm')]);
+    expect(r.code).toBe(1);
+    // the start banner comes first; the error is the last line, and nothing fell back
+    expect(r.stderr.trim().split('\n').pop()).toMatch(
+      /^nextnets: cannot open fashion-mnist: IDX dataset: no train-images-idx3-ubyte\[\.gz\] in .*no-fashion-mnist \(Debian: apt-get install dataset-fashion-mnist\)$/,
+    );
+    expect(r.stderr).not.toMatch(/synthetic|\n\s+at /);
   });
 
   it('unknown model name', () => {

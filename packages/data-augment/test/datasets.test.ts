@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cifar10, CIFAR10_CLASSES } from '../src/datasets/cifar10';
 import { datasetFromDescriptor } from '../src/datasets/fromDescriptor';
-import { DEFAULT_FASHION_MNIST_DIR, FashionMNIST, FASHION_MNIST_CLASSES, parseIdx } from '../src/datasets/idx';
+import { DEFAULT_FASHION_MNIST_DIR, FashionMNIST, FASHION_MNIST_CLASSES, IdxDataset, parseIdx } from '../src/datasets/idx';
 import { ImageFolder } from '../src/datasets/imageFolder';
 import { splitDataset, toRgbDataset } from '../src/datasets/split';
 import { SyntheticShapes } from '../src/datasets/syntheticShapes';
@@ -100,6 +100,18 @@ describe('Fashion-MNIST (Debian dataset-fashion-mnist)', () => {
     expect(() => parseIdx(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), 'x.idx')).toThrow(/x.idx: not an unsigned-byte IDX/);
     expect(() => FashionMNIST({ root, split: 'train' })).toThrow(/no train-images-idx3-ubyte/);
   });
+
+  it('IdxDataset.exists: both splits, images and labels, gzipped or plain', () => {
+    const root = join(dir, 'idx-exists');
+    mkdirSync(root, { recursive: true });
+    expect(IdxDataset.exists(join(dir, 'nowhere'))).toBe(false);
+    expect(IdxDataset.exists(root)).toBe(false);
+    for (const name of ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz']) writeFileSync(join(root, name), '');
+    expect(IdxDataset.exists(root)).toBe(false);
+    writeFileSync(join(root, 'train-labels.idx1-ubyte'), '');
+    expect(IdxDataset.exists(root)).toBe(true);
+    expect(IdxDataset.exists(DEFAULT_FASHION_MNIST_DIR)).toBe(existsSync(DEFAULT_FASHION_MNIST_DIR));
+  });
 });
 
 describe('Cifar10', () => {
@@ -149,6 +161,26 @@ describe('SyntheticShapes', () => {
       expect(far).toBeLessThan(32 * 32 * 0.8);
     }
     expect(() => new SyntheticShapes({ numClasses: 7 })).toThrow(/numClasses/);
+  });
+
+  it('grayscale (channels 1): one channel, shape 80+ levels from the background, rebuilt from its descriptor', async () => {
+    const ds = new SyntheticShapes({ numClasses: 4, size: 28, count: 40, seed: 3, channels: 1 });
+    const rebuilt = datasetFromDescriptor(JSON.parse(JSON.stringify(ds.descriptor)));
+    for (let i = 0; i < 12; i++) {
+      const { image, label } = ds.getSync(i);
+      expect([image.height, image.width, image.channels, image.data.length]).toEqual([28, 28, 1, 28 * 28]);
+      expect(label).toBe(i % 4);
+      const corner = image.data[0];
+      const far = Array.from(image.data).filter((v) => Math.abs(v - corner) > 40).length;
+      expect(far).toBeGreaterThan(20);
+      expect(far).toBeLessThan(28 * 28 * 0.8);
+    }
+    expect(Array.from(ds.getSync(5).image.data)).toEqual(Array.from(ds.getSync(5).image.data));
+    expect(Array.from((await rebuilt.get(5)).image.data)).toEqual(Array.from(ds.getSync(5).image.data));
+  });
+
+  it('rejects other channel counts', () => {
+    expect(() => new SyntheticShapes({ channels: 2 as 1 })).toThrow('SyntheticShapes: channels must be 1 or 3, got 2');
   });
 });
 

@@ -8,6 +8,7 @@ import type { CommonOptions } from '../cli/common.js';
 import { loadRecipe, validateRecipe } from '../recipes/load.js';
 import { applyOverrides, type RecipeOverrides } from '../recipes/overrides.js';
 import type { Recipe } from '../recipes/schema.js';
+import { applyDataFallback } from '../train/data.js';
 
 export interface TrainLikeOptions extends CommonOptions {
   recipe?: string;
@@ -69,9 +70,10 @@ export interface ResolvedRun {
 
 /**
  * The recipe and output folder of a run. `--resume DIR` reads DIR/config.yaml (only --workers and --backend may
- * change on resume, so the continued run is the same run); otherwise recipe + overrides, output `--out` or `runs/<name>`.
+ * change on resume, so the continued run is the same run); otherwise recipe + overrides with `data.fallback` applied
+ * (its notice goes to `note`, stderr by default), output `--out` or `runs/<name>`.
  */
-export function resolveRun(opts: TrainLikeOptions, expectedKind: Recipe['kind']): ResolvedRun {
+export function resolveRun(opts: TrainLikeOptions, expectedKind: Recipe['kind'], note: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ResolvedRun {
   if (opts.resume) {
     const configPath = join(opts.resume, 'config.yaml');
     if (!existsSync(configPath)) throw new CliError(`cannot resume: ${configPath} not found`);
@@ -89,6 +91,8 @@ export function resolveRun(opts: TrainLikeOptions, expectedKind: Recipe['kind'])
   if (recipe.kind !== expectedKind) {
     throw new CliError(`recipe ${path} is a '${recipe.kind}' recipe; use \`nextnets ${recipe.kind}\``);
   }
-  const name = recipe.name ?? opts.recipe.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-  return { recipe, outDir: opts.out ?? join('runs', name), resume: false, source: path };
+  const { recipe: used, notice } = applyDataFallback(recipe);
+  if (notice) note(notice);
+  const name = used.name ?? opts.recipe.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  return { recipe: used, outDir: opts.out ?? join('runs', name), resume: false, source: path };
 }

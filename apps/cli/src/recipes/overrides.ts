@@ -24,7 +24,11 @@ export function applyOverrides(recipe: Recipe, o: RecipeOverrides): Recipe {
   const next = structuredClone(recipe);
   if (o.model !== undefined) next.model.name = o.model;
   if (o.modelArgs !== undefined) next.model.args = { ...next.model.args, ...o.modelArgs };
-  if (o.data !== undefined) next.data.dataset = o.data;
+  if (o.data !== undefined) {
+    // a dataset named on the command line is what the user wants: no fallback to the synthetic set
+    next.data.dataset = o.data;
+    delete next.data.fallback;
+  }
   if (o.epochs !== undefined) next.schedule.epochs = o.epochs;
   if (o.warmupEpochs !== undefined) next.schedule.warmupEpochs = o.warmupEpochs;
   if (o.batchSize !== undefined) next.train.batchSize = o.batchSize;

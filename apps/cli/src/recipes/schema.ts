@@ -22,6 +22,12 @@ export const dataSection = z
   .object({
     /** `fashion-mnist`, `synthetic`, `cifar10:PATH`, or an ImageFolder path (with `train/` and `val/` sub-folders, or split by valFraction). */
     dataset: z.string().min(1).default('synthetic'),
+    /**
+     * `synthetic`: when `dataset` is fashion-mnist or mnist and its files are absent, use the generated shapes instead
+     * (syntheticCount/syntheticClasses at imageSize, with the model's channel count) and print a one-line notice.
+     * Resolved when a run starts from a recipe (config.yaml records the dataset used); `--data` turns it off.
+     */
+    fallback: z.enum(['synthetic']).optional(),
     /** Training image size (RandomResizedCrop output); evaluation uses evalSize (default: the same). */
     imageSize: z.number().int().min(8).default(224),
     evalSize: z.number().int().min(8).optional(),

@@ -7,8 +7,11 @@ import {
   Cifar10,
   compose,
   DataLoader,
+  DEFAULT_FASHION_MNIST_DIR,
+  DEFAULT_MNIST_DIR,
   FashionMNIST,
   horizontalFlip,
+  IdxDataset,
   ImageFolder,
   MNIST,
   parseRandAugmentConfig,
@@ -51,30 +54,53 @@ function parseSpec(spec: string): [string, string | undefined] {
   return match ? [match[1], match[2]] : ['folder', spec];
 }
 
+const IDX_HINT: Record<string, string> = { 'fashion-mnist': ' (Debian: apt-get install dataset-fashion-mnist)', mnist: '' };
+
+/**
+ * Applies `data.fallback`: a recipe on fashion-mnist/mnist whose files are absent, with fallback `synthetic`, becomes a
+ * recipe on the synthetic set, plus a one-line notice saying so. The returned recipe has no fallback left, so the run's
+ * config.yaml (and a later --resume) names the dataset actually used.
+ */
+export function applyDataFallback(recipe: Recipe): { recipe: Recipe; notice?: string } {
+  if (recipe.data.fallback === undefined) return { recipe };
+  const next = structuredClone(recipe);
+  delete next.data.fallback;
+  const [kind, arg] = parseSpec(recipe.data.dataset);
+  if (kind !== 'fashion-mnist' && kind !== 'mnist') return { recipe: next };
+  const root = arg ?? (kind === 'mnist' ? DEFAULT_MNIST_DIR : DEFAULT_FASHION_MNIST_DIR);
+  if (IdxDataset.exists(root)) return { recipe: next };
+  next.data.dataset = 'synthetic';
+  const notice =
+    `note: ${kind} not found in ${root}${IDX_HINT[kind]}; using the synthetic shapes set instead ` +
+    `(${next.data.syntheticCount} images, ${next.data.syntheticClasses} classes; recipe data.fallback)`;
+  return { recipe: next, notice };
+}
+
 /**
  * `purpose: 'eval'` (the eval command) evaluates a plain ImageFolder path as a whole instead of splitting it; the
- * other datasets give the same held-out split as training.
+ * other datasets give the same held-out split as training. Synthetic images get the model's channel count (1 or 3).
  */
-function openDatasets(recipe: Recipe, purpose: 'train' | 'eval'): Omit<DataSplits, 'classes'> {
+function openDatasets(recipe: Recipe, purpose: 'train' | 'eval', modelChannels: number): Omit<DataSplits, 'classes'> {
   const [kind, arg] = parseSpec(recipe.data.dataset);
   switch (kind) {
     case 'synthetic': {
+      const channels = modelChannels === 1 ? 1 : 3;
       const all = new SyntheticShapes({
         count: recipe.data.syntheticCount,
         numClasses: recipe.data.syntheticClasses,
         size: recipe.data.imageSize,
         seed: recipe.seed,
+        channels,
       });
-      return { ...splitSingle(all, recipe), evalName: 'val', channels: 3 };
+      return { ...splitSingle(all, recipe), evalName: 'val', channels };
     }
     case 'fashion-mnist':
     case 'mnist': {
       const open = kind === 'mnist' ? MNIST : FashionMNIST;
-      const hint = kind === 'fashion-mnist' ? ' (Debian: apt-get install dataset-fashion-mnist)' : '';
       try {
         return { train: open({ split: 'train', root: arg }), eval: open({ split: 'test', root: arg }), evalName: 'test', channels: 1 };
       } catch (error) {
-        throw new CliError(`cannot open ${kind}: ${(error as Error).message}${hint}`);
+        throw new CliError(`cannot open ${kind}: ${(error as Error).message}${IDX_HINT[kind]}`);
       }
     }
     case 'cifar10': {
@@ -100,7 +126,7 @@ function openDatasets(recipe: Recipe, purpose: 'train' | 'eval'): Omit<DataSplit
 
 /** Opens the datasets named by the recipe; grayscale data is replicated to RGB when the model wants 3 channels. */
 export function openData(recipe: Recipe, modelChannels: number, purpose: 'train' | 'eval' = 'train'): DataSplits {
-  const opened = openDatasets(recipe, purpose);
+  const opened = openDatasets(recipe, purpose, modelChannels);
   let { train, eval: evalSet } = opened;
   let channels = opened.channels;
   if (channels === 1 && modelChannels === 3) {

@@ -74,6 +74,16 @@ export class IdxDataset implements Dataset {
     this.labels = labels.data;
   }
 
+  /** Whether `root` holds the images and labels of both splits (train and t10k), gzipped or plain; reads nothing. */
+  static exists(root: string): boolean {
+    try {
+      for (const prefix of ['train', 't10k']) for (const kind of ['images', 'labels'] as const) findIdxFile(root, prefix, kind);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   static open(root: string, split: 'train' | 'test', classes: string[]): IdxDataset {
     const prefix = split === 'train' ? 'train' : 't10k';
     return new IdxDataset(findIdxFile(root, prefix, 'images'), findIdxFile(root, prefix, 'labels'), classes);

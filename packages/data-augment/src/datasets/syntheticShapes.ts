@@ -12,6 +12,8 @@ export interface SyntheticShapesOptions {
   /** Number of samples. */
   count?: number;
   seed?: number;
+  /** 3 (default): colour shapes; 1: grayscale, for single-channel models (shape and background ≥ 80 levels apart). */
+  channels?: 1 | 3;
 }
 
 /** Is the point (u, v), in shape-local units (radius 1), inside the shape? */
@@ -40,13 +42,14 @@ function inside(shape: (typeof SHAPES)[number], u: number, v: number): boolean {
 }
 
 /**
- * Coloured shapes on noisy backgrounds, generated on demand from (seed, index): random background colour and noise,
- * shape colour far from the background, random centre, scale and rotation. Label = index mod numClasses.
+ * Coloured (or grayscale) shapes on noisy backgrounds, generated on demand from (seed, index): random background
+ * colour and noise, shape colour far from the background, random centre, scale and rotation. Label = index mod numClasses.
  */
 export class SyntheticShapes implements Dataset {
   readonly classes: string[];
   readonly length: number;
   readonly size: number;
+  readonly channels: 1 | 3;
   private readonly seed: number;
 
   constructor(readonly options: SyntheticShapesOptions = {}) {
@@ -56,13 +59,18 @@ export class SyntheticShapes implements Dataset {
     }
     this.size = options.size ?? 32;
     if (!(Number.isInteger(this.size) && this.size >= 8)) throw new Error(`SyntheticShapes: size must be an integer >= 8, got ${this.size}`);
+    this.channels = options.channels ?? 3;
+    if (this.channels !== 1 && this.channels !== 3) throw new Error(`SyntheticShapes: channels must be 1 or 3, got ${String(this.channels)}`);
     this.length = options.count ?? 1000;
     this.seed = options.seed ?? 0;
     this.classes = SHAPES.slice(0, numClasses);
   }
 
   get descriptor(): DatasetDescriptor {
-    return { kind: 'synthetic', options: { numClasses: this.classes.length, size: this.size, count: this.length, seed: this.seed } };
+    return {
+      kind: 'synthetic',
+      options: { numClasses: this.classes.length, size: this.size, count: this.length, seed: this.seed, channels: this.channels },
+    };
   }
 
   getSync(index: number): Sample {
@@ -71,11 +79,13 @@ export class SyntheticShapes implements Dataset {
     const label = index % this.classes.length;
     const shape = SHAPES[label];
     const s = this.size;
-    const background = [rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)];
+    const c = this.channels;
+    const colour = () => Array.from({ length: c }, () => rng.uniform(0, 255));
+    const background = colour();
     let foreground: number[];
     do {
-      foreground = [rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)];
-    } while (Math.hypot(foreground[0] - background[0], foreground[1] - background[1], foreground[2] - background[2]) < 120);
+      foreground = colour();
+    } while (Math.hypot(...foreground.map((v, ch) => v - background[ch])) < (c === 3 ? 120 : 80));
     const radius = s * rng.uniform(0.25, 0.42);
     const cx = rng.uniform(radius * 0.9, s - radius * 0.9);
     const cy = rng.uniform(radius * 0.9, s - radius * 0.9);
@@ -83,15 +93,15 @@ export class SyntheticShapes implements Dataset {
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     const noise = rng.uniform(5, 30);
-    const image: Uint8Image = { data: new Uint8Array(s * s * 3), height: s, width: s, channels: 3 };
+    const image: Uint8Image = { data: new Uint8Array(s * s * c), height: s, width: s, channels: c };
     for (let y = 0; y < s; y++) {
       for (let x = 0; x < s; x++) {
         const dx = (x + 0.5 - cx) / radius;
         const dy = (y + 0.5 - cy) / radius;
-        const colour = inside(shape, cos * dx + sin * dy, -sin * dx + cos * dy) ? foreground : background;
-        for (let ch = 0; ch < 3; ch++) {
-          const value = colour[ch] + (rng.random() * 2 - 1) * noise;
-          image.data[(y * s + x) * 3 + ch] = value < 0 ? 0 : value > 255 ? 255 : Math.round(value);
+        const fill = inside(shape, cos * dx + sin * dy, -sin * dx + cos * dy) ? foreground : background;
+        for (let ch = 0; ch < c; ch++) {
+          const value = fill[ch] + (rng.random() * 2 - 1) * noise;
+          image.data[(y * s + x) * c + ch] = value < 0 ? 0 : value > 255 ? 255 : Math.round(value);
         }
       }
     }
