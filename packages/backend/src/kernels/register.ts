@@ -11,6 +11,7 @@ import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
+import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
 const MISSING_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
@@ -29,7 +30,9 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [...MISSING_KERNEL_CONFI
 );
 
 /**
- * Registers the training kernels tfjs-backend-wasm 4.22 lacks, and replaces its broken MaxPoolGrad.
+ * Registers the training kernels tfjs-backend-wasm 4.22 lacks, replaces its broken MaxPoolGrad, and puts the
+ * empty-tensor guards (`empty_tensors.ts`: the stock XNNPACK convolutions and pools corrupt the heap on empty
+ * outputs) in front of the convolution, pool, matmul, reduction and transpose kernels.
  * Idempotent: kernels already registered by an earlier call are left alone.
  */
 export function registerWasmTrainingKernels(): void {
@@ -38,8 +41,12 @@ export function registerWasmTrainingKernels(): void {
   }
   for (const config of REPLACEMENT_KERNEL_CONFIGS) {
     const current = tf.getKernel(config.kernelName, 'wasm');
-    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current != null && (current.kernelFunc === config.kernelFunc || isEmptyTensorGuard(current.kernelFunc))) continue;
     if (current != null) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  for (const config of emptyTensorGuardConfigs()) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
 }
