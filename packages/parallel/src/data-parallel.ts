@@ -37,6 +37,11 @@ export interface ClassificationLossOptions {
   smoothing?: number;
   /** A batch-independent term (e.g. an L2 penalty) added once, on the main thread. */
   extraLoss?: () => tf.Scalar;
+  /**
+   * Seeds the workers' randomness (drop path, dropout) for this step: replica r gets `seed + r`. The main thread's
+   * own randomness is the caller's (e.g. `manualSeed` before the call). With it, a run is reproducible.
+   */
+  seed?: number;
 }
 
 interface Pending {
@@ -200,6 +205,7 @@ export class DataParallel {
         targets: targets?.slice(start * classes, (start + size) * classes),
         smoothing,
         scale: size / total,
+        seed: options.seed === undefined ? undefined : options.seed + k + 1,
       };
       const transfer = [task.images.buffer, task.labels.buffer, ...(task.targets ? [task.targets.buffer] : [])] as ArrayBuffer[];
       return this.workers[k].run(task, transfer);

@@ -39,6 +39,8 @@ export interface GradsTask {
   smoothing: number;
   /** The shard's loss is multiplied by this (its share of the full batch), so shard gradients add up. */
   scale: number;
+  /** Seeds this replica's randomness (drop path, dropout) for the step, when set. */
+  seed?: number;
 }
 
 export interface PredictTask {

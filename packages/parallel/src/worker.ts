@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@nextnets/backend';
-import { valueAndGrads, type Module } from '@nextnets/core-layers';
+import { manualSeed, valueAndGrads, type Module } from '@nextnets/core-layers';
 import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
 import { elementCount, layoutMismatch, stateLayout, stateVariables } from './layout';
 import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
@@ -37,6 +37,7 @@ function shardLoss(model: Forward, task: GradsTask): tf.Scalar {
 
 function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): WorkerReply {
   model.train();
+  if (task.seed !== undefined) manualSeed(task.seed);
   const { value, grads } = valueAndGrads(model, () => tf.tidy(() => shardLoss(model, task)));
   try {
     for (const entry of init.layout) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@nextnets/backend';
-import { valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
+import { manualSeed, valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
 import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
 import { DataParallel, shardRanges } from '../src/index';
 import { createReplica } from './replica';
@@ -90,6 +90,29 @@ describe('DataParallel on wasm', () => {
     await step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([batch.images, batch.labels]);
+  });
+
+  it('replays the workers\' drop-path randomness from the step seed', async () => {
+    const dropArgs = { ...tinyArgs, dropPathRate: 0.5, lsInitValue: 1 }; // layer scale 1: a dropped block shows in the loss
+    const dropModel = createReplica(dropArgs);
+    const dropDp = await DataParallel.create(dropModel, { replicas: 2, factoryUrl, factoryArgs: dropArgs });
+    const batch = batchOf(8, 6);
+    const workerGrad = async (seed: number) => {
+      manualSeed(1); // the main thread's shard draws the same masks every time
+      const { value, grads } = await dropDp.valueAndGrads(batch, { seed });
+      const out = value.dataSync()[0];
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    try {
+      const [a, b, c] = [await workerGrad(10), await workerGrad(10), await workerGrad(11)];
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+    } finally {
+      await dropDp.dispose();
+      dropModel.dispose();
+      tf.dispose([batch.images, batch.labels]);
+    }
   });
 
   it('rejects a replica factory that builds another architecture, naming the first differing tensor', async () => {
