@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from '@nextnets/optim';
 import { reparameterize } from '@nextnets/models-rep';
 import { buildModel } from '../model/build.js';
+import { startReplicas } from '../train/replicas.js';
 import { namedParams } from '../train/optimizer.js';
-import { trainStep } from '../train/step.js';
+import { parallelTrainStep, trainStep } from '../train/step.js';
 
 export interface BenchCase {
   model: string;
@@ -15,6 +16,8 @@ export interface BenchCase {
 }
 
 export interface BenchResult extends BenchCase {
+  /** Data-parallel replicas (worker threads + the main thread) the case ran on. */
+  replicas: number;
   trainImgPerSec: number | null;
   inferImgPerSec: number;
   /** Peak resident set size of the process so far, MiB. */
@@ -27,21 +30,24 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function timeIt(fn: () => void, warmup: number, steps: number): number {
-  for (let i = 0; i < warmup; i++) fn();
+async function timeIt(fn: () => unknown, warmup: number, steps: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - start);
   }
   return median(times) / 1000;
 }
 
-export function measure(c: BenchCase, warmup: number, steps: number, numClasses = 10): BenchResult {
+/** Measures one case on `replicas` data-parallel replicas (1 = the main thread only). */
+export async function measure(c: BenchCase, warmup: number, steps: number, replicas = 1, numClasses = 10): Promise<BenchResult> {
   const model = buildModel(c.model, { numClasses });
   const images = tf.randomNormal([c.batch, c.size, c.size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % numClasses), 'int32') as tf.Tensor1D;
+  if (c.reparameterized) reparameterize(model.eval());
+  const parallel = await startReplicas(model, replicas, { name: c.model, args: { numClasses }, reparameterized: c.reparameterized });
   try {
     let trainImgPerSec: number | null = null;
     if (!c.reparameterized) {
@@ -49,16 +55,24 @@ export function measure(c: BenchCase, warmup: number, steps: number, numClasses 
       const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
       model.train();
       const loss = { smoothing: 0, l2WeightDecay: 0, noDecay: (name: string) => model.noWeightDecay(name) };
-      const seconds = timeIt(() => trainStep(model, params, optimizer, { images, labels }, 1e-3, loss), warmup, steps);
-      trainImgPerSec = c.batch / seconds;
+      const batch = { images, labels };
+      const step = parallel
+        ? () => parallelTrainStep(parallel, params, optimizer, batch, 1e-3, loss, undefined, 0)
+        : () => trainStep(model, params, optimizer, batch, 1e-3, loss);
+      trainImgPerSec = c.batch / (await timeIt(step, warmup, steps));
       optimizer.dispose();
     }
     model.eval();
-    if (c.reparameterized) reparameterize(model);
-    const seconds = timeIt(() => tf.tidy(() => model.forward(images)).dataSync(), warmup, steps);
+    const infer = async () => {
+      const logits = parallel ? await parallel.predict(images) : tf.tidy(() => model.forward(images) as tf.Tensor2D);
+      logits.dataSync();
+      logits.dispose();
+    };
+    const seconds = await timeIt(infer, warmup, steps);
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-    return { ...c, trainImgPerSec, inferImgPerSec: c.batch / seconds, peakRssMiB };
+    return { ...c, replicas: parallel?.replicas ?? 1, trainImgPerSec, inferImgPerSec: c.batch / seconds, peakRssMiB };
   } finally {
+    await parallel?.dispose();
     tf.dispose([images, labels]);
     model.dispose();
   }

@@ -17,6 +17,7 @@ interface BenchOptions extends CommonOptions {
   peer: boolean;
   peerScript: string;
   threads: number;
+  replicas?: number;
 }
 
 const DEFAULT_MODELS = 'convnext_atto,convnextv2_atto,inception_next_atto,repvgg_a0,repvgg_a0:reparam,tf_efficientnetv2_b0';
@@ -35,9 +36,12 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
   const lines = [
     `# nextnets bench (${backend}, ${cpus().length} CPUs, Node ${process.version})`,
     '',
-    '| model | input | batch | train img/s | inference img/s | peak RSS MiB |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.size}² | ${r.batch} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`),
+    '| model | input | batch | replicas | train img/s | inference img/s | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.size}² | ${r.batch} | ${r.replicas} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`,
+    ),
   ];
   if (peer) {
     const p = peer.result;
@@ -59,7 +63,8 @@ export function benchCommand(): Command {
     .option('--no-peer', 'skip the PyTorch reference run')
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
     .option('--threads <n>', 'threads for the PyTorch peer', parseInteger('--threads', 1), 2)
-    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto')
+    .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
+    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only')
     .action(async (opts: BenchOptions) => {
       const backend = await activateBackend(opts.backend);
       const shapes = parseShapes(opts.shapes);
@@ -67,10 +72,11 @@ export function benchCommand(): Command {
         const [model, mode] = spec.trim().split(':');
         return shapes.map(([size, batch]) => ({ model, size, batch, reparameterized: mode === 'reparam' }));
       });
+      const replicas = opts.replicas ?? Math.min(opts.threads, cpus().length);
       const rows: BenchResult[] = [];
       for (const c of cases) {
         process.stderr.write(`bench ${c.model}${c.reparameterized ? ' (reparameterized)' : ''} ${c.size}² batch ${c.batch} ...\n`);
-        const r = measure(c, opts.warmup, opts.steps);
+        const r = await measure(c, opts.warmup, opts.steps, replicas);
         rows.push(r);
         process.stderr.write(`  train ${r.trainImgPerSec?.toFixed(1) ?? '-'} img/s, inference ${r.inferImgPerSec.toFixed(1)} img/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
       }

@@ -3,17 +3,20 @@ import { activateBackend, withCommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
 import { loadForFinetune } from '../model/finetune-init.js';
-import { createTrainingSetup } from '../train/setup.js';
+import { startReplicas } from '../train/replicas.js';
+import { createTrainingSetup, modelArgsFor } from '../train/setup.js';
 import { Trainer } from '../train/trainer.js';
 import { printResult } from './train.js';
-import { resolveRun, withRecipeOptions, type TrainLikeOptions } from './train-options.js';
+import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOptions } from './train-options.js';
 
 interface FinetuneOptions extends TrainLikeOptions {
   from?: string;
 }
 
 export function finetuneCommand(): Command {
-  const command = withRecipeOptions(withCommonOptions(new Command('finetune').description('fine-tune from a checkpoint: lenient load, classifier re-init, layer-wise lr decay'), 'run folder (default runs/<recipe name>)'));
+  const command = withReplicasOption(
+    withRecipeOptions(withCommonOptions(new Command('finetune').description('fine-tune from a checkpoint: lenient load, classifier re-init, layer-wise lr decay'), 'run folder (default runs/<recipe name>)')),
+  );
   return command
     .option('--from <checkpoint>', 'pre-trained weights: a timm-key .safetensors file or a run checkpoint folder')
     .addHelpText(
@@ -42,7 +45,13 @@ export function finetuneCommand(): Command {
         const unused = report.unexpected.length > 0 ? `, unused: ${report.unexpected.length}` : '';
         process.stderr.write(`loaded ${report.loaded} tensors from ${path}${dropped}${missing}${unused}; re-initialised ${report.head.join(', ')}\n`);
       });
-      const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, header: [`nextnets finetune (recipe ${run.source}, from ${opts.from ?? '-'}, backend ${backend})`] });
-      printResult(await trainer.run(), setup.data.evalName, run.outDir);
+      const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
+      try {
+        const header = [`nextnets finetune (recipe ${run.source}, from ${opts.from ?? '-'}, backend ${backend})`];
+        const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, parallel, header });
+        printResult(await trainer.run(), setup.data.evalName, run.outDir);
+      } finally {
+        await parallel?.dispose();
+      }
     });
 }

@@ -24,6 +24,7 @@ export interface TrainLikeOptions extends CommonOptions {
   checkpointEvery?: number;
   workers?: number;
   imageSize?: number;
+  replicas?: number;
 }
 
 /** Adds the recipe and override flags shared by train, pretrain and finetune. */
@@ -42,6 +43,14 @@ export function withRecipeOptions(command: Command, defaultRecipe?: string): Com
     .option('--checkpoint-every <n>', 'also save `last` every N steps', parseInteger('--checkpoint-every'))
     .option('--workers <n>', 'data loader worker threads', parseInteger('--workers'))
     .option('--image-size <n>', 'override data.imageSize', parseInteger('--image-size', 8));
+}
+
+/**
+ * `--replicas N` for train and finetune: data-parallel worker replicas, one single-threaded backend per core. A runtime
+ * choice like --workers, not part of the recipe (a run may resume with another count).
+ */
+export function withReplicasOption(command: Command): Command {
+  return command.option('--replicas <n>', 'data-parallel model replicas on worker threads (one per core helps on wasm)', parseInteger('--replicas', 1), 1);
 }
 
 function overridesOf(opts: TrainLikeOptions): RecipeOverrides {

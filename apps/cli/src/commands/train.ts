@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions } from '../cli/common.js';
-import { createTrainingSetup } from '../train/setup.js';
+import { startReplicas } from '../train/replicas.js';
+import { createTrainingSetup, modelArgsFor } from '../train/setup.js';
 import { Trainer, type TrainResult } from '../train/trainer.js';
-import { resolveRun, withRecipeOptions, type TrainLikeOptions } from './train-options.js';
+import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOptions } from './train-options.js';
 
 /** Prints the final evaluation on stdout (the line the quick-start reports). */
 export function printResult(result: TrainResult, evalName: string, outDir: string): void {
@@ -14,7 +15,7 @@ export function printResult(result: TrainResult, evalName: string, outDir: strin
 }
 
 export function trainCommand(): Command {
-  const command = withRecipeOptions(withCommonOptions(new Command('train').description('train a classifier from a YAML recipe'), 'run folder (default runs/<recipe name>)'));
+  const command = withReplicasOption(withRecipeOptions(withCommonOptions(new Command('train').description('train a classifier from a YAML recipe'), 'run folder (default runs/<recipe name>)')));
   return command
     .addHelpText(
       'after',
@@ -24,6 +25,7 @@ export function trainCommand(): Command {
         '  nextnets train --recipe fashion_mnist_quick',
         '  nextnets train --recipe my.yaml --data /data/imagenette --epochs 10 --batch-size 64 --out runs/imnette',
         '  nextnets train --resume runs/imnette',
+        '  nextnets train --recipe fashion_mnist_v2_long --replicas 2   # one model replica per core',
       ].join('\n'),
     )
     .action(async (opts: TrainLikeOptions) => {
@@ -31,8 +33,13 @@ export function trainCommand(): Command {
       const backend = await activateBackend(opts.backend);
       process.stderr.write(`nextnets train: ${run.source} on ${backend}, output ${run.outDir}\n`);
       const setup = createTrainingSetup(run.recipe);
-      const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
-      const result = await trainer.run();
-      printResult(result, setup.data.evalName, run.outDir);
+      const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
+      try {
+        const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, parallel, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
+        const result = await trainer.run();
+        printResult(result, setup.data.evalName, run.outDir);
+      } finally {
+        await parallel?.dispose();
+      }
     });
 }

@@ -13,7 +13,10 @@ export interface EvalResult {
   confusion: number[][];
 }
 
-export async function evaluate(model: ImageClassifier, loader: DataLoader, numClasses: number): Promise<EvalResult> {
+/** Eval-mode logits of a batch, e.g. split across data-parallel replicas (default: `model.forward`). */
+export type Predict = (images: tf.Tensor4D) => Promise<tf.Tensor2D>;
+
+export async function evaluate(model: ImageClassifier, loader: DataLoader, numClasses: number, predict?: Predict): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
@@ -24,10 +27,9 @@ export async function evaluate(model: ImageClassifier, loader: DataLoader, numCl
   const k = Math.min(5, numClasses);
   try {
     for await (const batch of loader.epoch(0)) {
-      const [loss, top] = tf.tidy(() => {
-        const logits = model.forward(batch.images);
-        return [crossEntropy(logits, batch.labels), tf.topk(logits, k).indices];
-      });
+      const logits = predict ? await predict(batch.images) : tf.tidy(() => model.forward(batch.images));
+      const [loss, top] = tf.tidy(() => [crossEntropy(logits, batch.labels), tf.topk(logits, k).indices]);
+      logits.dispose();
       const labels = batch.labels.dataSync();
       const topK = top.dataSync();
       lossSum += loss.dataSync()[0] * labels.length;

@@ -1,6 +1,7 @@
 /** One optimisation step: forward, loss, backward, clip, update — leaving no tensors behind. */
 import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
+import type { DataParallel } from '@nextnets/parallel';
 import { clipGradNorm, crossEntropy, l2Loss, softTargetCrossEntropy, type NamedParam, type Optimizer } from '@nextnets/optim';
 
 export interface LossConfig {
@@ -22,6 +23,18 @@ export function classificationLoss(logits: tf.Tensor, batch: StepBatch, smoothin
   return batch.targets ? softTargetCrossEntropy(logits, batch.targets) : crossEntropy(logits, batch.labels, { labelSmoothing: smoothing });
 }
 
+/** Clips and applies `grads` at learning rate `lr`, frees them, and returns the loss value. */
+function applyStep(value: tf.Scalar, grads: Record<string, tf.Tensor>, optimizer: Optimizer, lr: number, clipGrad?: number): number {
+  try {
+    if (clipGrad !== undefined) clipGradNorm(grads, clipGrad);
+    optimizer.step(grads, lr);
+    return value.dataSync()[0];
+  } finally {
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+  }
+}
+
 /** Runs one training step at learning rate `lr`; returns the loss value. */
 export function trainStep(
   model: ImageClassifier,
@@ -39,12 +52,24 @@ export function trainStep(
       return total;
     }),
   );
-  try {
-    if (clipGrad !== undefined) clipGradNorm(grads, clipGrad);
-    optimizer.step(grads, lr);
-    return value.dataSync()[0];
-  } finally {
-    value.dispose();
-    for (const g of Object.values(grads)) g.dispose();
-  }
+  return applyStep(value, grads, optimizer, lr, clipGrad);
+}
+
+/**
+ * `trainStep` with the batch split across data-parallel replicas (the same loss and update; `seed` seeds the
+ * workers' drop path so a resumed run replays it).
+ */
+export async function parallelTrainStep(
+  parallel: DataParallel,
+  params: NamedParam[],
+  optimizer: Optimizer,
+  batch: StepBatch,
+  lr: number,
+  loss: LossConfig,
+  clipGrad: number | undefined,
+  seed: number,
+): Promise<number> {
+  const extraLoss = loss.l2WeightDecay > 0 ? () => l2Loss(params, loss.l2WeightDecay, (name) => loss.noDecay(name)) : undefined;
+  const { value, grads } = await parallel.valueAndGrads(batch, { smoothing: loss.smoothing, extraLoss, seed });
+  return applyStep(value, grads, optimizer, lr, clipGrad);
 }

@@ -17,7 +17,8 @@ import { evaluate, type EvalResult } from './evaluate.js';
 import { MetricsLog, type EpochSummary } from './metrics-log.js';
 import { ProgressBar } from './progress.js';
 import type { TrainingSetup } from './setup.js';
-import { trainStep, type LossConfig } from './step.js';
+import { parallelTrainStep, trainStep, type LossConfig } from './step.js';
+import type { DataParallel } from '@nextnets/parallel';
 
 export interface TrainerOptions {
   outDir: string;
@@ -26,6 +27,8 @@ export interface TrainerOptions {
   /** Extra lines for `config.yaml`'s header (backend, command). */
   header?: string[];
   log?: (line: string) => void;
+  /** Data-parallel replicas of the model (`--replicas N`): steps and evaluation split each batch across them. */
+  parallel?: DataParallel;
 }
 
 export interface TrainResult {
@@ -137,11 +140,16 @@ export class Trainer {
         continue;
       }
       // the step's randomness (drop path, dropout) depends only on (seed, step): a resumed run replays it exactly
-      manualSeed(deriveSeed(this.recipe.seed, this.position.step, 0x7a11));
+      const stepSeed = deriveSeed(this.recipe.seed, this.position.step, 0x7a11);
+      manualSeed(stepSeed);
       const lr = scheduler.lr;
+      const { parallel } = this.options;
+      const clipGrad = this.recipe.optimizer.clipGrad;
       let value: number;
       try {
-        value = trainStep(model, params, optimizer, batch, lr, loss, this.recipe.optimizer.clipGrad);
+        value = parallel
+          ? await parallelTrainStep(parallel, params, optimizer, batch, lr, loss, clipGrad, stepSeed)
+          : trainStep(model, params, optimizer, batch, lr, loss, clipGrad);
       } finally {
         tf.dispose([batch.images, batch.labels, ...(batch.targets ? [batch.targets] : [])]);
       }
@@ -169,11 +177,13 @@ export class Trainer {
 
   private async evaluateEpoch(): Promise<{ result: EvalResult; ema?: EvalResult }> {
     const { model, ema, eval: loader, data } = this.setup;
-    const result = await evaluate(model, loader, data.classes.length);
+    const { parallel } = this.options;
+    const predict = parallel ? (images: tf.Tensor4D) => parallel.predict(images) : undefined;
+    const result = await evaluate(model, loader, data.classes.length, predict);
     if (!ema || !this.recipe.ema?.evaluate) return { result };
     ema.swap();
     try {
-      return { result, ema: await evaluate(model, loader, data.classes.length) };
+      return { result, ema: await evaluate(model, loader, data.classes.length, predict) };
     } finally {
       ema.swap();
     }

@@ -1,0 +1,17 @@
+/** `--replicas N`: data-parallel worker replicas of the run's model (@nextnets/parallel). */
+import { cpus } from 'node:os';
+import { DataParallel } from '@nextnets/parallel';
+import type { ImageClassifier } from '@nextnets/core-layers';
+import { CliError } from '../cli/errors.js';
+import { replicaFactoryUrl, type ReplicaArgs } from '../replica.js';
+
+/** Starts `replicas − 1` workers holding copies of `model` (built from `factoryArgs`); undefined for 1 replica. */
+export async function startReplicas(model: ImageClassifier, replicas: number, factoryArgs: ReplicaArgs): Promise<DataParallel | undefined> {
+  if (replicas <= 1) return undefined;
+  if (replicas > cpus().length) process.stderr.write(`note: --replicas ${replicas} exceeds the ${cpus().length} CPUs; replicas will share cores\n`);
+  try {
+    return await DataParallel.create(model, { replicas, factoryUrl: replicaFactoryUrl(), factoryArgs });
+  } catch (error) {
+    throw new CliError(`cannot start ${replicas} replicas: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
