@@ -243,7 +243,8 @@ export class DataParallel {
       const n = elementCount(entry.shape);
       own.grads[entry.name] = tf.tidy(() =>
         settled.reduce<tf.Tensor>(
-          (sum, _, k) => tf.add(sum, tf.tensor(this.workers[k].grads.slice(entry.offset, entry.offset + n), entry.shape)),
+          // a view, not a copy: the temporary lives only inside this tidy, before the worker writes again
+          (sum, _, k) => tf.add(sum, tf.tensor(this.workers[k].grads.subarray(entry.offset, entry.offset + n), entry.shape)),
           mine,
         ),
       );

@@ -16,12 +16,15 @@ type Forward = Module & { forward(x: tf.Tensor): tf.Tensor };
 const init = workerData as WorkerInit;
 const port = parentPort;
 
-/** Copies the main thread's current parameters and buffers into this replica. */
+/**
+ * Copies the main thread's current parameters and buffers into this replica. The views are not copied first: the
+ * main thread rewrites the block only between tasks (after every reply is in), never while a replica computes.
+ */
 function loadWeights(model: Forward, weights: Float32Array): void {
   const variables = stateVariables(model);
   init.layout.forEach((entry, i) => {
     const n = elementCount(entry.shape);
-    tf.tidy(() => variables[i].assign(tf.tensor(weights.slice(entry.offset, entry.offset + n), entry.shape)));
+    tf.tidy(() => variables[i].assign(tf.tensor(weights.subarray(entry.offset, entry.offset + n), entry.shape)));
   });
 }
 
