@@ -12,6 +12,7 @@ import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
+import { adamWUpdateConfig } from './adamw';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
 const MISSING_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
@@ -51,14 +52,24 @@ export function registerWasmTrainingKernels(): void {
   }
 }
 
-/** Fused kernels (with their gradients) that @nextnets/core-layers uses by name when the active backend has them. */
-const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [geluConfig, geluGradConfig, layerNormConfig, layerNormGradConfig];
+/**
+ * Fused kernels (with their gradients) that @nextnets/core-layers and @nextnets/optim use by name when the active
+ * backend has them.
+ */
+const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
+  geluConfig,
+  geluGradConfig,
+  layerNormConfig,
+  layerNormGradConfig,
+  adamWUpdateConfig,
+];
 
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify-conv input gradients become one matmul + transpose, sums over leading axes skip the stock transpose,
- * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels and gradients are registered.
+ * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels (with gradients) and the fused AdamW
+ * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {

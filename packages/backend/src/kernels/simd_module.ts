@@ -32,6 +32,11 @@ export function setSimdKernelsEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** False after `setSimdKernelsEnabled(false)`. */
+export function simdKernelsEnabled(): boolean {
+  return enabled;
+}
+
 /** The instantiated module, or null when switched off or when this engine cannot run it (no wasm SIMD). */
 export function simdModule(): SimdModule | null {
   if (!enabled) return null;
