@@ -1,7 +1,10 @@
-// Times one AdamW step over convnext_atto-sized parameters on the wasm backend.
-// Run: pnpm bench   (from packages/optim). Prints JSON {backend, params, tensors, steps, ms_per_step (mean), median_ms, min_ms}.
+// Times one AdamW step over convnext_atto-sized parameters on the wasm backend, set up by @nextnets/backend (which
+// registers the fused AdamW kernel unless NEXTNETS_WASM_FAST=0).
+// Run: pnpm bench [--composite] [--steps 20]   (from packages/optim). `--composite` forces the ~10-op path (A/B).
+// Prints JSON {backend, fused, params, tensors, steps, ms_per_step (mean wall), median_ms, min_ms, cpu_median_ms,
+// cpu_min_ms}; the process-CPU times are the steadier measure on a shared machine.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
+import { setupBackend } from '@nextnets/backend';
 import { AdamW, makeParamGroups, type Grads, type NamedParam } from '../src/index'; // '@nextnets/optim' outside this repository
 
 /** timm convnext_atto parameter shapes (depths 2,2,6,2; dims 40,80,160,320) in tfjs layouts (HWIO convs, [in,out] dense). */
@@ -44,26 +47,33 @@ function convnextAttoShapes(): [string, number[]][] {
 }
 
 async function main(): Promise<void> {
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const args = process.argv.slice(2);
+  const composite = args.includes('--composite');
+  const stepsFlag = args.indexOf('--steps');
+  await setupBackend('wasm');
   const shapes = convnextAttoShapes();
   const params: NamedParam[] = shapes.map(([name, shape]) => ({
     name,
     variable: tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 0.02, 'float32', 1))),
   }));
   const grads: Grads = Object.fromEntries(shapes.map(([name, shape]) => [name, tf.randomNormal(shape, 0, 1e-3, 'float32', 2)]));
-  const optimizer = new AdamW(makeParamGroups(params, { weightDecay: 0.05 }), { lr: 4e-3 });
+  const optimizer = new AdamW(makeParamGroups(params, { weightDecay: 0.05 }), { lr: 4e-3, fused: !composite });
   const warmup = 3;
-  const steps = 20;
+  const steps = stepsFlag >= 0 ? Number(args[stepsFlag + 1]) : 20;
   for (let i = 0; i < warmup; i++) optimizer.step(grads);
   const tensorsBefore = tf.memory().numTensors;
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     optimizer.step(grads);
     params[params.length - 1].variable.dataSync(); // make sure the step's work has completed
+    const cpu = process.cpuUsage(cpuStart);
     times.push(performance.now() - start);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
   }
+  const cpuSorted = [...cpuTimes].sort((a, b) => a - b);
   const msPerStep = times.reduce((a, b) => a + b, 0) / steps;
   const sorted = [...times].sort((a, b) => a - b);
   if (tf.memory().numTensors !== tensorsBefore) throw new Error('bench: AdamW.step leaked tensors');
@@ -71,12 +81,15 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       backend: tf.getBackend(),
+      fused: optimizer.fusedKernelAvailable(),
       params: numParams,
       tensors: params.length,
       steps,
       ms_per_step: +msPerStep.toFixed(2),
       median_ms: +sorted[Math.floor(steps / 2)].toFixed(2),
       min_ms: +sorted[0].toFixed(2),
+      cpu_median_ms: +cpuSorted[Math.floor(steps / 2)].toFixed(2),
+      cpu_min_ms: +cpuSorted[0].toFixed(2),
     }),
   );
   optimizer.dispose();

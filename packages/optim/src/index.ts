@@ -7,7 +7,7 @@ export {
   type UpdateContext,
   type OptimizerDefaults,
 } from './optimizers/optimizer';
-export { AdamW, type AdamWOptions } from './optimizers/adamw';
+export { ADAMW_UPDATE_KERNEL, AdamW, type AdamWOptions } from './optimizers/adamw';
 export { SGD, type SGDOptions } from './optimizers/sgd';
 export { RMSPropTF, type RMSPropTFOptions } from './optimizers/rmsPropTF';
 export { LAMB, type LAMBOptions } from './optimizers/lamb';

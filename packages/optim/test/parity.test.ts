@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '@nextnets/backend';
 import {
   AdamW,
   SGD,
@@ -70,29 +71,44 @@ describe('numeric parity with PyTorch (test/fixtures/optim_reference.json)', () 
   beforeAll(useCpu);
   const shapes = new Map(reference.params.map((p) => [p.name, p.shape]));
 
+  /** Runs a reference config step by step and checks every parameter after every step. */
+  function checkConfig(configName: string, config: Reference['configs'][string], fused?: boolean): void {
+    const params: NamedParam[] = reference.params.map((p) => makeParam(p.name, p.shape, p.values));
+    const byName = new Map(params.map((p) => [p.name, p]));
+    const groups: ParamGroup[] = config.groups.map((g) => ({
+      params: g.names.map((n) => byName.get(n) as NamedParam),
+      lrScale: g.lrScale,
+      weightDecay: g.weightDecay,
+    }));
+    const optimizer = createOptimizer(config.optimizer, groups, config.options);
+    if (fused !== undefined) expect((optimizer as AdamW).fusedKernelAvailable()).toBe(fused);
+    for (let step = 0; step < config.after.length; step++) {
+      const grads = gradsAt(step, shapes);
+      optimizer.step(grads, reference.lrs[step]);
+      tf.dispose(Object.values(grads));
+      for (const p of params) {
+        const worst = maxViolation(p.variable.dataSync(), config.after[step][p.name], TOL);
+        expect(worst, `${configName} step ${step} ${p.name}`).toBeLessThanOrEqual(1);
+      }
+    }
+    optimizer.dispose();
+    disposeParams(params);
+  }
+
   for (const [configName, config] of Object.entries(reference.configs)) {
     it(`${configName}: parameters after each of ${config.after.length} steps match torch to 1e-6`, () => {
-      const params: NamedParam[] = reference.params.map((p) => makeParam(p.name, p.shape, p.values));
-      const byName = new Map(params.map((p) => [p.name, p]));
-      const groups: ParamGroup[] = config.groups.map((g) => ({
-        params: g.names.map((n) => byName.get(n) as NamedParam),
-        lrScale: g.lrScale,
-        weightDecay: g.weightDecay,
-      }));
-      const optimizer = createOptimizer(config.optimizer, groups, config.options);
-      for (let step = 0; step < config.after.length; step++) {
-        const grads = gradsAt(step, shapes);
-        optimizer.step(grads, reference.lrs[step]);
-        tf.dispose(Object.values(grads));
-        for (const p of params) {
-          const worst = maxViolation(p.variable.dataSync(), config.after[step][p.name], TOL);
-          expect(worst, `${configName} step ${step} ${p.name}`).toBeLessThanOrEqual(1);
-        }
-      }
-      optimizer.dispose();
-      disposeParams(params);
+      checkConfig(configName, config);
     });
   }
+
+  it('adamw with the fused update kernel (wasm, @nextnets/backend) matches torch to 1e-6', async () => {
+    await setupBackend('wasm');
+    try {
+      checkConfig('adamw (fused, wasm)', reference.configs.adamw, true);
+    } finally {
+      await useCpu();
+    }
+  });
 
   it('clipGradNorm matches torch.nn.utils.clip_grad_norm_', () => {
     const grads = gradsAt(0, shapes);

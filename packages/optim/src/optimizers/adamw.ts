@@ -14,7 +14,18 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Use the running maximum of the second moment (AMSGrad). */
   amsgrad?: boolean;
+  /**
+   * Use the fused update kernel (`ADAMW_UPDATE_KERNEL`) when the active backend registers it (default true); false
+   * forces the composite ops. Either way the results are the same; amsgrad always takes the composite path.
+   */
+  fused?: boolean;
 }
+
+/**
+ * Name of the fused AdamW update kernel: inputs {param, grad, m, v}, attrs {lr, beta1, beta2, eps, weightDecay, step},
+ * outputs [param, m, v] computed exactly as the composite path below. @nextnets/backend registers it for wasm.
+ */
+export const ADAMW_UPDATE_KERNEL = 'NextnetsAdamWUpdate';
 
 /**
  * torch.optim.AdamW (single-tensor path), per parameter at step t:
@@ -27,6 +38,9 @@ export class AdamW extends Optimizer {
   readonly betas: [number, number];
   readonly eps: number;
   readonly amsgrad: boolean;
+  readonly fused: boolean;
+  /** Whether the current `step` runs the fused kernel (decided once per step). */
+  private fusedThisStep = false;
 
   constructor(params: ParamGroup[] | NamedParam[], options: AdamWOptions = {}) {
     const amsgrad = options.amsgrad ?? false;
@@ -39,10 +53,20 @@ export class AdamW extends Optimizer {
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.amsgrad = amsgrad;
+    this.fused = options.fused ?? true;
     for (const beta of this.betas) {
       if (!(beta >= 0 && beta < 1)) throw new Error(`AdamW: betas must be in [0, 1), got [${this.betas}]`);
     }
     if (!(this.eps >= 0)) throw new Error(`AdamW: eps must be >= 0, got ${this.eps}`);
+  }
+
+  /** True when `step` would run the fused kernel: enabled, no amsgrad, and registered for the active backend. */
+  fusedKernelAvailable(): boolean {
+    return this.fused && !this.amsgrad && tf.getKernel(ADAMW_UPDATE_KERNEL, tf.getBackend()) != null;
+  }
+
+  protected override beginStep(): void {
+    this.fusedThisStep = this.fusedKernelAvailable();
   }
 
   protected updateParam(
@@ -52,6 +76,15 @@ export class AdamW extends Optimizer {
     { lr, weightDecay, step }: UpdateContext,
   ): void {
     const [beta1, beta2] = this.betas;
+    if (this.fusedThisStep) {
+      const inputs = { param: variable, grad, m: slots.exp_avg, v: slots.exp_avg_sq };
+      const attrs = { lr, beta1, beta2, eps: this.eps, weightDecay, step };
+      const [param, expAvg, expAvgSq] = tf.engine().runKernel(ADAMW_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
+      slots.exp_avg.assign(expAvg);
+      slots.exp_avg_sq.assign(expAvgSq);
+      variable.assign(param);
+      return;
+    }
     const decayed = weightDecay !== 0 ? tf.mul(variable, this.scalar(1 - lr * weightDecay)) : variable;
     const expAvg = tf.add(tf.mul(slots.exp_avg, this.scalar(beta1)), tf.mul(grad, this.scalar(1 - beta1)));
     const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, this.scalar(beta2)), tf.mul(tf.mul(grad, grad), this.scalar(1 - beta2)));
