@@ -4,7 +4,8 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--profile]`. `--replicas N` splits
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--profile]`.
+ * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
  * instance per core); CPU img/s then counts the main thread only. `--peer-threads 1` compares
  * single-threaded PyTorch with single-threaded wasm (robust on a shared machine, where 2-thread PyTorch collapses). `--profile` adds the per-kernel milliseconds of one
@@ -33,6 +34,7 @@ interface Options {
   backend: string;
   peerThreads: number;
   replicas: number;
+  compositeAdamW: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): Options {
     backend: 'wasm',
     peerThreads: 2,
     replicas: 1,
+    compositeAdamW: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -67,6 +70,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--backend') opts.backend = value();
     else if (flag === '--peer-threads') opts.peerThreads = Number(value());
     else if (flag === '--replicas') opts.replicas = Number(value());
+    else if (flag === '--composite-adamw') opts.compositeAdamW = true;
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -142,7 +146,7 @@ async function main(): Promise<void> {
     'int32',
   );
   const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
-  const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
+  const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: !opts.compositeAdamW });
 
   const dp =
     opts.replicas > 1
@@ -195,6 +199,7 @@ async function main(): Promise<void> {
     batch: opts.batch,
     steps: opts.steps,
     replicas: opts.replicas,
+    adamw_fused: optimizer.fusedKernelAvailable(),
     train_img_s: +trainImgS.toFixed(1),
     infer_img_s: +inferImgS.toFixed(1),
     train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),

@@ -1,0 +1,93 @@
+/**
+ * Paired A/B of the fused AdamW kernel inside whole training steps: one model, two AdamW instances over the same
+ * parameters (fused, and `fused: false` = the composite ops), training steps alternating between them (order swapped
+ * every pair), process-CPU ms per step. On a shared machine whose speed drifts between runs by more than the effect,
+ * the median of the paired differences is the robust number. Prints one JSON line. Run from packages/backend:
+ * `pnpm bench:adamw-ab [--model convnext_atto] [--size 32] [--batch 64] [--pairs 16] [--warmup 3]`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// Relative source imports, as in convnext-atto.ts (a workspace dependency on the model packages would be a cycle).
+import { valueAndGrads, type ImageClassifier } from '../../core-layers/src/index';
+import { createModel } from '../../models-convnext/src/index';
+import { AdamW, crossEntropy } from '../../optim/src/index';
+import { setupBackend } from '../src/index';
+
+function parseArgs(argv: string[]): { model: string; size: number; batch: number; pairs: number; warmup: number } {
+  const opts = { model: 'convnext_atto', size: 32, batch: 64, pairs: 16, warmup: 3 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`missing value after ${flag}`);
+    if (flag === '--model') opts.model = value;
+    else if (flag === '--size' || flag === '--batch' || flag === '--pairs' || flag === '--warmup') {
+      opts[flag.slice(2) as 'size' | 'batch' | 'pairs' | 'warmup'] = Number(value);
+    } else throw new Error(`unknown flag ${flag}`);
+  }
+  return opts;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  await setupBackend('wasm');
+  const model = createModel(opts.model, { numClasses: 10 }) as ImageClassifier;
+  const x = tf.randomNormal([opts.batch, opts.size, opts.size, 3], 0, 1, 'float32', 1);
+  const labels = tf.tensor1d(
+    Array.from({ length: opts.batch }, (_, i) => i % 10),
+    'int32',
+  );
+  const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+  const fused = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
+  const composite = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: false });
+  if (!fused.fusedKernelAvailable()) throw new Error('the fused AdamW kernel is not registered (NEXTNETS_WASM_FAST=0?)');
+  model.train();
+  const step = (optimizer: AdamW): number => {
+    const start = process.cpuUsage();
+    tf.tidy(() => {
+      const { value, grads } = valueAndGrads(model, () => crossEntropy(model.forward(x), labels));
+      optimizer.step(grads);
+      value.dataSync();
+    });
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000;
+  };
+  for (let i = 0; i < opts.warmup; i++) [fused, composite].forEach(step);
+  const fusedMs: number[] = [];
+  const compositeMs: number[] = [];
+  for (let i = 0; i < opts.pairs; i++) {
+    if (i % 2 === 0) {
+      compositeMs.push(step(composite));
+      fusedMs.push(step(fused));
+    } else {
+      fusedMs.push(step(fused));
+      compositeMs.push(step(composite));
+    }
+  }
+  const a = median(fusedMs);
+  const b = median(compositeMs);
+  console.log(
+    JSON.stringify({
+      model: opts.model,
+      size: opts.size,
+      batch: opts.batch,
+      pairs: opts.pairs,
+      fused_cpu_ms: +a.toFixed(1),
+      composite_cpu_ms: +b.toFixed(1),
+      median_paired_saving_ms: +median(compositeMs.map((t, i) => t - fusedMs[i])).toFixed(1),
+      fused_train_cpu_img_s: +(opts.batch / (a / 1000)).toFixed(1),
+      composite_train_cpu_img_s: +(opts.batch / (b / 1000)).toFixed(1),
+      load_avg: +(await import('node:os')).loadavg()[0].toFixed(1),
+    }),
+  );
+  fused.dispose();
+  composite.dispose();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+});
