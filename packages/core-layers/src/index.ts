@@ -43,3 +43,5 @@ export { ImageClassifier, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD } from './
 export type { PretrainedCfg } from './classifier.js';
 export { registerModel, getModelEntry, createModel, listModels } from './registry.js';
 export type { ModelEntry, ModelOverrides } from './registry.js';
+export { startWorkerEntry } from './worker-entry.js';
+export type { WorkerEntryOptions } from './worker-entry.js';

@@ -3,11 +3,8 @@
  * `workers: 0`) ahead of the consumer, and yields NHWC float32 tensors. Every sample's randomness derives from
  * (seed, epoch, dataset index), so results do not depend on the worker count.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerEntry } from '@nextnets/core-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { assembleBatch, type AssembledBatch, type BatchRequest } from './batch';
 import type { Dataset, SkippedFile } from './datasets/types';
@@ -48,32 +45,12 @@ export interface LoaderBatch {
 
 type Pending = { resolve: (batch: AssembledBatch) => void; reject: (error: Error) => void };
 
-/**
- * Starts the worker entry beside this module: from dist, `worker.js`/`worker.cjs`; from source (vitest/tsx), a small
- * bootstrap registers tsx's ESM hooks inside the thread and then imports `worker.ts`.
- */
-/** File URL of tsx's ESM register API (the `import` condition of its `./esm/api` export). */
-function tsxEsmApi(from: string): string {
-  try {
-    const manifestPath = createRequire(from).resolve('tsx/package.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-    return pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
-  } catch {
-    throw new Error('DataLoader: worker threads from TypeScript source need the `tsx` package (or use workers: 0)');
-  }
-}
-
+/** Starts the loader's worker entry (`worker.{js,cjs}` beside this module, or `worker.ts` from source via tsx). */
 function startWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  // workers inherit the parent's flags; `--input-type` (from `node -e`) is invalid for a file or eval'd bootstrap
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-  if (!here.endsWith('.ts')) {
-    return new Worker(new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here), { workerData: init, execArgv });
-  }
-  const tsxApi = tsxEsmApi(here);
-  const entry = new URL('./worker.ts', here).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init, execArgv });
+  return startWorkerEntry(import.meta.url, 'worker', {
+    workerData: init,
+    missingTsx: 'DataLoader: worker threads from TypeScript source need the `tsx` package (or use workers: 0)',
+  });
 }
 
 class WorkerHandle {
