@@ -188,7 +188,7 @@ export class DataParallel {
     const total = batch.images.shape[0];
     const ranges = shardRanges(total, this.replicas);
     const smoothing = options.smoothing ?? 0;
-    this.publishWeights();
+    if (ranges.length > 1) this.publishWeights();
     const images = ranges.length > 1 ? (batch.images.dataSync() as Float32Array) : undefined;
     const labels = ranges.length > 1 ? (batch.labels.dataSync() as Int32Array) : undefined;
     const targets = ranges.length > 1 ? (batch.targets?.dataSync() as Float32Array | undefined) : undefined;
