@@ -7,10 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 // Relative source imports, as in convnext-atto.ts (a workspace dependency on the model packages would be a cycle).
-import { valueAndGrads, type ImageClassifier } from '../../core-layers/src/index';
-import { createModel } from '../../models-convnext/src/index';
+import { valueAndGrads } from '../../core-layers/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
 import { setupBackend } from '../src/index';
+import { benchFixture, median } from './fixture';
 
 function parseArgs(argv: string[]): { model: string; size: number; batch: number; pairs: number; warmup: number } {
   const opts = { model: 'convnext_atto', size: 32, batch: 64, pairs: 16, warmup: 3 };
@@ -25,22 +25,10 @@ function parseArgs(argv: string[]): { model: string; size: number; batch: number
   return opts;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   await setupBackend('wasm');
-  const model = createModel(opts.model, { numClasses: 10 }) as ImageClassifier;
-  const x = tf.randomNormal([opts.batch, opts.size, opts.size, 3], 0, 1, 'float32', 1);
-  const labels = tf.tensor1d(
-    Array.from({ length: opts.batch }, (_, i) => i % 10),
-    'int32',
-  );
-  const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+  const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
   const fused = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
   const composite = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: false });
   if (!fused.fusedKernelAvailable()) throw new Error('the fused AdamW kernel is not registered (NEXTNETS_WASM_FAST=0?)');

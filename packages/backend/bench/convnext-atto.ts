@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 // Relative source imports: a workspace devDependency on the model packages would make a dependency cycle
 // (they use this package in their tests). Run with `--conditions=@nextnets/source` so their own imports resolve to src.
-import { valueAndGrads, type ImageClassifier } from '../../core-layers/src/index';
-import { createModel } from '../../models-convnext/src/index';
+import { valueAndGrads } from '../../core-layers/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
 import { DataParallel } from '../../parallel/src/index';
 import { setupBackend } from '../src/index';
+import { benchFixture, median } from './fixture';
 
 interface Options {
   model: string;
@@ -74,12 +74,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**
@@ -139,13 +133,7 @@ function runPeer(opts: Options): PeerResult | { error: string } | null {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const backend = await setupBackend(opts.backend as Parameters<typeof setupBackend>[0]);
-  const model = createModel(opts.model, { numClasses: 10 }) as ImageClassifier;
-  const x = tf.randomNormal([opts.batch, opts.size, opts.size, 3], 0, 1, 'float32', 1);
-  const labels = tf.tensor1d(
-    Array.from({ length: opts.batch }, (_, i) => i % 10),
-    'int32',
-  );
-  const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+  const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
   const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: !opts.compositeAdamW });
 
   const dp =
@@ -158,7 +146,7 @@ async function main(): Promise<void> {
       : undefined;
   const trainStep = async (): Promise<void> => {
     if (dp) {
-      const { value, grads } = await dp.valueAndGrads({ images: x as tf.Tensor4D, labels: labels as tf.Tensor1D });
+      const { value, grads } = await dp.valueAndGrads({ images: x, labels });
       optimizer.step(grads);
       value.dataSync();
       tf.dispose([value, ...Object.values(grads)]);
@@ -172,7 +160,7 @@ async function main(): Promise<void> {
   };
   const inferStep = async (): Promise<void> => {
     if (dp) {
-      const logits = await dp.predict(x as tf.Tensor4D);
+      const logits = await dp.predict(x);
       logits.dataSync();
       logits.dispose();
       return;
