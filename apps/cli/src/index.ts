@@ -8,7 +8,8 @@ export { applyOverrides, effectiveLr, type RecipeOverrides } from './recipes/ove
 export { createTrainingSetup, type TrainingSetup } from './train/setup.js';
 export { applyDataFallback } from './train/data.js';
 export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.js';
-export { trainStep, classificationLoss, type LossConfig, type StepBatch } from './train/step.js';
+export { trainStep, type LossConfig, type StepBatch } from './train/step.js';
+export { classificationLoss } from '@nextnets/optim';
 export { evaluate, type EvalResult } from './train/evaluate.js';
 export { renderCurves } from './train/curves.js';
 export { svgToPng, writeCurves } from './train/curves-files.js';

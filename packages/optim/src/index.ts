@@ -22,4 +22,11 @@ export { scaleLr } from './schedules/scaleLr';
 export { layerDecayScales, layerDecayLrScale } from './schedules/layerDecay';
 export { LrScheduler } from './schedules/scheduler';
 export { ModelEma, type ModelEmaOptions, type EmaWarmup } from './ema';
-export { crossEntropy, softTargetCrossEntropy, binaryCrossEntropyWithLogits, type CrossEntropyOptions } from './losses';
+export {
+  crossEntropy,
+  softTargetCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  classificationLoss,
+  type ClassificationTargets,
+  type CrossEntropyOptions,
+} from './losses';

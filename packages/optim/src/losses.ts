@@ -61,6 +61,21 @@ export function softTargetCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): t
   return tf.tidy(() => tf.mean(tf.sum(tf.neg(tf.mul(tf.cast(targets, 'float32'), tf.logSoftmax(tf.cast(logits, 'float32')))), -1)));
 }
 
+/** Hard labels and, under mixup/cutmix, the soft targets that replace them. */
+export interface ClassificationTargets {
+  labels: tf.Tensor | ArrayLike<number>;
+  /** Soft targets [batch, classes]; when set, the loss is soft-target cross-entropy. */
+  targets?: tf.Tensor;
+}
+
+/**
+ * The classification loss of a batch, as timm's train.py picks it: `softTargetCrossEntropy` when soft `targets` are
+ * given (mixup/cutmix, which already carry the smoothing), else `crossEntropy` with label smoothing `smoothing`.
+ */
+export function classificationLoss(logits: tf.Tensor, { labels, targets }: ClassificationTargets, smoothing = 0): tf.Scalar {
+  return targets ? softTargetCrossEntropy(logits, targets) : crossEntropy(logits, labels, { labelSmoothing: smoothing });
+}
+
 /**
  * Mean element-wise binary cross-entropy on logits (torch binary_cross_entropy_with_logits, reduction mean),
  * in the stable form max(x, 0) − x·t + log(1 + e^−|x|).

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { binaryCrossEntropyWithLogits, crossEntropy, softTargetCrossEntropy } from '../src/index';
+import { binaryCrossEntropyWithLogits, classificationLoss, crossEntropy, softTargetCrossEntropy } from '../src/index';
 import { useCpu } from './helpers';
 
 const value = (t: tf.Scalar): number => {
@@ -40,6 +40,17 @@ describe('losses (hand computations)', () => {
     const t = tf.tensor2d([[1, 0, 0]]);
     expect(value(binaryCrossEntropyWithLogits(x, t))).toBeCloseTo((Math.log(2) + 100 + 0) / 3, 4);
     tf.dispose([logits, targets, x, t]);
+  });
+
+  it('classificationLoss: soft-target CE when targets are given, else label-smoothed CE', () => {
+    const logits = tf.tensor2d([[0, Math.log(3)]]);
+    const targets = tf.tensor2d([[0.5, 0.5]]);
+    const s = 0.2;
+    const smoothed = (1 - s) * -Math.log(0.75) + (s * (-Math.log(0.25) - Math.log(0.75))) / 2;
+    expect(value(classificationLoss(logits, { labels: [1] }, s))).toBeCloseTo(smoothed, 6);
+    expect(value(classificationLoss(logits, { labels: [1] }))).toBeCloseTo(-Math.log(0.75), 6);
+    expect(value(classificationLoss(logits, { labels: [1], targets }, s))).toBeCloseTo(-0.5 * Math.log(0.25) - 0.5 * Math.log(0.75), 6);
+    tf.dispose([logits, targets]);
   });
 
   it('leaks nothing and rejects bad input', () => {

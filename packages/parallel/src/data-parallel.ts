@@ -9,7 +9,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type Module, type ValueAndGrads } from '@nextnets/core-layers';
-import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
+import { classificationLoss } from '@nextnets/optim';
 import { elementCount, stateLayout, stateVariables } from './layout';
 import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
 import { shardRanges } from './shards';
@@ -218,9 +218,8 @@ export class DataParallel {
       tf.tidy(() => {
         const slice = <T extends tf.Tensor>(t: T): T => (ranges.length > 1 ? (tf.slice(t, 0, mainSize) as T) : t);
         const logits = this.model.forward(slice(batch.images));
-        const loss = batch.targets
-          ? softTargetCrossEntropy(logits, slice(batch.targets))
-          : crossEntropy(logits, slice(batch.labels), { labelSmoothing: smoothing });
+        const targets = batch.targets ? slice(batch.targets) : undefined;
+        const loss = classificationLoss(logits, { labels: slice(batch.labels), targets }, smoothing);
         const scaled = tf.mul(loss, mainSize / total) as tf.Scalar;
         return options.extraLoss ? (tf.add(scaled, options.extraLoss()) as tf.Scalar) : scaled;
       }),

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@nextnets/backend';
 import { manualSeed, valueAndGrads, type Module } from '@nextnets/core-layers';
-import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
+import { classificationLoss } from '@nextnets/optim';
 import { elementCount, layoutMismatch, stateLayout, stateVariables } from './layout';
 import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
 
@@ -32,10 +32,8 @@ function shardLoss(model: Forward, task: GradsTask): tf.Scalar {
   const batch = task.shape[0];
   const images = tf.tensor4d(task.images, task.shape);
   const logits = model.forward(images) as tf.Tensor2D;
-  const loss = task.targets
-    ? softTargetCrossEntropy(logits, tf.tensor2d(task.targets, [batch, logits.shape[1]]))
-    : crossEntropy(logits, tf.tensor1d(task.labels, 'int32'), { labelSmoothing: task.smoothing });
-  return tf.mul(loss, task.scale);
+  const targets = task.targets ? tf.tensor2d(task.targets, [batch, logits.shape[1]]) : undefined;
+  return tf.mul(classificationLoss(logits, { labels: tf.tensor1d(task.labels, 'int32'), targets }, task.smoothing), task.scale);
 }
 
 function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): WorkerReply {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
 import type { DataParallel } from '@nextnets/parallel';
-import { clipGradNorm, crossEntropy, l2Loss, softTargetCrossEntropy, type NamedParam, type Optimizer } from '@nextnets/optim';
+import { classificationLoss, clipGradNorm, l2Loss, type NamedParam, type Optimizer } from '@nextnets/optim';
 
 export interface LossConfig {
   /** Label smoothing for hard labels (mixup targets already carry it). */
@@ -16,11 +16,6 @@ export interface StepBatch {
   images: tf.Tensor4D;
   labels: tf.Tensor1D;
   targets?: tf.Tensor2D;
-}
-
-/** The classification loss of `logits` for a batch (soft-target CE under mixup/cutmix, else label-smoothed CE). */
-export function classificationLoss(logits: tf.Tensor, batch: StepBatch, smoothing: number): tf.Scalar {
-  return batch.targets ? softTargetCrossEntropy(logits, batch.targets) : crossEntropy(logits, batch.labels, { labelSmoothing: smoothing });
 }
 
 /** Clips and applies `grads` at learning rate `lr`, frees them, and returns the loss value. */
