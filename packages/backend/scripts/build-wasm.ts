@@ -1,10 +1,10 @@
 /**
  * Compiles the AssemblyScript modules (wasm SIMD) and writes each binary, base64-encoded, to
  * src/kernels/generated/<name>-wasm.ts so that tsup bundles it like any other module (no .wasm file to locate at
- * run time): assembly/simd.ts (its own memory; callers copy data in and out) and assembly/adamw.ts (imports the tfjs
- * wasm memory and works on the tensors in place, so it must contain no data segments: checked here). Run by
- * `pnpm build` before tsup; test/wasm_build.test.ts checks that the committed files are current.
- * `--check` compiles and exits 1 when a committed file differs.
+ * run time): assembly/simd.ts (its own memory; callers copy data in and out), assembly/adamw.ts, assembly/matmul.ts
+ * and assembly/reduce.ts (they import the tfjs wasm memory and work on the tensors in place, so they must contain no
+ * data segments: checked here). Run by `pnpm build` before tsup; test/wasm_build.test.ts checks that the committed
+ * files are current. `--check` compiles and exits 1 when a committed file differs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,22 @@ export const WASM_MODULES: readonly WasmModuleSpec[] = [
     source: here('../assembly/adamw.ts'),
     generated: here('../src/kernels/generated/adamw-wasm.ts'),
     constant: 'ADAMW_WASM_BASE64',
+    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
+    importsMemory: true,
+  },
+  {
+    name: 'matmul',
+    source: here('../assembly/matmul.ts'),
+    generated: here('../src/kernels/generated/matmul-wasm.ts'),
+    constant: 'MATMUL_WASM_BASE64',
+    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
+    importsMemory: true,
+  },
+  {
+    name: 'reduce',
+    source: here('../assembly/reduce.ts'),
+    generated: here('../src/kernels/generated/reduce-wasm.ts'),
+    constant: 'REDUCE_WASM_BASE64',
     flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
     importsMemory: true,
   },

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
-import { isTransposeFreeMatMul } from '../src/kernels/matmul_transpose';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapMatMul } from '../src/kernels/heap_gemm';
+import { isFastMatMul } from '../src/kernels/matmul';
 import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
@@ -15,17 +17,40 @@ const MATMUL_CASES: Array<[number[], number[], boolean, boolean]> = [
   [[2, 4, 9], [2, 4, 5], true, false],
   [[2, 4, 9], [1, 5, 4], true, true],
   [[33, 17], [33, 65], true, false],
+  // heapMatMul's tiles and tails: rows 4+4+1, columns 8+8+4+1 (a·b, aᵀ·b) or 2·10+1 (a·bᵀ), k not a multiple of 4
+  [[9, 13], [13, 21], false, false],
+  [[13, 9], [13, 21], true, false],
+  [[9, 13], [21, 13], false, true],
+  [[3, 6, 10], [1, 10, 12], false, false],
+  [[1, 6, 10], [3, 12, 10], false, true],
+  [[37, 130], [130, 70], false, false],
 ];
 
-describe('transpose-free wasm matmul', () => {
+describe.each([true, false])('wasm matmul (SIMD kernels %s)', (simd) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
+    setSimdKernelsEnabled(simd);
   });
+  afterAll(() => setSimdKernelsEnabled(true));
 
   it('replaces the stock BatchMatMul and _FusedMatMul', () => {
-    expect(isTransposeFreeMatMul(tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc)).toBe(true);
-    expect(isTransposeFreeMatMul(tf.getKernel(tf._FusedMatMul, 'wasm')!.kernelFunc)).toBe(true);
+    expect(isFastMatMul(tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc)).toBe(true);
+    expect(isFastMatMul(tf.getKernel(tf._FusedMatMul, 'wasm')!.kernelFunc)).toBe(true);
+  });
+
+  it.runIf(simd)('heapMatMul runs a·b, aᵀ·b and a·bᵀ on the heap and declines aᵀ·bᵀ', () => {
+    const backend = tf.findBackend('wasm') as BackendWasm;
+    const a = tf.ones([4, 4]);
+    const b = tf.ones([4, 4]);
+    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true]]) {
+      const out = heapMatMul(backend, { a, b, transposeA, transposeB });
+      expect(out).not.toBeNull();
+      expect(Array.from(backend.typedArrayFromHeap(out!))).toEqual(new Array(16).fill(4));
+      backend.disposeData(out!.dataId);
+    }
+    expect(heapMatMul(backend, { a, b, transposeA: true, transposeB: true })).toBeNull();
+    tf.dispose([a, b]);
   });
 
   it.each(MATMUL_CASES)('matMul %j x %j (tA=%s, tB=%s) equals cpu, plain and fused', async (aShape, bShape, tA, tB) => {
@@ -36,8 +61,9 @@ describe('transpose-free wasm matmul', () => {
     const bias = randomValues(rng, [n]);
     const plain = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), tA, tB);
     // Stock wasm _FusedMatMul adds the bias to the first batch entry only (a tfjs 4.22 bug independent of the
-    // transposes), so the bias + activation epilogue is checked on 2-D operands.
-    const epilogue = aShape.length === 2 ? { bias: tf.tensor1d(bias), activation: 'relu' as const } : {};
+    // transposes), so the bias + activation epilogue is checked on 2-D operands where the stock kernel may run.
+    const ours = simd && !(tA && tB);
+    const epilogue = aShape.length === 2 || ours ? { bias: tf.tensor1d(bias), activation: 'relu' as const } : {};
     const fused = () =>
       tf.fused.matMul({ a: tf.tensor(a, aShape), b: tf.tensor(b, bShape), transposeA: tA, transposeB: tB, ...epilogue });
     for (const fn of [plain, fused]) {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import { isPatchifyBackpropInput } from '../src/kernels/patchify_backprop_input';
+import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
 import { isSumLeadingAxes } from '../src/kernels/sum_leading_axes';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
@@ -23,6 +24,9 @@ describe('Sum over leading axes on wasm', () => {
     [[4, 6, 5], -1, false],
     [[4, 6, 5], 1, true],
     [[4, 6, 5], [0, 1, 2], false],
+    // column blocks of 8 plus a tail (the SIMD loop of assembly/reduce.ts)
+    [[13, 21], 0, false],
+    [[5, 3, 40], [0, 1], true],
   ];
   it.each(cases)('sum of %j over %j (keepDims %s) equals cpu', async (shape, axis, keepDims) => {
     const xv = randomValues(makeRng(shape.length * 7), shape);
@@ -31,6 +35,19 @@ describe('Sum over leading axes on wasm', () => {
     const actual = await runOn('wasm', run);
     expect(tf.memory().numTensors).toBe(before);
     expect(maxRelDiff(actual, await runOn('cpu', run))).toBeLessThan(1e-5);
+  });
+
+  it('gives the same bits with and without the SIMD module (float64 column sums, one rounding)', async () => {
+    const shape = [37, 29];
+    const xv = randomValues(makeRng(11), shape).map((v, i) => v * 10 ** ((i % 7) - 3));
+    const run = () => tf.sum(tf.tensor(xv, shape), 0);
+    const simd = await runOn('wasm', run);
+    setSimdKernelsEnabled(false);
+    try {
+      expect(Array.from(await runOn('wasm', run))).toEqual(Array.from(simd));
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
   });
 
   it('leaves int32 sums to the stock kernel', async () => {

@@ -20,10 +20,9 @@ export function depthwiseSame(conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * `x·W + b` with a backward pass whose matmuls take no transposed operand: dX = dY·transpose(W),
- * dW = transpose(X)·dY, db = Σ_rows dY. tfjs-core's own matMul gradient uses transposeA/transposeB, which the wasm
- * backend runs on a naive scalar loop instead of XNNPACK (about 10× slower than the forward pass there); explicit
- * transposes are memory-bound copies and keep all three matmuls on the fast path.
+ * `x·W + b` in one fused kernel, with the backward pass dX = dY·Wᵀ, dW = Xᵀ·dY, db = Σ_rows dY. The transposes are
+ * matmul flags, not copies: @nextnets/backend's wasm matmul computes all three products directly on the heap (and
+ * without its SIMD kernels materialises a transposed operand itself); other backends take the flags natively.
  */
 const matMulBias = tf.customGrad((x, w, b, save) => {
   const [x2, w2] = [x as tf.Tensor2D, w as tf.Tensor2D];
@@ -33,7 +32,7 @@ const matMulBias = tf.customGrad((x, w, b, save) => {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const dy2 = dy as tf.Tensor2D;
-      return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
+      return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false), tf.sum(dy2, 0)];
     },
   };
 });

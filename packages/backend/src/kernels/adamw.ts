@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ADAMW_WASM_BASE64 } from './generated/adamw-wasm';
-import { simdKernelsEnabled } from './simd_module';
+import { heapModule } from './heap_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -42,33 +42,8 @@ export function adamWCoefficients({ lr, beta1, beta2, eps, weightDecay, step }: 
 
 type AdamWFn = (p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number, ...c: number[]) => void;
 
-/** The instance per tfjs memory (null: cannot be used here). */
-const instances = new WeakMap<object, AdamWFn | null>();
-
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { adamw: AdamWFn } };
-}
-
 function simdAdamW(backend: BackendWasm): AdamWFn | null {
-  if (!simdKernelsEnabled()) return null;
-  const memory = (backend.wasm as unknown as { asm?: { memory?: object } }).asm?.memory;
-  if (memory == null) return null;
-  let fn = instances.get(memory);
-  if (fn !== undefined) return fn;
-  fn = null;
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const bytes = Uint8Array.from(atob(ADAMW_WASM_BASE64), (ch) => ch.charCodeAt(0));
-  if (wasm != null && wasm.validate(bytes)) {
-    try {
-      fn = new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports.adamw;
-    } catch {
-      fn = null; // e.g. a shared (threaded) memory our module does not declare
-    }
-  }
-  instances.set(memory, fn);
-  return fn;
+  return heapModule<{ adamw: AdamWFn }>(backend, ADAMW_WASM_BASE64)?.adamw ?? null;
 }
 
 export const adamWUpdateKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {

@@ -3,7 +3,7 @@ import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_conv2d_backprop_filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_backprop_input';
 import { maxPoolGradConfig } from './max_pool_grad';
-import { matMulWithoutTransposeConfigs } from './matmul_transpose';
+import { fastMatMulConfigs } from './matmul';
 import { simdDepthwiseConfigs } from './simd_depthwise';
 import { patchifyBackpropInputConfigs } from './patchify_backprop_input';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
@@ -74,7 +74,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  */
 export function registerWasmFastKernels(): void {
   const replacements = [
-    ...matMulWithoutTransposeConfigs(),
+    ...fastMatMulConfigs(),
     ...simdDepthwiseConfigs(),
     ...patchifyBackpropInputConfigs(),
     ...sumLeadingAxesConfigs(),

@@ -1,10 +1,13 @@
 import { getKernel, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { REDUCE_WASM_BASE64 } from './generated/reduce-wasm';
+import { heapModule } from './heap_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
  * Sum over the leading axes of a float32 tensor (every bias / LayerNorm-affine / layer-scale gradient: dy summed over
  * the batch and spatial rows) as one pass of column sums. The stock wasm Sum reduces only innermost axes, so for
- * these it first transposes the whole tensor. Other reductions use the stock kernel.
+ * these it first transposes the whole tensor. Each column is summed in float64 and rounded once, by assembly/reduce.ts
+ * on the heap (wasm SIMD) or by the scalar loop below. Other reductions use the stock kernel.
  */
 function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
   return (args) => {
@@ -21,6 +24,11 @@ function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
     const sums = floatView(backend, out);
     const xv = floatView(backend, x);
     const cols = sums.length;
+    const simd = heapModule<{ sumRows(x: number, out: number, rows: number, cols: number): void }>(backend, REDUCE_WASM_BASE64);
+    if (simd != null) {
+      simd.sumRows(xv.byteOffset, sums.byteOffset, xv.length / cols, cols);
+      return out;
+    }
     const acc = new Float64Array(cols);
     for (let off = 0; off < xv.length; off += cols) {
       for (let j = 0; j < cols; j++) acc[j] += xv[off + j];

@@ -1,0 +1,74 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
+import { heapModule } from './heap_module';
+import { floatView } from './wasm_tensors';
+
+interface GemmExports {
+  gemmNN(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number): void;
+  gemmNT(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
+}
+
+export interface MatMulArgs {
+  a: TensorInfo;
+  b: TensorInfo;
+  transposeA: boolean;
+  transposeB: boolean;
+  bias?: TensorInfo | null;
+  /** _FusedMatMul's activation; only 'linear' and 'relu' are handled here. */
+  activation?: string;
+}
+
+const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/**
+ * op(a)·op(b) (+ bias, relu) with assembly/matmul.ts, straight on the tfjs heap: no transposed copy and no XNNPACK
+ * weight packing, which the stock kernel redoes for every new `b` (every training step: the weights and the incoming
+ * gradients are new tensors each time). Covers a·b, aᵀ·b and a·bᵀ (the forward product and both gradients), equal
+ * batch shapes or a batch of one on either side, and a bias of `n` values. Returns null, computing nothing, for
+ * anything else (aᵀ·bᵀ, PReLU and other activations, other broadcasts, non-float32 data, no wasm SIMD): the caller
+ * then uses the stock kernel.
+ */
+export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo | null {
+  const { a, b, transposeA, transposeB, bias } = args;
+  const activation = args.activation ?? 'linear';
+  if (transposeA && transposeB) return null;
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias != null && bias.dtype !== 'float32')) return null;
+  if (a.shape.length < 2 || b.shape.length < 2) return null;
+  const [aRows, aCols] = a.shape.slice(-2);
+  const [bRows, bCols] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [aCols, aRows] : [aRows, aCols];
+  const [kB, n] = transposeB ? [bCols, bRows] : [bRows, bCols];
+  if (k !== kB) return null;
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const aBatch = product(aBatchShape);
+  const bBatch = product(bBatchShape);
+  const sameBatch = aBatchShape.length === bBatchShape.length && aBatchShape.every((d, i) => d === bBatchShape[i]);
+  if (!sameBatch && aBatch !== 1 && bBatch !== 1) return null;
+  if (bias != null && (product(bias.shape) !== n || (bias.shape.length > 0 && bias.shape[bias.shape.length - 1] !== n))) {
+    return null;
+  }
+  const gemm = heapModule<GemmExports>(backend, MATMUL_WASM_BASE64);
+  if (gemm == null) return null;
+
+  const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
+  const batch = Math.max(aBatch, bBatch);
+  // Allocate before taking heap offsets: an allocation can grow (and move the views of) the heap.
+  const out = backend.makeOutput([...batchShape, m, n], 'float32');
+  const aPtr = floatView(backend, a).byteOffset;
+  const bPtr = floatView(backend, b).byteOffset;
+  const cPtr = floatView(backend, out).byteOffset;
+  const biasPtr = bias != null ? floatView(backend, bias).byteOffset : 0;
+  const relu = activation === 'relu' ? 1 : 0;
+  const aStep = aBatch === 1 ? 0 : m * k * 4;
+  const bStep = bBatch === 1 ? 0 : k * n * 4;
+  for (let e = 0; e < batch; e++) {
+    const [ap, bp, cp] = [aPtr + e * aStep, bPtr + e * bStep, cPtr + e * m * n * 4];
+    if (transposeB) gemm.gemmNT(ap, bp, cp, biasPtr, m, n, k, relu);
+    else if (transposeA) gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, 1, m, relu);
+    else gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, k, 1, relu);
+  }
+  return out;
+}
