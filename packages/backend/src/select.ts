@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients';
 import { fastKernelsEnabled, registerWasmFastKernels, registerWasmTrainingKernels } from './kernels/register';
+import { enableRelaxedSimd } from './kernels/relaxed_simd';
 
 export type BackendChoice = 'auto' | 'wasm' | 'tensorflow' | 'tensorflow-gpu' | 'cpu';
 
@@ -54,6 +55,7 @@ async function activate(choice: ConcreteChoice): Promise<Activation> {
   if (!(await loadBackendPackage(choice))) return { ok: false, reason: 'missing' };
   const { tfName } = CANDIDATES[choice];
   if (choice === 'wasm') {
+    await enableRelaxedSimd();
     registerWasmTrainingKernels();
     if (fastKernelsEnabled()) registerWasmFastKernels();
   }

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
 import { heapMatMul } from '../src/kernels/heap_gemm';
+import { heapModule } from '../src/kernels/heap_module';
 import { isFastMatMul } from '../src/kernels/matmul';
 import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
@@ -26,13 +28,23 @@ const MATMUL_CASES: Array<[number[], number[], boolean, boolean]> = [
   [[37, 130], [130, 70], false, false],
 ];
 
-describe.each([true, false])('wasm matmul (SIMD kernels %s)', (simd) => {
+// Our GEMM's fused multiply-add build (relaxed SIMD, switched on by setupBackend in Node 20), its plain-SIMD build,
+// and the stock kernels behind the transposed-copy wrapper (SIMD kernels off).
+describe.each([
+  ['relaxed SIMD', true, '1'],
+  ['plain SIMD', true, '0'],
+  ['SIMD off', false, '1'],
+] as const)('wasm matmul (%s)', (_, simd, relaxed) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
     setSimdKernelsEnabled(simd);
+    process.env.NEXTNETS_WASM_RELAXED = relaxed;
   });
-  afterAll(() => setSimdKernelsEnabled(true));
+  afterAll(() => {
+    setSimdKernelsEnabled(true);
+    delete process.env.NEXTNETS_WASM_RELAXED;
+  });
 
   it('replaces the stock BatchMatMul and _FusedMatMul', () => {
     expect(isFastMatMul(tf.getKernel(tf.BatchMatMul, 'wasm')!.kernelFunc)).toBe(true);
@@ -51,6 +63,8 @@ describe.each([true, false])('wasm matmul (SIMD kernels %s)', (simd) => {
     }
     expect(heapMatMul(backend, { a, b, transposeA: true, transposeB: true })).toBeNull();
     tf.dispose([a, b]);
+    // setupBackend switched relaxed SIMD on, so the fused multiply-add build instantiates (Node 20 and later)
+    expect(heapModule(backend, MATMUL_RELAXED_WASM_BASE64)).not.toBeNull();
   });
 
   it.each(MATMUL_CASES)('matMul %j x %j (tA=%s, tB=%s) equals cpu, plain and fused', async (aShape, bShape, tA, tB) => {

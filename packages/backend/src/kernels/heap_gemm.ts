@@ -1,7 +1,9 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { MATMUL_RELAXED_WASM_BASE64 } from './generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
 import { heapModule } from './heap_module';
+import { relaxedSimdAllowed } from './relaxed_simd';
 import { floatView } from './wasm_tensors';
 
 interface GemmExports {
@@ -22,7 +24,8 @@ export interface MatMulArgs {
 const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
 
 /**
- * op(a)·op(b) (+ bias, relu) with assembly/matmul.ts, straight on the tfjs heap: no transposed copy and no XNNPACK
+ * op(a)·op(b) (+ bias, relu) with assembly/matmul.ts (its fused multiply-add build where the engine validates relaxed
+ * SIMD, else plain SIMD), straight on the tfjs heap: no transposed copy and no XNNPACK
  * weight packing, which the stock kernel redoes for every new `b` (every training step: the weights and the incoming
  * gradients are new tensors each time). Covers a·b, aᵀ·b and a·bᵀ (the forward product and both gradients), equal
  * batch shapes or a batch of one on either side, and a bias of `n` values. Returns null, computing nothing, for
@@ -50,7 +53,9 @@ export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo |
   if (bias != null && (product(bias.shape) !== n || (bias.shape.length > 0 && bias.shape[bias.shape.length - 1] !== n))) {
     return null;
   }
-  const gemm = heapModule<GemmExports>(backend, MATMUL_WASM_BASE64);
+  const gemm =
+    (relaxedSimdAllowed() ? heapModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64) : null) ??
+    heapModule<GemmExports>(backend, MATMUL_WASM_BASE64);
   if (gemm == null) return null;
 
   const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
