@@ -1,4 +1,4 @@
-// wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1) and exact GELU.
+// wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1) and LayerNorm.
 // All pointers are byte offsets of f32 arrays in this module's own memory; the JS side copies the tensors in and the
 // result out. Channels run innermost in blocks of 16 (four f32x4 accumulators kept in registers across the taps),
 // then blocks of 4, then a scalar tail, so any channel count works.
@@ -221,70 +221,6 @@ export function backpropFilter(x: usize, dy: usize, dW: usize): void {
         store<f32>(o + off, a);
       }
     }
-  }
-}
-
-// ---- Exact GELU: y = ½·x·(1 + erf(x/√2)) -------------------------------------------------------------------------
-// erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, the approximation tfjs' Erf kernels use): for z ≥ 0,
-// erfc(z) = t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·exp(−z²) with t = 1/(1 + p·z).
-// exp(v) for v ≤ 0 (v clamped at −87): v = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial
-// (relative error < 2e-8 on that interval), 2^n assembled in the float exponent bits.
-
-function expNonPositive(v: v128): v128 {
-  const x = f32x4.max(v, f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
-  // Cody-Waite: ln2 split in a high part exact in float32 and a low correction.
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
-  let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
-}
-
-/** erfc(z) for z ≥ 0 given g = exp(−z²). */
-function erfcNonNegative(z: v128, g: v128): v128 {
-  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(0.3275911), z)));
-  let p = f32x4.splat(1.061405429);
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
-  return f32x4.mul(f32x4.mul(p, t), g);
-}
-
-/** 1 + erf(x/√2) for a vector x: 2 − erfc(|z|) where x ≥ 0, erfc(|z|) where x < 0; also returns exp(−z²) in `gauss`. */
-let gauss: v128 = f32x4.splat(0);
-function onePlusErf(x: v128): v128 {
-  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.7071067811865476));
-  gauss = expNonPositive(f32x4.neg(f32x4.mul(z, z)));
-  const c = erfcNonNegative(z, gauss);
-  return v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0)));
-}
-
-/** y[i] = ½·x[i]·(1 + erf(x[i]/√2)) for i < n rounded up to a multiple of 4 (buffers are padded). */
-export function gelu(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
-    const off = <usize>i << 2;
-    const v = v128.load(x + off);
-    v128.store(y + off, f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), onePlusErf(v)));
-  }
-}
-
-/** dx[i] = dy[i]·(½(1 + erf(x/√2)) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π). */
-export function geluGrad(x: usize, dy: usize, dx: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
-    const off = <usize>i << 2;
-    const v = v128.load(x + off);
-    const cdf2 = onePlusErf(v);
-    const d = f32x4.add(f32x4.mul(f32x4.splat(0.5), cdf2), f32x4.mul(v, f32x4.mul(gauss, f32x4.splat(0.3989422804014327))));
-    v128.store(dx + off, f32x4.mul(v128.load(dy + off), d));
   }
 }
 

@@ -2,9 +2,9 @@
  * Compiles the AssemblyScript modules (wasm SIMD) and writes each binary, base64-encoded, to
  * src/kernels/generated/<name>-wasm.ts so that tsup bundles it like any other module (no .wasm file to locate at
  * run time): assembly/simd.ts (its own memory; callers copy data in and out), assembly/adamw.ts, assembly/matmul.ts
- * (twice: plain SIMD and relaxed SIMD) and assembly/reduce.ts (they import the tfjs wasm memory and work on the
- * tensors in place, so they must contain no data segments: checked here). Run by `pnpm build` before tsup;
- * test/wasm_build.test.ts checks that the committed files are current. `--check` compiles and exits 1 when a
+ * (twice: plain SIMD and relaxed SIMD), assembly/gelu.ts and assembly/reduce.ts (they import the tfjs wasm memory
+ * and work on the tensors in place, so they must contain no data segments: checked here). Run by `pnpm build` before
+ * tsup; test/wasm_build.test.ts checks that the committed files are current. `--check` compiles and exits 1 when a
  * committed file differs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +59,14 @@ export const WASM_MODULES: readonly WasmModuleSpec[] = [
     generated: here('../src/kernels/generated/matmul-relaxed-wasm.ts'),
     constant: 'MATMUL_RELAXED_WASM_BASE64',
     flags: [...COMMON_FLAGS, '--enable', 'relaxed-simd', '--importMemory', '--initialMemory', '0'],
+    importsMemory: true,
+  },
+  {
+    name: 'gelu',
+    source: here('../assembly/gelu.ts'),
+    generated: here('../src/kernels/generated/gelu-wasm.ts'),
+    constant: 'GELU_WASM_BASE64',
+    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
     importsMemory: true,
   },
   {

@@ -1,3 +1,4 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   engine,
   getGradient,
@@ -8,7 +9,8 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { simdModule, simdView, stage } from './simd_module';
+import { GELU_WASM_BASE64 } from './generated/gelu-wasm';
+import { heapModule } from './heap_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -29,6 +31,16 @@ const A5 = 1.061405429;
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 
+interface GeluExports {
+  gelu(x: number, y: number, n: number): void;
+  geluGrad(x: number, dy: number, dx: number, n: number): void;
+}
+
+/** assembly/gelu.ts on the tfjs heap (no copies), or null: the scalar loops below run instead. */
+function geluModule(backend: BackendWasm): GeluExports | null {
+  return heapModule<GeluExports>(backend, GELU_WASM_BASE64);
+}
+
 /** 1 − erf(|z|) given t = 1/(1 + P|z|) and exp(−z²) (A&S 7.1.26). */
 function erfcAbs(t: number, gauss: number): number {
   return ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t * gauss;
@@ -40,11 +52,9 @@ export const geluKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const out = backend.makeOutput(x.shape, 'float32');
   const y = floatView(backend, out);
   const xv = floatView(backend, x);
-  const mod = simdModule();
+  const mod = geluModule(backend);
   if (mod) {
-    const [xp, yp] = stage(mod, [xv, y.length]);
-    mod.gelu(xp, yp, y.length);
-    y.set(simdView(mod, yp, y.length));
+    mod.gelu(xv.byteOffset, y.byteOffset, y.length);
     return out;
   }
   for (let i = 0; i < xv.length; i++) {
@@ -65,11 +75,9 @@ export const geluGradKernel: KernelFunc = ({ inputs, backend: rawBackend }) => {
   const dx = floatView(backend, out);
   const xv = floatView(backend, x);
   const dyv = floatView(backend, dy);
-  const mod = simdModule();
+  const mod = geluModule(backend);
   if (mod) {
-    const [xp, gp, dxp] = stage(mod, [xv, dyv, dx.length]);
-    mod.geluGrad(xp, gp, dxp, dx.length);
-    dx.set(simdView(mod, dxp, dx.length));
+    mod.geluGrad(xv.byteOffset, dyv.byteOffset, dx.byteOffset, dx.length);
     return out;
   }
   for (let i = 0; i < xv.length; i++) {

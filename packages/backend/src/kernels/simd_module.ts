@@ -11,8 +11,6 @@ export interface SimdModule {
   forward(x: number, w: number, bias: number, out: number): void;
   backpropInput(dy: number, w: number, dx: number): void;
   backpropFilter(x: number, dy: number, dW: number): void;
-  gelu(x: number, y: number, n: number): void;
-  geluGrad(x: number, dy: number, dx: number, n: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, c: number, eps: number): void;
   layerNormGrad(...pointersRowsC: number[]): void;
 }

@@ -1,0 +1,100 @@
+// Exact GELU and its gradient, compiled by AssemblyScript with an IMPORTED memory (like adamw.ts): the pointers are
+// tensor offsets on the tfjs heap, so nothing is copied in or out. Whole vectors of 4, then the last 1-3 elements
+// through one partial vector (read and written lane by lane: nothing past n is touched). No data segments.
+// y = ½·x·(1 + erf(x/√2)).
+// erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, the approximation tfjs' Erf kernels use): for z ≥ 0,
+// erfc(z) = t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·exp(−z²) with t = 1/(1 + p·z).
+// exp(v) for v ≤ 0 (v clamped at −87): v = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial
+// (relative error < 2e-8 on that interval), 2^n assembled in the float exponent bits.
+
+function expNonPositive(v: v128): v128 {
+  const x = f32x4.max(v, f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
+  // Cody-Waite: ln2 split in a high part exact in float32 and a low correction.
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** erfc(z) for z ≥ 0 given g = exp(−z²). */
+function erfcNonNegative(z: v128, g: v128): v128 {
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(0.3275911), z)));
+  let p = f32x4.splat(1.061405429);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  return f32x4.mul(f32x4.mul(p, t), g);
+}
+
+/** 1 + erf(x/√2) for a vector x: 2 − erfc(|z|) where x ≥ 0, erfc(|z|) where x < 0; also returns exp(−z²) in `gauss`. */
+let gauss: v128 = f32x4.splat(0);
+function onePlusErf(x: v128): v128 {
+  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.7071067811865476));
+  gauss = expNonPositive(f32x4.neg(f32x4.mul(z, z)));
+  const c = erfcNonNegative(z, gauss);
+  return v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0)));
+}
+
+/** The first `count` (< 4) floats at p in the low lanes, zeros above. */
+function loadPartial(p: usize, count: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+/** Stores the low `count` (< 4) lanes of v at p. */
+function storePartial(p: usize, v: v128, count: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+function geluVec(v: v128): v128 {
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), onePlusErf(v));
+}
+
+/** y[i] = ½·x[i]·(1 + erf(x[i]/√2)) for i < n. */
+export function gelu(x: usize, y: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(y + off, geluVec(v128.load(x + off)));
+  }
+  if (n > n4) {
+    const off = <usize>n4 << 2;
+    storePartial(y + off, geluVec(loadPartial(x + off, n - n4)), n - n4);
+  }
+}
+
+/** dy·(½(1 + erf(x/√2)) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π). */
+function geluGradVec(v: v128, dyv: v128): v128 {
+  const cdf2 = onePlusErf(v);
+  const d = f32x4.add(f32x4.mul(f32x4.splat(0.5), cdf2), f32x4.mul(v, f32x4.mul(gauss, f32x4.splat(0.3989422804014327))));
+  return f32x4.mul(dyv, d);
+}
+
+/** dx[i] = dy[i]·GELU'(x[i]) for i < n. */
+export function geluGrad(x: usize, dy: usize, dx: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(dx + off, geluGradVec(v128.load(x + off), v128.load(dy + off)));
+  }
+  if (n > n4) {
+    const off = <usize>n4 << 2;
+    const count = n - n4;
+    storePartial(dx + off, geluGradVec(loadPartial(x + off, count), loadPartial(dy + off, count)), count);
+  }
+}
