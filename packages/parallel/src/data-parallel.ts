@@ -13,6 +13,7 @@ import { classificationLoss } from '@nextnets/optim';
 import { elementCount, stateLayout, stateVariables } from './layout';
 import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
 import { shardRanges } from './shards';
+import { floatData } from './tensor-data';
 import { startReplicaWorker } from './start-worker';
 
 export type ForwardModule = Module & { forward(x: tf.Tensor): tf.Tensor };
@@ -174,7 +175,7 @@ export class DataParallel {
     const variables = stateVariables(this.model);
     if (variables.length === this.published.length && variables.every((v, i) => v.dataId === this.published[i])) return;
     variables.forEach((variable, i) => {
-      this.weights.set(variable.dataSync() as Float32Array, this.layout[i].offset);
+      this.weights.set(floatData(variable), this.layout[i].offset);
     });
     this.published = variables.map((v) => v.dataId);
     this.weightsVersion++;

@@ -9,6 +9,7 @@ import { setupBackend, type BackendChoice } from '@nextnets/backend';
 import { manualSeed, valueAndGrads, type Module } from '@nextnets/core-layers';
 import { classificationLoss } from '@nextnets/optim';
 import { elementCount, layoutMismatch, stateLayout, stateVariables } from './layout';
+import { floatData } from './tensor-data';
 import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
 
 type Forward = Module & { forward(x: tf.Tensor): tf.Tensor };
@@ -45,7 +46,7 @@ function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): 
       if (entry.kind !== 'param') continue;
       const g = grads[entry.name];
       const n = elementCount(entry.shape);
-      if (g) gradsOut.set(g.dataSync() as Float32Array, entry.offset);
+      if (g) gradsOut.set(floatData(g), entry.offset);
       else gradsOut.fill(0, entry.offset, entry.offset + n);
     }
     return { id: task.id, kind: 'grads', loss: value.dataSync()[0] };
