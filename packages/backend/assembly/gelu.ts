@@ -8,8 +8,12 @@
 // (relative error < 2e-8 on that interval), 2^n assembled in the float exponent bits.
 
 function expNonPositive(v: v128): v128 {
-  const x = f32x4.max(v, f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
+  // pmax(v, −87) = v < −87 ? −87 : v, one instruction; the same as max for every v (a NaN v comes back from both).
+  const x = f32x4.pmax(v, f32x4.splat(-87.0));
+  // n = round-to-nearest-even(x·log2 e) by adding 1.5·2²³ (the sum's unit is 1): the same value as f32x4.nearest, and
+  // the integer n sits in the sum's low mantissa bits, so no float → int conversion is needed for 2ⁿ below.
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.4426950408889634)), f32x4.splat(12582912.0));
+  const n = f32x4.sub(shifted, f32x4.splat(12582912.0));
   // Cody-Waite: ln2 split in a high part exact in float32 and a low correction.
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
@@ -21,7 +25,7 @@ function expNonPositive(v: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, f32x4.splat(12582912.0)), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
