@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
+import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
 import { dot, makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -85,6 +86,25 @@ describe('Conv2DBackpropFilter on wasm', () => {
       );
       const lhs = dot(dyv, y);
       expect(Math.abs(lhs - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
+    });
+  }
+});
+
+describe('Conv2DBackpropFilter on wasm without the SIMD modules (stock matmul path)', () => {
+  afterAll(() => setSimdKernelsEnabled(true));
+  for (const c of [CONV_CASES[0], CONV_CASES[4], CONV_CASES[CONV_CASES.length - 1]]) {
+    it(`matches cpu: ${describeCase(c)}`, async () => {
+      const rng = makeRng(300);
+      const xv = randomValues(rng, c.x);
+      const dyShape = outShape(c, false);
+      const dyv = randomValues(rng, dyShape);
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter, dilations: c.dilations };
+      const backprop = () =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) }, attrs);
+      setSimdKernelsEnabled(false);
+      const dW = await runOn('wasm', backprop);
+      setSimdKernelsEnabled(true);
+      expect(maxRelDiff(dW, await runOn('cpu', backprop))).toBeLessThan(TOL);
     });
   }
 });

@@ -15,7 +15,9 @@ import {
   releaseScratch,
   runStockKernel,
   scratchTensor,
+  zeroedOutput,
 } from './wasm_tensors';
+import { heapGemm } from './heap_gemm';
 
 /** tfjs' attrs carry no dilations for this kernel; an optional `dilations` is honoured when given. */
 type Attrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -26,8 +28,9 @@ const PATCH_FLOATS_PER_CHUNK = 1 << 22;
 /**
  * dW[fh,fw,ci,co] = sum over output pixels p=(b,oh,ow) of x[b, oh*sh + fh*dh - padTop, ow*sw + fw*dw - padLeft, ci] * dy[p,co].
  * With P = im2col(x) (one row of K = FH*FW*CI values per output pixel, zeros where the window leaves the
- * padded input) this is dW = P^T dy. It is computed as (dy^T P)^T, chunk by chunk over output pixels, with the
- * stock wasm BatchMatMul (XNNPACK, no transposes: its transposed-operand path is a slow naive loop).
+ * padded input) this is dW = P^T dy, chunk by chunk over output pixels: with our heap GEMM (Pᵀ·dy read in place,
+ * already in dW's [K, CO] layout), else as (dy^T P)^T with the stock wasm BatchMatMul (XNNPACK, no transposes: its
+ * transposed-operand path is a slow naive loop).
  */
 export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -46,6 +49,27 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
   const co = info.outChannels;
   const pixels = info.batchSize * info.outHeight * info.outWidth;
   const chunkRows = Math.max(1, Math.min(pixels, Math.floor(PATCH_FLOATS_PER_CHUNK / k)));
+
+  const gemm = heapGemm(backend);
+  if (gemm != null) {
+    const out = zeroedOutput(backend, info.filterShape, 'float32');
+    const partial = chunkRows < pixels ? scratchTensor(backend, [k, co]) : out;
+    for (let start = 0; start < pixels; start += chunkRows) {
+      const rows = Math.min(chunkRows, pixels - start);
+      const patches = scratchTensor(backend, [rows, k]);
+      fillPatches(backend, x, patches, info, start, rows);
+      // partial[k, co] = Σ_r patches[r, k]·dy[start + r, co]: aᵀ·b with a row stride of 1 and a column stride of k
+      const dyPtr = floatView(backend, dy).byteOffset + start * co * 4;
+      gemm.gemmNN(floatView(backend, patches).byteOffset, dyPtr, floatView(backend, partial).byteOffset, 0, k, co, rows, 1, k, 0);
+      if (partial !== out) {
+        const [sum, add] = [floatView(backend, out), floatView(backend, partial)];
+        for (let i = 0; i < sum.length; i++) sum[i] += add[i];
+      }
+      releaseScratch(backend, patches);
+    }
+    if (partial !== out) releaseScratch(backend, partial);
+    return out;
+  }
 
   const dWt = new Float32Array(co * k); // (dy^T P), [co, k]
   for (let start = 0; start < pixels; start += chunkRows) {
@@ -98,7 +122,8 @@ function fillPatches(
           continue;
         }
         const src = ((b * inHeight + ih) * inWidth + iw) * ci;
-        for (let c = 0; c < ci; c++) pv[dst + c] = xv[src + c];
+        if (ci >= 16) pv.set(xv.subarray(src, src + ci), dst);
+        else for (let c = 0; c < ci; c++) pv[dst + c] = xv[src + c]; // a subarray per few floats costs more
       }
     }
   }

@@ -6,9 +6,20 @@ import { heapModule } from './heap_module';
 import { relaxedSimdAllowed } from './relaxed_simd';
 import { floatView } from './wasm_tensors';
 
-interface GemmExports {
+export interface GemmExports {
   gemmNN(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number): void;
   gemmNT(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
+}
+
+/**
+ * assembly/matmul.ts instantiated on the tfjs heap (its fused multiply-add build where the engine validates relaxed
+ * SIMD, else plain SIMD), or null without wasm SIMD. Pointers are byte offsets of tensors on the heap.
+ */
+export function heapGemm(backend: BackendWasm): GemmExports | null {
+  return (
+    (relaxedSimdAllowed() ? heapModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64) : null) ??
+    heapModule<GemmExports>(backend, MATMUL_WASM_BASE64)
+  );
 }
 
 export interface MatMulArgs {
@@ -24,8 +35,7 @@ export interface MatMulArgs {
 const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
 
 /**
- * op(a)·op(b) (+ bias, relu) with assembly/matmul.ts (its fused multiply-add build where the engine validates relaxed
- * SIMD, else plain SIMD), straight on the tfjs heap: no transposed copy and no XNNPACK
+ * op(a)·op(b) (+ bias, relu) with `heapGemm`, straight on the tfjs heap: no transposed copy and no XNNPACK
  * weight packing, which the stock kernel redoes for every new `b` (every training step: the weights and the incoming
  * gradients are new tensors each time). Covers a·b, aᵀ·b and a·bᵀ (the forward product and both gradients), equal
  * batch shapes or a batch of one on either side, and a bias of `n` values. Returns null, computing nothing, for
@@ -53,9 +63,7 @@ export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo |
   if (bias != null && (product(bias.shape) !== n || (bias.shape.length > 0 && bias.shape[bias.shape.length - 1] !== n))) {
     return null;
   }
-  const gemm =
-    (relaxedSimdAllowed() ? heapModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64) : null) ??
-    heapModule<GemmExports>(backend, MATMUL_WASM_BASE64);
+  const gemm = heapGemm(backend);
   if (gemm == null) return null;
 
   const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
