@@ -8,6 +8,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { heapMatMul } from './heap_gemm';
+import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend } from './wasm_tensors';
 
 /**
@@ -65,25 +66,20 @@ export function fastMatMul(stock: KernelFunc): KernelFunc {
   };
 }
 
-const wrapped = new WeakSet<KernelFunc>();
+const wrappers = new WasmKernelWrappers([
+  [BatchMatMul, fastMatMul],
+  [_FusedMatMul, fastMatMul],
+]);
 
 /**
- * Configs that replace the wasm BatchMatMul and _FusedMatMul with `fastMatMul` wrappers of the stock kernels (the
- * stock setup functions are kept: they bind the C entry points). Empty when the wasm backend is not loaded.
+ * Configs that replace the wasm BatchMatMul and _FusedMatMul with `fastMatMul` wrappers of the stock kernels. Empty
+ * when the wasm backend is not loaded or they are already applied.
  */
 export function fastMatMulConfigs(): KernelConfig[] {
-  const configs: KernelConfig[] = [];
-  for (const name of [BatchMatMul, _FusedMatMul]) {
-    const stock = getKernel(name, 'wasm');
-    if (stock == null || wrapped.has(stock.kernelFunc)) continue;
-    const kernelFunc = fastMatMul(stock.kernelFunc);
-    wrapped.add(kernelFunc);
-    configs.push({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc });
-  }
-  return configs;
+  return wrappers.configs();
 }
 
 /** True when the kernel function is one of this module's wrappers. */
 export function isFastMatMul(kernelFunc: KernelFunc): boolean {
-  return wrapped.has(kernelFunc);
+  return wrappers.has(kernelFunc);
 }

@@ -9,6 +9,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend } from './wasm_tensors';
 
 /**
@@ -68,18 +69,14 @@ function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
   };
 }
 
-const wrapped = new WeakSet<KernelFunc>();
+const wrappers = new WasmKernelWrappers([[Conv2DBackpropInput, patchifyBackpropInput]]);
 
 /** A config putting the patchify path in front of the current wasm Conv2DBackpropInput; empty if already applied. */
 export function patchifyBackpropInputConfigs(): KernelConfig[] {
-  const current = getKernel(Conv2DBackpropInput, 'wasm');
-  if (current == null || wrapped.has(current.kernelFunc)) return [];
-  const kernelFunc = patchifyBackpropInput(current.kernelFunc);
-  wrapped.add(kernelFunc);
-  return [{ kernelName: Conv2DBackpropInput, backendName: 'wasm', setupFunc: current.setupFunc, kernelFunc }];
+  return wrappers.configs();
 }
 
 /** True when the kernel function is the patchify wrapper. */
 export function isPatchifyBackpropInput(kernelFunc: KernelFunc): boolean {
-  return wrapped.has(kernelFunc);
+  return wrappers.has(kernelFunc);
 }

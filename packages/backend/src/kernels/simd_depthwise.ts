@@ -4,11 +4,11 @@ import {
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   FusedDepthwiseConv2D,
-  getKernel,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { WasmKernelWrappers } from './kernel_wrapper';
 import { simdModule as depthwiseSimdModule, stage, type SimdModule } from './simd_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
@@ -126,35 +126,25 @@ function backpropFilter(fallback: KernelFunc): KernelFunc {
   };
 }
 
-const WRAPPERS: Array<[string, (fallback: KernelFunc) => KernelFunc]> = [
+const wrappers = new WasmKernelWrappers([
   [DepthwiseConv2dNative, forward],
   [FusedDepthwiseConv2D, forward],
   [DepthwiseConv2dNativeBackpropInput, backpropInput],
   [DepthwiseConv2dNativeBackpropFilter, backpropFilter],
-];
+]);
 
-const wrapped = new WeakSet<KernelFunc>();
+export { depthwiseSimdModule };
 
 /**
  * Configs that put the SIMD kernels in front of the currently registered wasm depthwise kernels (which stay the
  * fallback; their setup functions are kept). Empty when already applied or when the engine lacks wasm SIMD.
  */
-export { depthwiseSimdModule };
-
 export function simdDepthwiseConfigs(): KernelConfig[] {
   if (depthwiseSimdModule() == null) return [];
-  const configs: KernelConfig[] = [];
-  for (const [name, wrap] of WRAPPERS) {
-    const current = getKernel(name, 'wasm');
-    if (current == null || wrapped.has(current.kernelFunc)) continue;
-    const kernelFunc = wrap(current.kernelFunc);
-    wrapped.add(kernelFunc);
-    configs.push({ kernelName: name, backendName: 'wasm', setupFunc: current.setupFunc, kernelFunc });
-  }
-  return configs;
+  return wrappers.configs();
 }
 
 /** True when the kernel function is one of this module's SIMD wrappers. */
 export function isSimdDepthwise(kernelFunc: KernelFunc): boolean {
-  return wrapped.has(kernelFunc);
+  return wrappers.has(kernelFunc);
 }

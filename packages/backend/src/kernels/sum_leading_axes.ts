@@ -1,6 +1,7 @@
-import { getKernel, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { REDUCE_WASM_BASE64 } from './generated/reduce-wasm';
 import { heapModule } from './heap_module';
+import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -38,18 +39,14 @@ function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
   };
 }
 
-const wrapped = new WeakSet<KernelFunc>();
+const wrappers = new WasmKernelWrappers([[Sum, sumLeadingAxes]]);
 
 /** A config putting the leading-axes path in front of the current wasm Sum; empty if already applied. */
 export function sumLeadingAxesConfigs(): KernelConfig[] {
-  const current = getKernel(Sum, 'wasm');
-  if (current == null || wrapped.has(current.kernelFunc)) return [];
-  const kernelFunc = sumLeadingAxes(current.kernelFunc);
-  wrapped.add(kernelFunc);
-  return [{ kernelName: Sum, backendName: 'wasm', setupFunc: current.setupFunc, kernelFunc }];
+  return wrappers.configs();
 }
 
 /** True when the kernel function is the leading-axes wrapper. */
 export function isSumLeadingAxes(kernelFunc: KernelFunc): boolean {
-  return wrapped.has(kernelFunc);
+  return wrappers.has(kernelFunc);
 }
