@@ -9,7 +9,7 @@ interface HeapBackend {
  * any other tfjs call can grow the heap and detach the view), else a copy from `dataSync`.
  */
 export function floatData(t: tf.Tensor): Float32Array {
-  const backend = tf.engine().findBackend(tf.getBackend()) as unknown as Partial<HeapBackend>;
+  const backend = tf.backend() as unknown as Partial<HeapBackend>;
   if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && typeof backend.typedArrayFromHeap === 'function') {
     return backend.typedArrayFromHeap(t);
   }
