@@ -1,4 +1,4 @@
-/** `augment.policy: crop`: pad-and-random-crop → flip → eval transform, rebuilt identically in loader workers. */
+/** `augment.policy: crop`: pad-and-random-crop → flip → eval transform [→ RandomErasing], rebuilt identically in loader workers. */
 import { Rng, transformFromSpec, type Image } from '@nextnets/data-augment';
 import { describe, expect, it } from 'vitest';
 import { validateRecipe } from '../src/recipes/load';
@@ -67,5 +67,22 @@ describe("augment.policy 'crop'", () => {
       expect(Array.from(rebuilt.apply(image, new Rng(seed)).data)).toEqual(Array.from(out.data));
     }
     expect(seen.size).toBe(25);
+  });
+
+  it('ends with RandomErasing on the normalised image when reprob > 0, for crop and flip alike', () => {
+    for (const policy of ['crop', 'flip'] as const) {
+      const recipe = validateRecipe({ ...base, augment: { policy, hflip: 0, reprob: 1, remode: 'const', cropPadding: 0 } }, 'r.yaml');
+      const steps = (trainTransform(recipe, 1).spec as { transforms: Array<{ kind: string; options?: object }> }).transforms;
+      expect(steps.at(-1)).toMatchObject({ kind: 'randomErasing', options: { probability: 1, mode: 'const', count: 1 } });
+      // reprob 1, const mode: every output has a box of exact zeros (erased after normalize, so not the value of byte 0)
+      for (let seed = 0; seed < 10; seed++) {
+        const out = trainTransform(recipe, 1).apply(image, new Rng(seed));
+        const zeros = Array.from(out.data).filter((v) => v === 0).length;
+        expect(zeros, `${policy} seed ${seed}`).toBeGreaterThanOrEqual(Math.floor(0.02 * 144));
+        expect(zeros).toBeLessThan(144);
+      }
+    }
+    const off = validateRecipe({ ...base, augment: { policy: 'crop', reprob: 0 } }, 'r.yaml');
+    expect((trainTransform(off, 1).spec as { transforms: Array<{ kind: string }> }).transforms.map((s) => s.kind)).not.toContain('randomErasing');
   });
 });

@@ -55,7 +55,8 @@ export const augmentSection = z
      * `rrc`: RandomResizedCrop + flip + RandAugment/ColorJitter + RandomErasing (timm); `flip`: a horizontal flip, then the
      * eval transform (small images such as Fashion-MNIST); `crop`: pad by `cropPadding` pixels (value 0) and crop back
      * to the stored image size at a random offset (torchvision `RandomCrop(size, padding)`, the CIFAR recipe), then the
-     * flip and the eval transform; `none`: the eval transform only.
+     * flip and the eval transform; `none`: the eval transform only. `rrc`, `flip` and `crop` end with RandomErasing
+     * when `reprob` > 0.
      */
     policy: z.enum(['rrc', 'flip', 'crop', 'none']).default('rrc'),
     /** Padding of the `crop` policy in pixels of the stored image (4: the standard CIFAR-10 `RandomCrop(32, padding=4)`). */

@@ -16,6 +16,7 @@ import {
   MNIST,
   parseRandAugmentConfig,
   randomCropPad,
+  randomErasing,
   splitDataset,
   Subset,
   SyntheticShapes,
@@ -154,9 +155,11 @@ function meanStd(recipe: Recipe, channels: number): { mean?: number[]; std?: num
 export function trainTransform(recipe: Recipe, channels: number, size = recipe.data.imageSize, magnitude?: number): Transform {
   const a = recipe.augment;
   if (a.policy === 'none') return evalTransform(recipe, channels, size);
-  if (a.policy === 'flip') return compose([horizontalFlip(a.hflip), evalTransform(recipe, channels, size)]);
-  if (a.policy === 'crop') {
-    return compose([randomCropPad({ padding: a.cropPadding }), horizontalFlip(a.hflip), evalTransform(recipe, channels, size)]);
+  if (a.policy === 'flip' || a.policy === 'crop') {
+    const crop = a.policy === 'crop' ? [randomCropPad({ padding: a.cropPadding })] : [];
+    // timm order: erasing acts on the normalised image, after the eval transform's normalize
+    const erase = a.reprob > 0 ? [randomErasing({ probability: a.reprob, mode: a.remode, count: a.recount })] : [];
+    return compose([...crop, horizontalFlip(a.hflip), evalTransform(recipe, channels, size), ...erase]);
   }
   let autoAugment = a.randAugment ? parseRandAugmentConfig(a.randAugment) : undefined;
   if (autoAugment && magnitude !== undefined) autoAugment = { ...autoAugment, magnitude };
