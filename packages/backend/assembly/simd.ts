@@ -1,6 +1,6 @@
 // wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1) and LayerNorm.
-// All pointers are byte offsets of f32 arrays in this module's own memory; the JS side copies the tensors in and the
-// result out. Channels run innermost in blocks of 16 (four f32x4 accumulators kept in registers across the taps),
+// Compiled with an IMPORTED memory (like adamw.ts): all pointers are the tensors' byte offsets on the tfjs heap, nothing
+// is copied in or out. No data segments. Channels run innermost in blocks of 16 (four f32x4 accumulators kept in registers across the taps),
 // then blocks of 4, then a scalar tail, so any channel count works.
 // Geometry of every call: input [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C], with
 // ih = oh*strideH - padTop + fh*dilH and iw = ow*strideW - padLeft + fw*dilW.
@@ -17,20 +17,29 @@ export function setGeometry(
   strideH = sh; strideW = sw; dilH = dh; dilW = dw; padTop = pt; padLeft = pl;
 }
 
-/** First free byte after the module's static data: the JS side lays its buffers out from here. */
-export function heapBase(): usize {
-  return (__heap_base + 15) & ~15;
-}
-
 function pixel(base: usize, b: i32, h: i32, w: i32, height: i32, width: i32): usize {
   return base + ((<usize>((b * height + h) * width + w) * <usize>C) << 2);
+}
+
+/** The first tap f whose input index o·stride − pad + f·dil is ≥ 0. */
+function firstTap(o: i32, stride: i32, pad: i32, dil: i32): i32 {
+  const t = pad - o * stride;
+  return t <= 0 ? 0 : (t + dil - 1) / dil;
+}
+
+/** One past the last tap f (at most k) whose input index o·stride − pad + f·dil is < limit; ≤ firstTap when none. */
+function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i32 {
+  const t = limit - 1 - (o * stride - pad);
+  return t < 0 ? 0 : min(k, t / dil + 1);
 }
 
 /** out[b,oh,ow,c] = bias[c] + Σ_taps x[b,ih,iw,c]·w[fh,fw,c]; bias 0 = no bias. */
 export function forward(x: usize, w: usize, bias: usize, out: usize): void {
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < outH; oh++) {
+      const fh0 = firstTap(oh, strideH, padTop, dilH), fh1 = endTap(oh, strideH, padTop, dilH, inH, kH);
       for (let ow = 0; ow < outW; ow++) {
+        const fw0 = firstTap(ow, strideW, padLeft, dilW), fw1 = endTap(ow, strideW, padLeft, dilW, inW, kW);
         const o = pixel(out, b, oh, ow, outH, outW);
         let c = 0;
         for (; c + 16 <= C; c += 16) {
@@ -40,12 +49,10 @@ export function forward(x: usize, w: usize, bias: usize, out: usize): void {
             a0 = v128.load(bias + off); a1 = v128.load(bias + off + 16);
             a2 = v128.load(bias + off + 32); a3 = v128.load(bias + off + 48);
           }
-          for (let fh = 0; fh < kH; fh++) {
+          for (let fh = fh0; fh < fh1; fh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let fw = 0; fw < kW; fw++) {
+            for (let fw = fw0; fw < fw1; fw++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               const xp = pixel(x, b, ih, iw, inH, inW) + off;
               const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
               a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
@@ -59,12 +66,10 @@ export function forward(x: usize, w: usize, bias: usize, out: usize): void {
         for (; c + 4 <= C; c += 4) {
           const off = <usize>c << 2;
           let a0 = bias != 0 ? v128.load(bias + off) : f32x4.splat(0);
-          for (let fh = 0; fh < kH; fh++) {
+          for (let fh = fh0; fh < fh1; fh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let fw = 0; fw < kW; fw++) {
+            for (let fw = fw0; fw < fw1; fw++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               const xp = pixel(x, b, ih, iw, inH, inW) + off;
               const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
               a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
@@ -75,12 +80,10 @@ export function forward(x: usize, w: usize, bias: usize, out: usize): void {
         for (; c < C; c++) {
           const off = <usize>c << 2;
           let a: f32 = bias != 0 ? load<f32>(bias + off) : 0;
-          for (let fh = 0; fh < kH; fh++) {
+          for (let fh = fh0; fh < fh1; fh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let fw = 0; fw < kW; fw++) {
+            for (let fw = fw0; fw < fw1; fw++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2));
             }
           }
@@ -95,6 +98,7 @@ export function forward(x: usize, w: usize, bias: usize, out: usize): void {
 function sourceIndex(i: i32, f: i32, pad: i32, dil: i32, stride: i32, limit: i32): i32 {
   const t = i + pad - f * dil;
   if (t < 0) return -1;
+  if (stride == 1) return t < limit ? t : -1;
   const o = t / stride;
   if (o * stride != t || o >= limit) return -1;
   return o;
@@ -161,22 +165,34 @@ export function backpropInput(dy: usize, w: usize, dx: usize): void {
   }
 }
 
+/** The first output o whose input index o·stride − pad + f·dil is ≥ 0. */
+function firstOutput(f: i32, dil: i32, pad: i32, stride: i32): i32 {
+  const t = pad - f * dil;
+  return t <= 0 ? 0 : (t + stride - 1) / stride;
+}
+
+/** One past the last output o (at most outLimit) whose input index o·stride − pad + f·dil is < inLimit. */
+function endOutput(f: i32, dil: i32, pad: i32, stride: i32, inLimit: i32, outLimit: i32): i32 {
+  const t = inLimit - 1 + pad - f * dil;
+  return t < 0 ? 0 : min(outLimit, t / stride + 1);
+}
+
 /** dW[fh,fw,c] = Σ_{b,oh,ow} x[b,ih,iw,c]·dy[b,oh,ow,c] over the pixels where (ih,iw) is inside the input. */
 export function backpropFilter(x: usize, dy: usize, dW: usize): void {
   for (let fh = 0; fh < kH; fh++) {
+    const oh0 = firstOutput(fh, dilH, padTop, strideH), oh1 = endOutput(fh, dilH, padTop, strideH, inH, outH);
     for (let fw = 0; fw < kW; fw++) {
+      const ow0 = firstOutput(fw, dilW, padLeft, strideW), ow1 = endOutput(fw, dilW, padLeft, strideW, inW, outW);
       const o = dW + (<usize>((fh * kW + fw) * C) << 2);
       let c = 0;
       for (; c + 16 <= C; c += 16) {
         const off = <usize>c << 2;
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         for (let b = 0; b < batch; b++) {
-          for (let oh = 0; oh < outH; oh++) {
+          for (let oh = oh0; oh < oh1; oh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let ow = 0; ow < outW; ow++) {
+            for (let ow = ow0; ow < ow1; ow++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               const xp = pixel(x, b, ih, iw, inH, inW) + off;
               const gp = pixel(dy, b, oh, ow, outH, outW) + off;
               a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(gp)));
@@ -192,12 +208,10 @@ export function backpropFilter(x: usize, dy: usize, dW: usize): void {
         const off = <usize>c << 2;
         let a0 = f32x4.splat(0);
         for (let b = 0; b < batch; b++) {
-          for (let oh = 0; oh < outH; oh++) {
+          for (let oh = oh0; oh < oh1; oh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let ow = 0; ow < outW; ow++) {
+            for (let ow = ow0; ow < ow1; ow++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               a0 = f32x4.add(a0, f32x4.mul(v128.load(pixel(x, b, ih, iw, inH, inW) + off), v128.load(pixel(dy, b, oh, ow, outH, outW) + off)));
             }
           }
@@ -208,12 +222,10 @@ export function backpropFilter(x: usize, dy: usize, dW: usize): void {
         const off = <usize>c << 2;
         let a: f32 = 0;
         for (let b = 0; b < batch; b++) {
-          for (let oh = 0; oh < outH; oh++) {
+          for (let oh = oh0; oh < oh1; oh++) {
             const ih = oh * strideH - padTop + fh * dilH;
-            if (ih < 0 || ih >= inH) continue;
-            for (let ow = 0; ow < outW; ow++) {
+            for (let ow = ow0; ow < ow1; ow++) {
               const iw = ow * strideW - padLeft + fw * dilW;
-              if (iw < 0 || iw >= inW) continue;
               a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(pixel(dy, b, oh, ow, outH, outW) + off);
             }
           }

@@ -1,9 +1,9 @@
 /**
  * Compiles the AssemblyScript modules (wasm SIMD) and writes each binary, base64-encoded, to
  * src/kernels/generated/<name>-wasm.ts so that tsup bundles it like any other module (no .wasm file to locate at
- * run time): assembly/simd.ts (its own memory; callers copy data in and out), assembly/adamw.ts, assembly/matmul.ts
- * (twice: plain SIMD and relaxed SIMD), assembly/gelu.ts and assembly/reduce.ts (they import the tfjs wasm memory
- * and work on the tensors in place, so they must contain no data segments: checked here). Run by `pnpm build` before
+ * run time): assembly/simd.ts, assembly/adamw.ts, assembly/matmul.ts (twice: plain SIMD and relaxed SIMD),
+ * assembly/gelu.ts and assembly/reduce.ts. Each imports the tfjs wasm memory and works on the tensors in place, so it
+ * must contain no data segments: checked here. Run by `pnpm build` before
  * tsup; test/wasm_build.test.ts checks that the committed files are current. `--check` compiles and exits 1 when a
  * committed file differs.
  */
@@ -12,8 +12,8 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
-/** Optimised, SIMD, the stub runtime (the kernels allocate nothing), no bounds assertions. */
-const COMMON_FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
+/** Optimised, SIMD, the stub runtime (the kernels allocate nothing), no bounds assertions, the tfjs memory imported. */
+const COMMON_FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--importMemory', '--initialMemory', '0'];
 
 export interface WasmModuleSpec {
   name: string;
@@ -22,8 +22,6 @@ export interface WasmModuleSpec {
   /** Name of the exported base64 constant. */
   constant: string;
   flags: string[];
-  /** True when the module works on an imported memory: data segments are refused. */
-  importsMemory: boolean;
 }
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -35,47 +33,41 @@ export const WASM_MODULES: readonly WasmModuleSpec[] = [
     generated: here('../src/kernels/generated/simd-wasm.ts'),
     constant: 'SIMD_WASM_BASE64',
     flags: COMMON_FLAGS,
-    importsMemory: false,
   },
   {
     name: 'adamw',
     source: here('../assembly/adamw.ts'),
     generated: here('../src/kernels/generated/adamw-wasm.ts'),
     constant: 'ADAMW_WASM_BASE64',
-    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
-    importsMemory: true,
+    flags: COMMON_FLAGS,
   },
   {
     name: 'matmul',
     source: here('../assembly/matmul.ts'),
     generated: here('../src/kernels/generated/matmul-wasm.ts'),
     constant: 'MATMUL_WASM_BASE64',
-    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
-    importsMemory: true,
+    flags: COMMON_FLAGS,
   },
   {
     name: 'matmul-relaxed',
     source: here('../assembly/matmul.ts'),
     generated: here('../src/kernels/generated/matmul-relaxed-wasm.ts'),
     constant: 'MATMUL_RELAXED_WASM_BASE64',
-    flags: [...COMMON_FLAGS, '--enable', 'relaxed-simd', '--importMemory', '--initialMemory', '0'],
-    importsMemory: true,
+    flags: [...COMMON_FLAGS, '--enable', 'relaxed-simd'],
   },
   {
     name: 'gelu',
     source: here('../assembly/gelu.ts'),
     generated: here('../src/kernels/generated/gelu-wasm.ts'),
     constant: 'GELU_WASM_BASE64',
-    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
-    importsMemory: true,
+    flags: COMMON_FLAGS,
   },
   {
     name: 'reduce',
     source: here('../assembly/reduce.ts'),
     generated: here('../src/kernels/generated/reduce-wasm.ts'),
     constant: 'REDUCE_WASM_BASE64',
-    flags: [...COMMON_FLAGS, '--importMemory', '--initialMemory', '0'],
-    importsMemory: true,
+    flags: COMMON_FLAGS,
   },
 ];
 
@@ -113,7 +105,7 @@ export async function compileWasm(spec: WasmModuleSpec): Promise<Uint8Array> {
   if (error) throw new Error(`asc failed on ${spec.source}: ${error.message} ${errors.join('')}`.trim());
   if (binary == null) throw new Error(`asc produced no wasm for ${spec.source}`);
   const ids = sectionIds(binary);
-  if (spec.importsMemory && (ids.includes(DATA_SECTION) || ids.includes(DATA_COUNT_SECTION))) {
+  if (ids.includes(DATA_SECTION) || ids.includes(DATA_COUNT_SECTION)) {
     throw new Error(`${spec.source}: compiled with data segments, which would overwrite the imported tfjs heap`);
   }
   return binary;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
-import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
+import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { dot, makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

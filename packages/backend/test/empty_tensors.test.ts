@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import { isEmptyTensorGuard } from '../src/kernels/empty_tensors';
-import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
+import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { makeRng, randomValues } from './helpers';
 
 /**

@@ -6,7 +6,7 @@ import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-rela
 import { heapMatMul } from '../src/kernels/heap_gemm';
 import { heapModule } from '../src/kernels/heap_module';
 import { isFastMatMul } from '../src/kernels/matmul';
-import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
+import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
 /** [aShape, bShape, transposeA, transposeB]: 2-D and batched (incl. broadcast batch), odd sizes, every flag combination. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import { isPatchifyBackpropInput } from '../src/kernels/patchify_backprop_input';
-import { setSimdKernelsEnabled } from '../src/kernels/simd_module';
+import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { isSumLeadingAxes } from '../src/kernels/sum_leading_axes';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 

@@ -9,7 +9,7 @@ describe('generated wasm modules', () => {
       const binary = await compileWasm(spec);
       expect(readFileSync(spec.generated, 'utf8')).toBe(generatedModule(spec, binary));
       // A module working on the imported tfjs heap must not carry data segments (section 11) to write into it.
-      if (spec.importsMemory) expect(sectionIds(binary)).not.toContain(11);
+      expect(sectionIds(binary)).not.toContain(11);
     },
   );
 });

@@ -1,5 +1,4 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdKernelsEnabled } from './simd_module';
 
 /** The part of the global WebAssembly API used here (the TypeScript libs in use declare only its types). */
 interface WasmApi {
@@ -8,12 +7,24 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: object };
 }
 
+let enabled = true;
+
+/** Switches our wasm SIMD modules off (the callers' scalar / stock paths run instead) or back on; for tests. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** False after `setSimdKernelsEnabled(false)`. */
+export function simdKernelsEnabled(): boolean {
+  return enabled;
+}
+
 /** Instances per tfjs memory, per module (null: cannot be used there). */
 const instances = new WeakMap<object, Map<string, object | null>>();
 
 /**
- * The exports of one of our AssemblyScript modules built with an imported memory (assembly/adamw.ts,
- * assembly/matmul.ts), instantiated on tfjs-backend-wasm's own memory so that its pointers are tensor offsets on the
+ * The exports of one of our AssemblyScript modules (assembly/*.ts, all built with an imported memory),
+ * instantiated on tfjs-backend-wasm's own memory so that its pointers are tensor offsets on the
  * tfjs heap and nothing is copied. Null when the SIMD kernels are switched off, when this engine lacks wasm SIMD, or
  * when the memory cannot be imported (e.g. a shared, threaded memory the module does not declare): callers then take
  * their fallback path. One instance per memory and module, made on first use.
@@ -26,15 +37,24 @@ export function heapModule<T extends object>(backend: BackendWasm, base64: strin
   if (modules == null) instances.set(memory, (modules = new Map()));
   if (modules.has(base64)) return modules.get(base64) as T | null;
   let exports: object | null = null;
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  if (wasm != null && wasm.validate(bytes)) {
+  if (wasmSimdValidates(base64)) {
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     try {
-      exports = new wasm.Instance(new wasm.Module(bytes), { env: { memory } }).exports;
+      exports = new wasm.Instance(new wasm.Module(decode(base64)), { env: { memory } }).exports;
     } catch {
       exports = null;
     }
   }
   modules.set(base64, exports);
   return exports as T | null;
+}
+
+function decode(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+}
+
+/** True when our modules are switched on and this engine validates the module's bytes (it has wasm SIMD). */
+export function wasmSimdValidates(base64: string): boolean {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  return enabled && wasm != null && wasm.validate(decode(base64));
 }

@@ -8,14 +8,14 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { simdModule, simdView, stage } from './simd_module';
-import { asWasmBackend, floatView } from './wasm_tensors';
+import { simdModule } from './simd_module';
+import { asWasmBackend, floatView, zeroedOutput } from './wasm_tensors';
 
 /**
  * Fused LayerNorm over the last axis, y = (x − μ)·r·w + b with r = 1/√(σ² + eps) (biased variance, two-pass like
  * tf.moments), in one kernel instead of ~9; it also outputs μ and r per row for the backward, which is one more
- * kernel (dx, dw, db together). Our wasm SIMD kernels (assembly/simd.ts) run both when the engine has wasm SIMD, else
- * the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
+ * kernel (dx, dw, db together). Our wasm SIMD kernels (assembly/simd.ts, in place on the tfjs heap) run both when the
+ * engine has wasm SIMD, else the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
  */
 export const LAYER_NORM_KERNEL = 'NextnetsLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'NextnetsLayerNormGrad';
@@ -38,13 +38,9 @@ export const layerNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs
   const xv = floatView(backend, x);
   const w = floatView(backend, weight);
   const b = floatView(backend, bias);
-  const mod = simdModule();
+  const mod = simdModule(backend);
   if (mod) {
-    const [xp, wp, bp, yp, mp, rp] = stage(mod, [xv, w, b, y.length, rows, rows]);
-    mod.layerNorm(xp, wp, bp, yp, mp, rp, rows, c, eps);
-    y.set(simdView(mod, yp, y.length));
-    meanOut.set(simdView(mod, mp, rows));
-    rstdOut.set(simdView(mod, rp, rows));
+    mod.layerNorm(xv.byteOffset, w.byteOffset, b.byteOffset, y.byteOffset, meanOut.byteOffset, rstdOut.byteOffset, rows, c, eps);
     return [yInfo, meanInfo, rstdInfo];
   }
   for (let r = 0, off = 0; r < rows; r++, off += c) {
@@ -73,21 +69,20 @@ export const layerNormGradKernel: KernelFunc = ({ inputs, backend: rawBackend })
   const c = x.shape[x.shape.length - 1];
   const rows = mean.shape[0];
   const dxInfo = backend.makeOutput(x.shape, 'float32');
-  const dwInfo = backend.makeOutput([c], 'float32');
-  const dbInfo = backend.makeOutput([c], 'float32');
+  // zeroed: the SIMD kernel accumulates into dw and db
+  const dwInfo = zeroedOutput(backend, [c], 'float32');
+  const dbInfo = zeroedOutput(backend, [c], 'float32');
   const dx = floatView(backend, dxInfo);
   const xv = floatView(backend, x);
   const dyv = floatView(backend, dy);
   const w = floatView(backend, weight);
   const mv = floatView(backend, mean);
   const rv = floatView(backend, rstd);
-  const mod = simdModule();
+  const mod = simdModule(backend);
   if (mod) {
-    const [gp, xp, wp, mp, rp, dxp, dwp, dbp] = stage(mod, [dyv, xv, w, mv, rv, dx.length, c, c]);
-    mod.layerNormGrad(gp, xp, wp, mp, rp, dxp, dwp, dbp, rows, c);
-    dx.set(simdView(mod, dxp, dx.length));
-    floatView(backend, dwInfo).set(simdView(mod, dwp, c));
-    floatView(backend, dbInfo).set(simdView(mod, dbp, c));
+    const dwOffset = floatView(backend, dwInfo).byteOffset;
+    const dbOffset = floatView(backend, dbInfo).byteOffset;
+    mod.layerNormGrad(dyv.byteOffset, xv.byteOffset, w.byteOffset, mv.byteOffset, rv.byteOffset, dx.byteOffset, dwOffset, dbOffset, rows, c);
     return [dxInfo, dwInfo, dbInfo];
   }
   const dw = new Float64Array(c);

@@ -9,13 +9,12 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { WasmKernelWrappers } from './kernel_wrapper';
-import { simdModule as depthwiseSimdModule, stage, type SimdModule } from './simd_module';
-import { asWasmBackend, floatView } from './wasm_tensors';
+import { simdModule, simdModuleSupported, type SimdModule } from './simd_module';
+import { asWasmBackend, heapOffset } from './wasm_tensors';
 
 /**
  * Depthwise convolution (forward and both gradients, NHWC, channel multiplier 1) by our own wasm SIMD kernels
- * (assembly/simd.ts). The module has its own memory: inputs are copied in and the result copied out, which costs
- * O(size) against the O(size·taps) of the convolution. Other cases (multiplier > 1, fused activations, NCHW, no wasm
+ * (assembly/simd.ts), run in place on the tfjs heap. Other cases (multiplier > 1, fused activations, NCHW, no wasm
  * SIMD in the engine) go to the kernel that was registered before.
  */
 
@@ -72,20 +71,16 @@ function forward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as ConvAttrs;
-    const mod = depthwiseSimdModule();
+    const backend = asWasmBackend(args.backend);
+    const mod = simdModule(backend);
     const ok = mod && x && filter && preluActivationWeights == null && (bias == null || bias.shape.length === 1);
     if (!ok || !supported(attrs, filter.shape, [x, filter, ...(bias ? [bias] : [])])) return fallback(args);
-    const backend = asWasmBackend(args.backend);
     const info = convInfo(x.shape, filter.shape, attrs);
     const out = backend.makeOutput(info.outShape, 'float32');
-    const outView = floatView(backend, out);
-    const [xp, wp, bp, op] = stage(
-      mod,
-      [floatView(backend, x), floatView(backend, filter), bias ? floatView(backend, bias) : null, outView.length],
-    );
+    // offsets are taken after the output's allocation, which may grow the heap
+    const op = heapOffset(backend, out);
     setGeometry(mod, info);
-    mod.forward(xp, wp, bp, op);
-    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    mod.forward(heapOffset(backend, x), heapOffset(backend, filter), bias ? heapOffset(backend, bias) : 0, op);
     return out;
   };
 }
@@ -94,16 +89,14 @@ function backpropInput(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs;
-    const mod = depthwiseSimdModule();
-    if (!mod || attrs.inputShape == null || !supported(attrs, filter.shape, [dy, filter])) return fallback(args);
     const backend = asWasmBackend(args.backend);
+    const mod = simdModule(backend);
+    if (!mod || attrs.inputShape == null || !supported(attrs, filter.shape, [dy, filter])) return fallback(args);
     const info = convInfo(attrs.inputShape, filter.shape, attrs);
     const out = backend.makeOutput(attrs.inputShape, 'float32');
-    const outView = floatView(backend, out);
-    const [gp, wp, op] = stage(mod, [floatView(backend, dy), floatView(backend, filter), outView.length]);
+    const op = heapOffset(backend, out);
     setGeometry(mod, info);
-    mod.backpropInput(gp, wp, op);
-    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    mod.backpropInput(heapOffset(backend, dy), heapOffset(backend, filter), op);
     return out;
   };
 }
@@ -112,16 +105,14 @@ function backpropFilter(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs;
-    const mod = depthwiseSimdModule();
-    if (!mod || attrs.filterShape == null || !supported(attrs, attrs.filterShape, [x, dy])) return fallback(args);
     const backend = asWasmBackend(args.backend);
+    const mod = simdModule(backend);
+    if (!mod || attrs.filterShape == null || !supported(attrs, attrs.filterShape, [x, dy])) return fallback(args);
     const info = convInfo(x.shape, attrs.filterShape, attrs);
     const out = backend.makeOutput(attrs.filterShape, 'float32');
-    const outView = floatView(backend, out);
-    const [xp, gp, op] = stage(mod, [floatView(backend, x), floatView(backend, dy), outView.length]);
+    const op = heapOffset(backend, out);
     setGeometry(mod, info);
-    mod.backpropFilter(xp, gp, op);
-    outView.set(new Float32Array(mod.memory.buffer, op, outView.length));
+    mod.backpropFilter(heapOffset(backend, x), heapOffset(backend, dy), op);
     return out;
   };
 }
@@ -133,14 +124,12 @@ const wrappers = new WasmKernelWrappers([
   [DepthwiseConv2dNativeBackpropFilter, backpropFilter],
 ]);
 
-export { depthwiseSimdModule };
-
 /**
  * Configs that put the SIMD kernels in front of the currently registered wasm depthwise kernels (which stay the
  * fallback; their setup functions are kept). Empty when already applied or when the engine lacks wasm SIMD.
  */
 export function simdDepthwiseConfigs(): KernelConfig[] {
-  if (depthwiseSimdModule() == null) return [];
+  if (!simdModuleSupported()) return [];
   return wrappers.configs();
 }
 

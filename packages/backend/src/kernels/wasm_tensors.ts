@@ -22,6 +22,11 @@ export function floatView(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+/** Byte offset of a float32 tensor's data on the wasm heap (the pointer our heap modules take). */
+export function heapOffset(backend: BackendWasm, t: TensorInfo): number {
+  return floatView(backend, t).byteOffset;
+}
+
 /** Rejects NCHW: the custom kernels implement the NHWC layout nextnets uses everywhere. */
 export function assertChannelsLast(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat != null && backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {
