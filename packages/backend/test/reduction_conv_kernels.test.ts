@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
-import { isPatchifyBackpropInput } from '../src/kernels/patchify_backprop_input';
+import { isPatchifyConv } from '../src/kernels/patchify_conv';
 import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { isSumLeadingAxes } from '../src/kernels/sum_leading_axes';
 import { makeRng, maxRelDiff, randomValues, runOn } from './helpers';
@@ -57,9 +57,10 @@ describe('Sum over leading axes on wasm', () => {
   });
 });
 
-describe('patchify Conv2DBackpropInput on wasm', () => {
-  it('is installed', () => {
-    expect(isPatchifyBackpropInput(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')!.kernelFunc)).toBe(true);
+describe('patchify Conv2D and Conv2DBackpropInput on wasm', () => {
+  it('are installed', () => {
+    expect(isPatchifyConv(tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc)).toBe(true);
+    expect(isPatchifyConv(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')!.kernelFunc)).toBe(true);
   });
 
   // Patchify (stride = kernel, valid): 2×2, 4×4, 3×2 with odd channel counts; then cases the stock kernel keeps:
@@ -71,7 +72,18 @@ describe('patchify Conv2DBackpropInput on wasm', () => {
     { x: [2, 9, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'valid' },
     { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [2, 2], pad: 'valid' },
     { x: [2, 8, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'same' },
+    { x: [3, 5, 7, 6], f: [1, 1, 6, 5], s: [1, 1], pad: 'valid' },
   ];
+  it.each(cases)('conv2d %j equals cpu', async (c) => {
+    const rng = makeRng(c.x[2] * 17 + c.f[1]);
+    const xv = randomValues(rng, c.x);
+    const wv = randomValues(rng, c.f);
+    const conv = () => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(wv, c.f), c.s, c.pad);
+    const before = tf.memory().numTensors;
+    const actual = await runOn('wasm', conv);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelDiff(actual, await runOn('cpu', conv))).toBeLessThan(1e-5);
+  });
   it.each(cases)('input gradient of conv2d %j equals cpu', async (c) => {
     const rng = makeRng(c.x[1] * 31 + c.f[0]);
     const xv = randomValues(rng, c.x);

@@ -5,7 +5,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_conv2d_bac
 import { maxPoolGradConfig } from './max_pool_grad';
 import { fastMatMulConfigs } from './matmul';
 import { simdDepthwiseConfigs } from './simd_depthwise';
-import { patchifyBackpropInputConfigs } from './patchify_backprop_input';
+import { patchifyConvConfigs } from './patchify_conv';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
@@ -67,7 +67,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
- * patchify-conv input gradients become one matmul + transpose, sums over leading axes skip the stock transpose,
+ * patchify convolutions (forward and input gradient) become one transpose and one matmul, sums over leading axes skip the stock transpose,
  * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
@@ -76,7 +76,7 @@ export function registerWasmFastKernels(): void {
   const replacements = [
     ...fastMatMulConfigs(),
     ...simdDepthwiseConfigs(),
-    ...patchifyBackpropInputConfigs(),
+    ...patchifyConvConfigs(),
     ...sumLeadingAxesConfigs(),
     ...identityAliasConfigs(),
   ];

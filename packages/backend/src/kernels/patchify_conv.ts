@@ -1,0 +1,129 @@
+import {
+  backend_util,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropInput,
+  getKernel,
+  Transpose,
+  type Conv2DAttrs,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { WasmKernelWrappers } from './kernel_wrapper';
+import { asWasmBackend } from './wasm_tensors';
+
+/**
+ * "Patchify" convolutions (stride = kernel, no padding, no dilation: the ConvNeXt stem and downsample layers) as one
+ * transpose and one matmul instead of the stock kernels. The windows do not overlap and tile the input exactly, so
+ * with x viewed as [n·oh, KH, ow, KW·cin] and its two middle axes swapped, each row of
+ * P[n·oh·ow, (kh, kw, cin)] is one window, and conv(x, W) = P·W with W viewed as [(kh, kw, cin), cout]. The input
+ * gradient is the same in reverse: P = dy·Wᵀ, then the swap back. Other convolutions use the kernels registered before.
+ */
+
+type PatchifyAttrs = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: number | [number, number] };
+
+/** The convolution's geometry when it is a patchify convolution of float32 tensors on whole windows, else null. */
+function patchifyInfo(inputShape: number[], filter: TensorInfo, other: TensorInfo, attrs: PatchifyAttrs): backend_util.Conv2DInfo | null {
+  const [kh, kw] = filter.shape;
+  const info = backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  const patchify =
+    info.dataFormat === 'channelsLast' &&
+    info.strideHeight === kh &&
+    info.strideWidth === kw &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    top + bottom + left + right === 0 &&
+    inputShape[1] === info.outHeight * kh &&
+    inputShape[2] === info.outWidth * kw &&
+    filter.dtype === 'float32' &&
+    other.dtype === 'float32';
+  return patchify ? info : null;
+}
+
+/** A shape-only view of a tensor (same data, no reference taken: never disposed). */
+function view(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: 'float32' };
+}
+
+/** y = P·W: the windows of x gathered into rows by one transpose, then one matmul. */
+function patchifyForward(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const info = patchifyInfo(x.shape, filter, x, args.attrs as unknown as PatchifyAttrs);
+    const matMul = getKernel(BatchMatMul, 'wasm');
+    const transpose = getKernel(Transpose, 'wasm');
+    const [kh, kw, cin, cout] = filter.shape;
+    const rows = info ? info.batchSize * info.outHeight * info.outWidth : 0;
+    if (info == null || matMul == null || transpose == null || rows === 0 || cin === 0) return fallback(args);
+    const backend = asWasmBackend(args.backend);
+    const patches = transpose.kernelFunc({
+      inputs: { x: view(x, [info.batchSize * info.outHeight, kh, info.outWidth, kw * cin]) },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1, 3] },
+    }) as TensorInfo;
+    const y = matMul.kernelFunc({
+      inputs: { a: view(patches, [1, rows, kh * kw * cin]), b: view(filter, [1, kh * kw * cin, cout]) },
+      backend: args.backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as TensorInfo;
+    backend.disposeData(patches.dataId);
+    y.shape = [...info.outShape];
+    return y;
+  };
+}
+
+/** dx = (dy·Wᵀ) with the window axes swapped back. */
+function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    // Conv2DBackpropInputAttrs has no dilations (the op always passes 1); read them defensively all the same.
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
+    const info = patchifyInfo(attrs.inputShape, filter, dy, attrs);
+    const matMul = getKernel(BatchMatMul, 'wasm');
+    const transpose = getKernel(Transpose, 'wasm');
+    if (info == null || matMul == null || transpose == null) return fallback(args);
+    const [kh, kw, cin, cout] = filter.shape;
+    const backend = asWasmBackend(args.backend);
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const patches = matMul.kernelFunc({
+      inputs: { a: view(dy, [1, rows, cout]), b: view(filter, [1, kh * kw * cin, cout]) },
+      backend: args.backend,
+      attrs: { transposeA: false, transposeB: true },
+    }) as TensorInfo;
+    const dx = transpose.kernelFunc({
+      inputs: { x: view(patches, [info.batchSize * info.outHeight, info.outWidth, kh, kw * cin]) },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1, 3] },
+    }) as TensorInfo;
+    backend.disposeData(patches.dataId);
+    dx.shape = [...attrs.inputShape];
+    return dx;
+  };
+}
+
+const wrappers = new WasmKernelWrappers([
+  [Conv2D, patchifyForward],
+  [Conv2DBackpropInput, patchifyBackpropInput],
+]);
+
+/** Configs putting the patchify paths in front of the current wasm Conv2D / Conv2DBackpropInput; empty if already applied. */
+export function patchifyConvConfigs(): KernelConfig[] {
+  return wrappers.configs();
+}
+
+/** True when the kernel function is one of the patchify wrappers. */
+export function isPatchifyConv(kernelFunc: KernelFunc): boolean {
+  return wrappers.has(kernelFunc);
+}
