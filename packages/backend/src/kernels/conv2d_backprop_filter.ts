@@ -12,6 +12,7 @@ import {
   asWasmBackend,
   assertChannelsLast,
   floatView,
+  heapOffset,
   releaseScratch,
   runStockKernel,
   scratchTensor,
@@ -59,8 +60,8 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
       const patches = scratchTensor(backend, [rows, k]);
       fillPatches(backend, x, patches, info, start, rows);
       // partial[k, co] = Σ_r patches[r, k]·dy[start + r, co]: aᵀ·b with a row stride of 1 and a column stride of k
-      const dyPtr = floatView(backend, dy).byteOffset + start * co * 4;
-      gemm.gemmNN(floatView(backend, patches).byteOffset, dyPtr, floatView(backend, partial).byteOffset, 0, k, co, rows, 1, k, 0);
+      const dyPtr = heapOffset(backend, dy) + start * co * 4;
+      gemm.gemmNN(heapOffset(backend, patches), dyPtr, heapOffset(backend, partial), 0, k, co, rows, 1, k, 0);
       if (partial !== out) {
         const [sum, add] = [floatView(backend, out), floatView(backend, partial)];
         for (let i = 0; i < sum.length; i++) sum[i] += add[i];

@@ -4,7 +4,7 @@ import { MATMUL_RELAXED_WASM_BASE64 } from './generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
 import { heapModule } from './heap_module';
 import { relaxedSimdAllowed } from './relaxed_simd';
-import { floatView } from './wasm_tensors';
+import { heapOffset } from './wasm_tensors';
 
 export interface GemmExports {
   gemmNN(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number): void;
@@ -70,10 +70,10 @@ export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo |
   const batch = Math.max(aBatch, bBatch);
   // Allocate before taking heap offsets: an allocation can grow (and move the views of) the heap.
   const out = backend.makeOutput([...batchShape, m, n], 'float32');
-  const aPtr = floatView(backend, a).byteOffset;
-  const bPtr = floatView(backend, b).byteOffset;
-  const cPtr = floatView(backend, out).byteOffset;
-  const biasPtr = bias != null ? floatView(backend, bias).byteOffset : 0;
+  const aPtr = heapOffset(backend, a);
+  const bPtr = heapOffset(backend, b);
+  const cPtr = heapOffset(backend, out);
+  const biasPtr = bias != null ? heapOffset(backend, bias) : 0;
   const relu = activation === 'relu' ? 1 : 0;
   const aStep = aBatch === 1 ? 0 : m * k * 4;
   const bStep = bBatch === 1 ? 0 : k * n * 4;

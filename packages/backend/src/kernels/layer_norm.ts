@@ -9,7 +9,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { simdModule } from './simd_module';
-import { asWasmBackend, floatView, zeroedOutput } from './wasm_tensors';
+import { asWasmBackend, floatView, heapOffset, zeroedOutput } from './wasm_tensors';
 
 /**
  * Fused LayerNorm over the last axis, y = (x − μ)·r·w + b with r = 1/√(σ² + eps) (biased variance, two-pass like
@@ -80,9 +80,8 @@ export const layerNormGradKernel: KernelFunc = ({ inputs, backend: rawBackend })
   const rv = floatView(backend, rstd);
   const mod = simdModule(backend);
   if (mod) {
-    const dwOffset = floatView(backend, dwInfo).byteOffset;
-    const dbOffset = floatView(backend, dbInfo).byteOffset;
-    mod.layerNormGrad(dyv.byteOffset, xv.byteOffset, w.byteOffset, mv.byteOffset, rv.byteOffset, dx.byteOffset, dwOffset, dbOffset, rows, c);
+    const [dwPtr, dbPtr] = [heapOffset(backend, dwInfo), heapOffset(backend, dbInfo)];
+    mod.layerNormGrad(dyv.byteOffset, xv.byteOffset, w.byteOffset, mv.byteOffset, rv.byteOffset, dx.byteOffset, dwPtr, dbPtr, rows, c);
     return [dxInfo, dwInfo, dbInfo];
   }
   const dw = new Float64Array(c);
