@@ -57,19 +57,28 @@ describe('Sum over leading axes on wasm', () => {
   });
 });
 
+/** Buffers the wasm backend holds: also counts kernel-internal intermediates that were never disposed. */
+function wasmDataIds(): number {
+  return (tf.findBackend('wasm') as unknown as { numDataIds(): number }).numDataIds();
+}
+
 describe('patchify Conv2D and Conv2DBackpropInput on wasm', () => {
   it('are installed', () => {
     expect(isPatchifyConv(tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc)).toBe(true);
     expect(isPatchifyConv(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')!.kernelFunc)).toBe(true);
   });
 
-  // Patchify (stride = kernel, valid): 2×2, 4×4, 3×2 with odd channel counts; then cases the stock kernel keeps:
-  // a remainder row/column (9 = 2·4 + 1), stride ≠ kernel, 'same' padding.
+  // Patchify (stride = kernel, valid): 2×2, 4×4, 3×2 with odd channel counts; inputs with rows/columns no window
+  // reaches (9 = 2·4 + 1; 7×7 → 3×3 as in a 56-pixel ConvNeXt's last downsample; one image, whose row-only slice is one
+  // contiguous block); then cases the stock kernel keeps: stride ≠ kernel, 'same' padding, a 1×1 kernel.
   const cases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pad: 'valid' | 'same' }> = [
     { x: [2, 8, 6, 5], f: [2, 2, 5, 7], s: [2, 2], pad: 'valid' },
     { x: [3, 8, 8, 3], f: [4, 4, 3, 9], s: [4, 4], pad: 'valid' },
     { x: [2, 9, 4, 4], f: [3, 2, 4, 6], s: [3, 2], pad: 'valid' },
     { x: [2, 9, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 7, 5], f: [2, 2, 5, 6], s: [2, 2], pad: 'valid' },
+    { x: [1, 7, 6, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'valid' },
+    { x: [3, 6, 11, 2], f: [4, 4, 2, 3], s: [4, 4], pad: 'valid' },
     { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [2, 2], pad: 'valid' },
     { x: [2, 8, 8, 3], f: [2, 2, 3, 4], s: [2, 2], pad: 'same' },
     { x: [3, 5, 7, 6], f: [1, 1, 6, 5], s: [1, 1], pad: 'valid' },
@@ -80,8 +89,10 @@ describe('patchify Conv2D and Conv2DBackpropInput on wasm', () => {
     const wv = randomValues(rng, c.f);
     const conv = () => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(wv, c.f), c.s, c.pad);
     const before = tf.memory().numTensors;
+    const dataIdsBefore = wasmDataIds();
     const actual = await runOn('wasm', conv);
     expect(tf.memory().numTensors).toBe(before);
+    expect(wasmDataIds()).toBe(dataIdsBefore);
     expect(maxRelDiff(actual, await runOn('cpu', conv))).toBeLessThan(1e-5);
   });
   it.each(cases)('input gradient of conv2d %j equals cpu', async (c) => {
@@ -95,8 +106,10 @@ describe('patchify Conv2D and Conv2DBackpropInput on wasm', () => {
         tf.tensor4d(xv, c.x),
       );
     const before = tf.memory().numTensors;
+    const dataIdsBefore = wasmDataIds();
     const actual = await runOn('wasm', grad);
     expect(tf.memory().numTensors).toBe(before);
+    expect(wasmDataIds()).toBe(dataIdsBefore);
     expect(maxRelDiff(actual, await runOn('cpu', grad))).toBeLessThan(1e-5);
   });
 });

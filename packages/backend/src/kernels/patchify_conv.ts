@@ -4,6 +4,8 @@ import {
   Conv2D,
   Conv2DBackpropInput,
   getKernel,
+  PadV2,
+  Slice,
   Transpose,
   type Conv2DAttrs,
   type Conv2DBackpropInputAttrs,
@@ -16,10 +18,13 @@ import { asWasmBackend } from './wasm_tensors';
 
 /**
  * "Patchify" convolutions (stride = kernel, no padding, no dilation: the ConvNeXt stem and downsample layers) as one
- * transpose and one matmul instead of the stock kernels. The windows do not overlap and tile the input exactly, so
- * with x viewed as [n·oh, KH, ow, KW·cin] and its two middle axes swapped, each row of
- * P[n·oh·ow, (kh, kw, cin)] is one window, and conv(x, W) = P·W with W viewed as [(kh, kw, cin), cout]. The input
- * gradient is the same in reverse: P = dy·Wᵀ, then the swap back. Other convolutions use the kernels registered before.
+ * transpose and one matmul instead of the stock kernels. The windows do not overlap and tile the input's first
+ * oh·KH rows and ow·KW columns, so with that part of x viewed as [n·oh, KH, ow, KW·cin] and its two middle axes
+ * swapped, each row of P[n·oh·ow, (kh, kw, cin)] is one window, and conv(x, W) = P·W with W viewed as
+ * [(kh, kw, cin), cout]. The input gradient is the same in reverse: P = dy·Wᵀ, then the swap back. When the input has
+ * rows or columns no window reaches (a 7×7 map under a 2×2 stride-2 downsample), the forward first slices them off
+ * and the input gradient pads them back as zeros: the stock wasm Conv2DBackpropInput, which these shapes used to
+ * reach, is ~10× slower. Other convolutions use the kernels registered before.
  */
 
 type PatchifyAttrs = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: number | [number, number] };
@@ -45,8 +50,6 @@ function patchifyInfo(inputShape: number[], filter: TensorInfo, other: TensorInf
     info.dilationHeight === 1 &&
     info.dilationWidth === 1 &&
     top + bottom + left + right === 0 &&
-    inputShape[1] === info.outHeight * kh &&
-    inputShape[2] === info.outWidth * kw &&
     filter.dtype === 'float32' &&
     other.dtype === 'float32';
   return patchify ? info : null;
@@ -57,22 +60,38 @@ function view(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: 'float32' };
 }
 
-/** y = P·W: the windows of x gathered into rows by one transpose, then one matmul. */
+/** [n, oh·KH, ow·KW, cin]: the part of the input that the windows cover. */
+function coveredShape(info: backend_util.Conv2DInfo): number[] {
+  return [info.batchSize, info.outHeight * info.filterHeight, info.outWidth * info.filterWidth, info.inChannels];
+}
+
+/** True when some input rows or columns lie outside every window. */
+function hasUncovered(inputShape: number[], info: backend_util.Conv2DInfo): boolean {
+  const covered = coveredShape(info);
+  return inputShape[1] !== covered[1] || inputShape[2] !== covered[2];
+}
+
+/** y = P·W: the windows of x gathered into rows by one transpose (after slicing off uncovered rows/columns), then one matmul. */
 function patchifyForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const info = patchifyInfo(x.shape, filter, x, args.attrs as unknown as PatchifyAttrs);
     const matMul = getKernel(BatchMatMul, 'wasm');
     const transpose = getKernel(Transpose, 'wasm');
+    const slice = getKernel(Slice, 'wasm');
     const [kh, kw, cin, cout] = filter.shape;
     const rows = info ? info.batchSize * info.outHeight * info.outWidth : 0;
-    if (info == null || matMul == null || transpose == null || rows === 0 || cin === 0) return fallback(args);
+    if (info == null || matMul == null || transpose == null || slice == null || rows === 0 || cin === 0) return fallback(args);
     const backend = asWasmBackend(args.backend);
+    const covered = hasUncovered(x.shape, info)
+      ? (slice.kernelFunc({ inputs: { x }, backend: args.backend, attrs: { begin: [0, 0, 0, 0], size: coveredShape(info) } }) as TensorInfo)
+      : x;
     const patches = transpose.kernelFunc({
-      inputs: { x: view(x, [info.batchSize * info.outHeight, kh, info.outWidth, kw * cin]) },
+      inputs: { x: view(covered, [info.batchSize * info.outHeight, kh, info.outWidth, kw * cin]) },
       backend: args.backend,
       attrs: { perm: [0, 2, 1, 3] },
     }) as TensorInfo;
+    if (covered !== x) backend.disposeData(covered.dataId);
     const y = matMul.kernelFunc({
       inputs: { a: view(patches, [1, rows, kh * kw * cin]), b: view(filter, [1, kh * kw * cin, cout]) },
       backend: args.backend,
@@ -84,7 +103,7 @@ function patchifyForward(fallback: KernelFunc): KernelFunc {
   };
 }
 
-/** dx = (dy·Wᵀ) with the window axes swapped back. */
+/** dx = (dy·Wᵀ) with the window axes swapped back (and zeros for the uncovered rows/columns). */
 function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -93,7 +112,8 @@ function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
     const info = patchifyInfo(attrs.inputShape, filter, dy, attrs);
     const matMul = getKernel(BatchMatMul, 'wasm');
     const transpose = getKernel(Transpose, 'wasm');
-    if (info == null || matMul == null || transpose == null) return fallback(args);
+    const pad = getKernel(PadV2, 'wasm');
+    if (info == null || matMul == null || transpose == null || pad == null) return fallback(args);
     const [kh, kw, cin, cout] = filter.shape;
     const backend = asWasmBackend(args.backend);
     const rows = info.batchSize * info.outHeight * info.outWidth;
@@ -108,8 +128,16 @@ function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
       attrs: { perm: [0, 2, 1, 3] },
     }) as TensorInfo;
     backend.disposeData(patches.dataId);
-    dx.shape = [...attrs.inputShape];
-    return dx;
+    if (!hasUncovered(attrs.inputShape, info)) {
+      dx.shape = [...attrs.inputShape];
+      return dx;
+    }
+    dx.shape = coveredShape(info);
+    const [, h, w] = attrs.inputShape;
+    const paddings = [[0, 0], [0, h - dx.shape[1]], [0, w - dx.shape[2]], [0, 0]];
+    const padded = pad.kernelFunc({ inputs: { x: dx }, backend: args.backend, attrs: { paddings, constantValue: 0 } }) as TensorInfo;
+    backend.disposeData(dx.dataId);
+    return padded;
   };
 }
 
