@@ -8,37 +8,51 @@
 // erfc(z) = t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·exp(−z²) with t = 1/(1 + p·z).
 // exp(v) for v ≤ 0 (v clamped at −87): v = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial
 // (relative error < 2e-8 on that interval), 2^n assembled in the float exponent bits.
+// Built twice from this file, like matmul.ts: with plain SIMD (multiply, then add: the results above) and with relaxed
+// SIMD, where `madd` is the fused multiply-add: one rounding per step, and each Horner step's latency halves.
+
+/** a·b + c, fused when the relaxed-SIMD build allows it. */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** c − a·b, fused when the relaxed-SIMD build allows it. */
+@inline function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
 
 @inline function expNonPositive(v: v128): v128 {
   // pmax(v, −87) = v < −87 ? −87 : v, one instruction; the same as max for every v (a NaN v comes back from both).
   const x = f32x4.pmax(v, f32x4.splat(-87.0));
   // n = round-to-nearest-even(x·log2 e) by adding 1.5·2²³ (the sum's unit is 1): the same value as f32x4.nearest, and
   // the integer n sits in the sum's low mantissa bits, so no float → int conversion is needed for 2ⁿ below.
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.4426950408889634)), f32x4.splat(12582912.0));
+  const shifted = madd(x, f32x4.splat(1.4426950408889634), f32x4.splat(12582912.0));
   const n = f32x4.sub(shifted, f32x4.splat(12582912.0));
   // Cody-Waite: ln2 split in a high part exact in float32 and a low correction.
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
+  let r = nmadd(n, f32x4.splat(0.693145751953125), x);
+  r = nmadd(n, f32x4.splat(1.428606765330187e-6), r);
   let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0 / 720.0));
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
   const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, f32x4.splat(12582912.0)), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
 /** erfc(z) for z ≥ 0 given g = exp(−z²). */
 @inline function erfcNonNegative(z: v128, g: v128): v128 {
-  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(0.3275911), z)));
+  const t = f32x4.div(f32x4.splat(1.0), madd(f32x4.splat(0.3275911), z, f32x4.splat(1.0)));
   let p = f32x4.splat(1.061405429);
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  p = madd(p, t, f32x4.splat(-1.453152027));
+  p = madd(p, t, f32x4.splat(1.421413741));
+  p = madd(p, t, f32x4.splat(-0.284496736));
+  p = madd(p, t, f32x4.splat(0.254829592));
   return f32x4.mul(f32x4.mul(p, t), g);
 }
 
@@ -100,7 +114,7 @@ export function gelu(x: usize, y: usize, n: i32): void {
   const z = halfSqrt2Abs(v);
   const gauss = expNonPositive(f32x4.neg(f32x4.mul(z, z)));
   const cdf2 = onePlusErf(v, z, gauss);
-  const d = f32x4.add(f32x4.mul(f32x4.splat(0.5), cdf2), f32x4.mul(v, f32x4.mul(gauss, f32x4.splat(0.3989422804014327))));
+  const d = madd(f32x4.splat(0.5), cdf2, f32x4.mul(v, f32x4.mul(gauss, f32x4.splat(0.3989422804014327))));
   return f32x4.mul(dyv, d);
 }
 

@@ -1,8 +1,8 @@
 /**
  * Compiles the AssemblyScript modules (wasm SIMD) and writes each binary, base64-encoded, to
  * src/kernels/generated/<name>-wasm.ts so that tsup bundles it like any other module (no .wasm file to locate at
- * run time): assembly/simd.ts, assembly/adamw.ts, assembly/matmul.ts (twice: plain SIMD and relaxed SIMD),
- * assembly/gelu.ts and assembly/reduce.ts. Each imports the tfjs wasm memory and works on the tensors in place, so it
+ * run time): assembly/simd.ts, assembly/adamw.ts, assembly/matmul.ts and assembly/gelu.ts (each twice: plain SIMD and
+ * relaxed SIMD), and assembly/reduce.ts. Each imports the tfjs wasm memory and works on the tensors in place, so it
  * must contain no data segments: checked here. Run by `pnpm build` before
  * tsup; test/wasm_build.test.ts checks that the committed files are current. `--check` compiles and exits 1 when a
  * committed file differs.
@@ -61,6 +61,13 @@ export const WASM_MODULES: readonly WasmModuleSpec[] = [
     generated: here('../src/kernels/generated/gelu-wasm.ts'),
     constant: 'GELU_WASM_BASE64',
     flags: COMMON_FLAGS,
+  },
+  {
+    name: 'gelu-relaxed',
+    source: here('../assembly/gelu.ts'),
+    generated: here('../src/kernels/generated/gelu-relaxed-wasm.ts'),
+    constant: 'GELU_RELAXED_WASM_BASE64',
+    flags: [...COMMON_FLAGS, '--enable', 'relaxed-simd'],
   },
   {
     name: 'reduce',

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { GELU_RELAXED_WASM_BASE64 } from '../src/kernels/generated/gelu-relaxed-wasm';
 import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
 import { heapMatMul } from '../src/kernels/heap_gemm';
 import { heapModule } from '../src/kernels/heap_module';
@@ -119,14 +120,27 @@ function fusedLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): 
   return (tf.engine().runKernel('NextnetsLayerNorm', { x, weight: w, bias: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
 }
 
-// Both implementations: the wasm SIMD kernels and the scalar loops used when the engine has no wasm SIMD.
-describe.each([true, false])('fused GELU and LayerNorm kernels (SIMD %s)', (simd) => {
+// Every implementation: the wasm SIMD kernels (GELU's fused multiply-add build and its plain-SIMD build) and the
+// scalar loops used when the engine has no wasm SIMD.
+describe.each([
+  ['relaxed SIMD', true, '1'],
+  ['plain SIMD', true, '0'],
+  ['SIMD off', false, '1'],
+] as const)('fused GELU and LayerNorm kernels (%s)', (_, simd, relaxed) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
     setSimdKernelsEnabled(simd);
+    process.env.NEXTNETS_WASM_RELAXED = relaxed;
   });
-  afterAll(() => setSimdKernelsEnabled(true));
+  afterAll(() => {
+    setSimdKernelsEnabled(true);
+    delete process.env.NEXTNETS_WASM_RELAXED;
+  });
+
+  it("GELU's fused multiply-add build instantiates unless the SIMD kernels are off (setupBackend switched relaxed SIMD on)", () => {
+    expect(heapModule(tf.findBackend('wasm') as BackendWasm, GELU_RELAXED_WASM_BASE64) !== null).toBe(simd);
+  });
 
   it.each([[[7]], [[3, 5, 11]], [[2, 4, 4, 33]]])('GELU and its gradient on %j equal the composite on cpu', async (shape) => {
     const rng = makeRng(shape.length);

@@ -9,8 +9,10 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { GELU_RELAXED_WASM_BASE64 } from './generated/gelu-relaxed-wasm';
 import { GELU_WASM_BASE64 } from './generated/gelu-wasm';
 import { heapModule } from './heap_module';
+import { relaxedSimdAllowed } from './relaxed_simd';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -36,9 +38,15 @@ interface GeluExports {
   geluGrad(x: number, dy: number, dx: number, n: number): void;
 }
 
-/** assembly/gelu.ts on the tfjs heap (no copies), or null: the scalar loops below run instead. */
+/**
+ * assembly/gelu.ts on the tfjs heap (no copies): its fused multiply-add build where the engine validates relaxed SIMD
+ * (~25% faster), else plain SIMD; or null without wasm SIMD: the scalar loops below run instead.
+ */
 function geluModule(backend: BackendWasm): GeluExports | null {
-  return heapModule<GeluExports>(backend, GELU_WASM_BASE64);
+  return (
+    (relaxedSimdAllowed() ? heapModule<GeluExports>(backend, GELU_RELAXED_WASM_BASE64) : null) ??
+    heapModule<GeluExports>(backend, GELU_WASM_BASE64)
+  );
 }
 
 /** 1 − erf(|z|) given t = 1/(1 + P|z|) and exp(−z²) (A&S 7.1.26). */
