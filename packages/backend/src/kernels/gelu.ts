@@ -11,8 +11,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { GELU_RELAXED_WASM_BASE64 } from './generated/gelu-relaxed-wasm';
 import { GELU_WASM_BASE64 } from './generated/gelu-wasm';
-import { heapModule } from './heap_module';
-import { relaxedSimdAllowed } from './relaxed_simd';
+import { relaxedOrPlainModule } from './relaxed_simd';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
@@ -43,10 +42,7 @@ interface GeluExports {
  * (~25% faster), else plain SIMD; or null without wasm SIMD: the scalar loops below run instead.
  */
 function geluModule(backend: BackendWasm): GeluExports | null {
-  return (
-    (relaxedSimdAllowed() ? heapModule<GeluExports>(backend, GELU_RELAXED_WASM_BASE64) : null) ??
-    heapModule<GeluExports>(backend, GELU_WASM_BASE64)
-  );
+  return relaxedOrPlainModule<GeluExports>(backend, GELU_RELAXED_WASM_BASE64, GELU_WASM_BASE64);
 }
 
 /** 1 − erf(|z|) given t = 1/(1 + P|z|) and exp(−z²) (A&S 7.1.26). */

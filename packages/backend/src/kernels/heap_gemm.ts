@@ -2,8 +2,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { MATMUL_RELAXED_WASM_BASE64 } from './generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
-import { heapModule } from './heap_module';
-import { relaxedSimdAllowed } from './relaxed_simd';
+import { relaxedOrPlainModule } from './relaxed_simd';
 import { heapOffset } from './wasm_tensors';
 
 export interface GemmExports {
@@ -16,10 +15,7 @@ export interface GemmExports {
  * SIMD, else plain SIMD), or null without wasm SIMD. Pointers are byte offsets of tensors on the heap.
  */
 export function heapGemm(backend: BackendWasm): GemmExports | null {
-  return (
-    (relaxedSimdAllowed() ? heapModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64) : null) ??
-    heapModule<GemmExports>(backend, MATMUL_WASM_BASE64)
-  );
+  return relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
 }
 
 export interface MatMulArgs {

@@ -29,7 +29,7 @@ import { asWasmBackend } from './wasm_tensors';
 
 type PatchifyAttrs = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: number | [number, number] };
 
-/** The convolution's geometry when it is a patchify convolution of float32 tensors on whole windows, else null. */
+/** The convolution's geometry when it is a patchify convolution of float32 tensors (edges no window reaches allowed), else null. */
 function patchifyInfo(inputShape: number[], filter: TensorInfo, other: TensorInfo, attrs: PatchifyAttrs): backend_util.Conv2DInfo | null {
   const [kh, kw] = filter.shape;
   const info = backend_util.computeConv2DInfo(

@@ -1,3 +1,6 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapModule } from './heap_module';
+
 /**
  * Relaxed SIMD (the fused multiply-add our GEMM uses) is on by default from Node 22 (V8 11.4+). Node 20's V8 has it
  * behind --experimental-wasm-relaxed-simd; the flag only gates which wasm modules validate, so it is switched on here
@@ -17,4 +20,12 @@ export async function enableRelaxedSimd(): Promise<void> {
 /** False when NEXTNETS_WASM_RELAXED is '0': the plain-SIMD builds run even where relaxed SIMD validates. */
 export function relaxedSimdAllowed(): boolean {
   return typeof process === 'undefined' || process.env?.NEXTNETS_WASM_RELAXED !== '0';
+}
+
+/**
+ * A module built twice from one AssemblyScript source, instantiated on the tfjs heap: its fused multiply-add build
+ * where relaxed SIMD is allowed and validates, else its plain-SIMD build; null without wasm SIMD.
+ */
+export function relaxedOrPlainModule<T extends object>(backend: BackendWasm, relaxedBase64: string, plainBase64: string): T | null {
+  return (relaxedSimdAllowed() ? heapModule<T>(backend, relaxedBase64) : null) ?? heapModule<T>(backend, plainBase64);
 }
