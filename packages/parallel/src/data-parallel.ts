@@ -12,7 +12,7 @@ import { valueAndGrads, type Module, type ValueAndGrads } from '@nextnets/core-l
 import { classificationLoss } from '@nextnets/optim';
 import { elementCount, stateLayout, stateVariables } from './layout';
 import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
-import { shardRanges } from './shards';
+import { shardRanges, weightedShardRanges } from './shards';
 import { floatData } from './tensor-data';
 import { startReplicaWorker } from './start-worker';
 
@@ -118,6 +118,8 @@ export class DataParallel {
   private weightsVersion = 0;
   /** The tensor data each state variable held when last published (`assign` gives a variable new data). */
   private published: object[] = [];
+  /** Each replica's recent eval-forward speed (images per ms, smoothed), once measured: `predict` splits by it. */
+  private predictSpeeds: number[] | undefined;
 
   private constructor(
     private readonly model: ForwardModule,
@@ -253,10 +255,15 @@ export class DataParallel {
     return { value, grads: own.grads };
   }
 
-  /** Eval-mode logits [batch, classes] of `images`, the batch split across the replicas. Caller disposes. */
+  /**
+   * Eval-mode logits [batch, classes] of `images`, the batch split across the replicas in proportion to each one's
+   * measured speed on the previous calls (equal shares at first): two cores of one machine often run at different
+   * speeds, and an even split would wait for the slower one. Each image's logits do not depend on the split. Caller
+   * disposes.
+   */
   async predict(images: tf.Tensor4D): Promise<tf.Tensor2D> {
     const total = images.shape[0];
-    const ranges = shardRanges(total, this.replicas);
+    const ranges = this.predictSpeeds ? weightedShardRanges(total, this.predictSpeeds) : shardRanges(total, this.replicas);
     this.model.eval();
     if (ranges.length === 1) return tf.tidy(() => this.model.forward(images) as tf.Tensor2D);
     this.publishWeights();
@@ -272,16 +279,29 @@ export class DataParallel {
       };
       return this.workers[k].run(task, [task.images.buffer as ArrayBuffer]);
     });
+    const started = performance.now();
     const own = tf.tidy(() => this.model.forward(tf.slice(images, 0, ranges[0][1])) as tf.Tensor2D);
+    const ownMs = performance.now() - started;
     const settled = await Promise.all(replies).catch((error: unknown) => {
       own.dispose();
       throw error;
     });
+    this.updatePredictSpeeds(ranges, [ownMs, ...settled.map((reply) => reply.ms)]);
     const logits = tf.tidy(() =>
       tf.concat([own, ...settled.map((reply) => tf.tensor2d(reply.logits, reply.shape))], 0),
     ) as tf.Tensor2D;
     own.dispose();
     return logits;
+  }
+
+  /** Folds this call's images per ms of each replica that had a shard into the smoothed speeds (half old, half new). */
+  private updatePredictSpeeds(ranges: Array<[number, number]>, ms: number[]): void {
+    const previous = this.predictSpeeds;
+    this.predictSpeeds = Array.from({ length: this.replicas }, (_, r) => {
+      if (r >= ranges.length) return previous?.[r] ?? 1;
+      const measured = ranges[r][1] / Math.max(ms[r], 1e-3);
+      return previous ? 0.5 * previous[r] + 0.5 * measured : measured;
+    });
   }
 
   /** Stops the worker replicas (the main model stays usable). */

@@ -6,4 +6,4 @@ export {
   type ForwardModule,
 } from './data-parallel';
 export type { ReplicaFactory } from './protocol';
-export { shardRanges } from './shards';
+export { shardRanges, weightedShardRanges } from './shards';

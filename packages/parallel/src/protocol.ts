@@ -65,6 +65,8 @@ export interface PredictReply {
   kind: 'predict';
   logits: Float32Array;
   shape: [number, number];
+  /** Milliseconds the replica spent on the forward (its speed steers the next split). */
+  ms: number;
 }
 
 /** A task's reply has the task's kind, or is an error. */

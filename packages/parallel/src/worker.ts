@@ -58,9 +58,12 @@ function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): 
 
 function predict(model: Forward, task: PredictTask): WorkerReply {
   model.eval();
+  const started = performance.now();
   const logits = tf.tidy(() => model.forward(tf.tensor4d(task.images, task.shape)) as tf.Tensor2D);
   try {
-    return { id: task.id, kind: 'predict', logits: logits.dataSync() as Float32Array, shape: [logits.shape[0], logits.shape[1]] };
+    const data = logits.dataSync() as Float32Array;
+    const ms = performance.now() - started;
+    return { id: task.id, kind: 'predict', logits: data, shape: [logits.shape[0], logits.shape[1]], ms };
   } finally {
     logits.dispose();
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@nextnets/backend';
 import { manualSeed, valueAndGrads, type ImageClassifier } from '@nextnets/core-layers';
 import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
-import { DataParallel, shardRanges } from '../src/index';
+import { DataParallel, shardRanges, weightedShardRanges } from '../src/index';
 import { createReplica } from './replica';
 
 const factoryUrl = new URL('./replica.ts', import.meta.url).href;
@@ -24,6 +24,20 @@ describe('shardRanges', () => {
     expect(shardRanges(7, 3)).toEqual([[0, 3], [3, 2], [5, 2]]);
     expect(shardRanges(64, 2)).toEqual([[0, 32], [32, 32]]);
     expect(shardRanges(1, 2)).toEqual([[0, 1]]);
+  });
+
+  it('splits in proportion to weights, by largest remainder, with at least one row per replica', () => {
+    expect(weightedShardRanges(64, [1, 1])).toEqual([[0, 32], [32, 32]]);
+    expect(weightedShardRanges(64, [1, 0.6])).toEqual([[0, 40], [40, 24]]); // 1 + 38.75 and 1 + 23.25 of 62
+    expect(weightedShardRanges(64, [0.5, 1.5])).toEqual([[0, 17], [17, 47]]); // 1 + 15.5 and 1 + 46.5: the tie goes to the first
+    expect(weightedShardRanges(64, [1, 0])).toEqual([[0, 63], [63, 1]]);
+    expect(weightedShardRanges(10, [3, 1, 1])).toEqual([[0, 5], [5, 3], [8, 2]]); // 1 + 4.2, 1 + 1.4, 1 + 1.4: the 7th row to the first .4
+    expect(weightedShardRanges(2, [1, 1, 1])).toEqual([[0, 1], [1, 1]]);
+    for (const weights of [[0.3, 2.9], [1, 2, 3], [5, 0.01, 0.01, 7]]) {
+      const ranges = weightedShardRanges(37, weights);
+      expect(ranges.reduce((sum, [, size]) => sum + size, 0)).toBe(37);
+      ranges.forEach(([start], r) => expect(start).toBe(r === 0 ? 0 : ranges[r - 1][0] + ranges[r - 1][1]));
+    }
   });
 });
 
@@ -75,6 +89,19 @@ describe('DataParallel on wasm', () => {
     expect(got.shape).toEqual([5, 5]);
     expect(maxRelDiff(got, ref)).toBeLessThan(1e-5);
     tf.dispose([ref, got, images, labels]);
+  });
+
+  it('keeps the logits whatever split the measured speeds give on later calls', async () => {
+    const { images, labels } = batchOf(11, 7);
+    model.eval();
+    const ref = model.forward(images);
+    for (let call = 0; call < 4; call++) {
+      const got = await dp.predict(images);
+      expect(got.shape).toEqual([11, 5]);
+      expect(maxRelDiff(got, ref), `call ${call}`).toBeLessThan(1e-5);
+      got.dispose();
+    }
+    tf.dispose([ref, images, labels]);
   });
 
   it('leaves no tensors behind across steps', async () => {
