@@ -105,6 +105,26 @@ describe.each([
   });
 });
 
+/**
+ * erf in float64 to ~1e-12 for the accuracy test: its Maclaurin series for |z| ≤ 3, and for |z| > 3 the asymptotic
+ * series of erfc (four terms: truncation below 1e-3 of erfc(3) = 2.2e-5, i.e. < 3e-8 absolute).
+ */
+function erf64(z: number): number {
+  const a = Math.abs(z);
+  if (a > 3) {
+    const u = 1 / (2 * a * a);
+    const erfc = (Math.exp(-a * a) / (a * Math.sqrt(Math.PI))) * (1 - u + 3 * u * u - 15 * u * u * u);
+    return Math.sign(z) * (1 - erfc);
+  }
+  let term = z;
+  let sum = z;
+  for (let n = 1; n < 60; n++) {
+    term *= (-z * z) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
 /** The composite ops the fused kernels replace (what @nextnets/core-layers runs on other backends). */
 function compositeGelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
@@ -154,6 +174,21 @@ describe.each([
     expect(maxRelDiff(await runOn('wasm', value(fusedGelu)), await runOn('cpu', value(compositeGelu)))).toBeLessThan(1e-6);
     expect(maxRelDiff(await runOn('wasm', grad(fusedGelu)), await runOn('cpu', grad(compositeGelu)))).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('GELU is within 3.5e-7·|x| of the exact value on a dense grid over [−10, 10]; NaN, +∞ and ±1e30 as in exact math', async () => {
+    const grid = Float32Array.from({ length: 200_001 }, (_, i) => -10 + i * 1e-4);
+    const y = await runOn('wasm', () => fusedGelu(tf.tensor(grid)));
+    let worst = 0;
+    grid.forEach((x, i) => {
+      worst = Math.max(worst, Math.abs(y[i] - 0.5 * x * (1 + erf64(x * Math.SQRT1_2))) / Math.max(Math.abs(x), 1e-30));
+    });
+    expect(worst).toBeLessThan(3.5e-7);
+    const special = await runOn('wasm', () => fusedGelu(tf.tensor([Number.NaN, Number.POSITIVE_INFINITY, 1e30, -1e30])));
+    expect(special[0]).toBeNaN();
+    expect(special[1]).toBe(Number.POSITIVE_INFINITY);
+    expect(special[2]).toBe(Math.fround(1e30));
+    expect(Math.abs(special[3])).toBe(0); // erf at the clamp is exactly −1 in float32
   });
 
   it.each([

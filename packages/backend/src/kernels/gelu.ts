@@ -16,8 +16,9 @@ import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
  * Fused exact GELU, y = ½·x·(1 + erf(x/√2)), in one pass over the data (the composite op runs five kernels and
- * wasm's Erf alone costs ~20 ns per element). erf is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), the same
- * approximation tfjs' Erf kernels use. Kernel names are shared with @nextnets/core-layers, which uses them when the
+ * wasm's Erf alone costs ~20 ns per element). The SIMD forward takes erf from a rational fit without exp (|error|
+ * ≤ 4.2e-7 in float32; assembly/gelu.ts); the gradient and the scalar fallback use Abramowitz & Stegun 7.1.26
+ * (|error| ≤ 1.5e-7), the approximation tfjs' Erf kernels use. Kernel names are shared with @nextnets/core-layers, which uses them when the
  * active backend has them registered.
  */
 export const GELU_KERNEL = 'NextnetsGelu';
