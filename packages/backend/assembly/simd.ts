@@ -1,7 +1,8 @@
 // wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1) and LayerNorm.
 // Compiled with an IMPORTED memory (like adamw.ts): all pointers are the tensors' byte offsets on the tfjs heap, nothing
-// is copied in or out. No data segments. Channels run innermost in blocks of 16 (four f32x4 accumulators kept in registers across the taps),
-// then blocks of 4, then a scalar tail, so any channel count works.
+// is copied in or out. No data segments. Depthwise: channels run innermost in blocks of 32, 16 and 4 (eight, four or
+// one f32x4 accumulators kept in registers across the taps), then a scalar tail, so any channel count works; the taps
+// are walked with precomputed pointer steps (sumBlock), not per-tap index arithmetic.
 // Geometry of every call: input [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C], with
 // ih = oh*strideH - padTop + fh*dilH and iw = ow*strideW - padLeft + fw*dilW.
 
@@ -33,62 +34,120 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
   return t < 0 ? 0 : min(k, t / dil + 1);
 }
 
+/**
+ * One channel block of a depthwise sum: out[0..lanes) = init + Σ p·q over a three-level loop (n1 × n2 × n3 steps,
+ * pointer steps in bytes per level; a step may be negative), the order of the old per-tap loops. `lanes` is 32, 16 or
+ * 4 channels: up to eight independent accumulators, so consecutive adds do not wait on each other, and no index
+ * arithmetic per step. init = 0: start from zeros.
+ */
+@inline function sumBlock(
+  lanes: i32, p0: usize, q0: usize, init: usize, o: usize, n1: i32, n2: i32, n3: i32,
+  p1: isize, p2: isize, p3: isize, q1: isize, q2: isize, q3: isize,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  if (init != 0) {
+    a0 = v128.load(init);
+    if (lanes >= 16) { a1 = v128.load(init, 16); a2 = v128.load(init, 32); a3 = v128.load(init, 48); }
+    if (lanes >= 32) { a4 = v128.load(init, 64); a5 = v128.load(init, 80); a6 = v128.load(init, 96); a7 = v128.load(init, 112); }
+  }
+  let pa = <isize>p0, qa = <isize>q0;
+  for (let i1 = 0; i1 < n1; i1++) {
+    let pb = pa, qb = qa;
+    for (let i2 = 0; i2 < n2; i2++) {
+      let p = pb, q = qb;
+      for (let i3 = 0; i3 < n3; i3++) {
+        const pp = <usize>p, qq = <usize>q;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(pp), v128.load(qq)));
+        if (lanes >= 16) {
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(pp, 16), v128.load(qq, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(pp, 32), v128.load(qq, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load(pp, 48), v128.load(qq, 48)));
+        }
+        if (lanes >= 32) {
+          a4 = f32x4.add(a4, f32x4.mul(v128.load(pp, 64), v128.load(qq, 64)));
+          a5 = f32x4.add(a5, f32x4.mul(v128.load(pp, 80), v128.load(qq, 80)));
+          a6 = f32x4.add(a6, f32x4.mul(v128.load(pp, 96), v128.load(qq, 96)));
+          a7 = f32x4.add(a7, f32x4.mul(v128.load(pp, 112), v128.load(qq, 112)));
+        }
+        p += p3;
+        q += q3;
+      }
+      pb += p2;
+      qb += q2;
+    }
+    pa += p1;
+    qa += q1;
+  }
+  v128.store(o, a0);
+  if (lanes >= 16) { v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48); }
+  if (lanes >= 32) { v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112); }
+}
+
+/** sumBlock for one channel (the scalar tail). */
+@inline function sumOne(
+  p0: usize, q0: usize, init: usize, o: usize, n1: i32, n2: i32, n3: i32,
+  p1: isize, p2: isize, p3: isize, q1: isize, q2: isize, q3: isize,
+): void {
+  let a: f32 = init != 0 ? load<f32>(init) : 0;
+  let pa = <isize>p0, qa = <isize>q0;
+  for (let i1 = 0; i1 < n1; i1++) {
+    let pb = pa, qb = qa;
+    for (let i2 = 0; i2 < n2; i2++) {
+      let p = pb, q = qb;
+      for (let i3 = 0; i3 < n3; i3++) {
+        a += load<f32>(<usize>p) * load<f32>(<usize>q);
+        p += p3;
+        q += q3;
+      }
+      pb += p2;
+      qb += q2;
+    }
+    pa += p1;
+    qa += q1;
+  }
+  store<f32>(o, a);
+}
+
+/** Every channel of one output pixel (or filter tap) through sumBlock: blocks of 32, 16, 4, then single channels. */
+@inline function sumChannels(
+  p0: usize, q0: usize, init: usize, o: usize, n1: i32, n2: i32, n3: i32,
+  p1: isize, p2: isize, p3: isize, q1: isize, q2: isize, q3: isize,
+): void {
+  let c = 0;
+  for (; c + 32 <= C; c += 32) {
+    const off = <usize>c << 2;
+    sumBlock(32, p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
+  }
+  for (; c + 16 <= C; c += 16) {
+    const off = <usize>c << 2;
+    sumBlock(16, p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
+  }
+  for (; c + 4 <= C; c += 4) {
+    const off = <usize>c << 2;
+    sumBlock(4, p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
+  }
+  for (; c < C; c++) {
+    const off = <usize>c << 2;
+    sumOne(p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
+  }
+}
+
 /** out[b,oh,ow,c] = bias[c] + Σ_taps x[b,ih,iw,c]·w[fh,fw,c]; bias 0 = no bias. */
 export function forward(x: usize, w: usize, bias: usize, out: usize): void {
+  const cBytes = <isize>C << 2;
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < outH; oh++) {
       const fh0 = firstTap(oh, strideH, padTop, dilH), fh1 = endTap(oh, strideH, padTop, dilH, inH, kH);
       for (let ow = 0; ow < outW; ow++) {
         const fw0 = firstTap(ow, strideW, padLeft, dilW), fw1 = endTap(ow, strideW, padLeft, dilW, inW, kW);
-        const o = pixel(out, b, oh, ow, outH, outW);
-        let c = 0;
-        for (; c + 16 <= C; c += 16) {
-          const off = <usize>c << 2;
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-          if (bias != 0) {
-            a0 = v128.load(bias + off); a1 = v128.load(bias + off + 16);
-            a2 = v128.load(bias + off + 32); a3 = v128.load(bias + off + 48);
-          }
-          for (let fh = fh0; fh < fh1; fh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let fw = fw0; fw < fw1; fw++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              const xp = pixel(x, b, ih, iw, inH, inW) + off;
-              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load(xp, 16), v128.load(wp, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load(xp, 32), v128.load(wp, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load(xp, 48), v128.load(wp, 48)));
-            }
-          }
-          v128.store(o + off, a0); v128.store(o + off, a1, 16); v128.store(o + off, a2, 32); v128.store(o + off, a3, 48);
-        }
-        for (; c + 4 <= C; c += 4) {
-          const off = <usize>c << 2;
-          let a0 = bias != 0 ? v128.load(bias + off) : f32x4.splat(0);
-          for (let fh = fh0; fh < fh1; fh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let fw = fw0; fw < fw1; fw++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              const xp = pixel(x, b, ih, iw, inH, inW) + off;
-              const wp = w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2);
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(wp)));
-            }
-          }
-          v128.store(o + off, a0);
-        }
-        for (; c < C; c++) {
-          const off = <usize>c << 2;
-          let a: f32 = bias != 0 ? load<f32>(bias + off) : 0;
-          for (let fh = fh0; fh < fh1; fh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let fw = fw0; fw < fw1; fw++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(w + ((<usize>((fh * kW + fw) * C) + <usize>c) << 2));
-            }
-          }
-          store<f32>(o + off, a);
-        }
+        // the first valid tap's input pixel and weights (not read when no tap is valid)
+        const x0 = pixel(x, b, oh * strideH - padTop + fh0 * dilH, ow * strideW - padLeft + fw0 * dilW, inH, inW);
+        const w0 = w + <usize>(fh0 * kW + fw0) * <usize>cBytes;
+        sumChannels(
+          x0, w0, bias, pixel(out, b, oh, ow, outH, outW), 1, max(fh1 - fh0, 0), max(fw1 - fw0, 0),
+          0, <isize>(dilH * inW) * cBytes, <isize>dilW * cBytes, 0, <isize>kW * cBytes, cBytes,
+        );
       }
     }
   }
@@ -106,6 +165,10 @@ function sourceIndex(i: i32, f: i32, pad: i32, dil: i32, stride: i32, limit: i32
 
 /** dx[b,ih,iw,c] = Σ over taps (fh,fw) whose output pixel (oh,ow) exists of dy[b,oh,ow,c]·w[fh,fw,c] (gather form). */
 export function backpropInput(dy: usize, w: usize, dx: usize): void {
+  if (strideH == 1 && strideW == 1) {
+    backpropInputStride1(dy, w, dx);
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     for (let ih = 0; ih < inH; ih++) {
       for (let iw = 0; iw < inW; iw++) {
@@ -165,6 +228,35 @@ export function backpropInput(dy: usize, w: usize, dx: usize): void {
   }
 }
 
+/**
+ * backpropInput for stride 1: the taps reaching input row ih are the contiguous range of fh with
+ * 0 ≤ ih + padTop − fh·dilH < outH (columns likewise), so each pixel is one sumChannels over that range, stepping
+ * backwards through dy. Same products, same order as the gather loops.
+ */
+function backpropInputStride1(dy: usize, w: usize, dx: usize): void {
+  const cBytes = <isize>C << 2;
+  for (let b = 0; b < batch; b++) {
+    for (let ih = 0; ih < inH; ih++) {
+      const fh0 = tapFrom(ih + padTop, dilH, outH), fh1 = min(kH, (ih + padTop) / dilH + 1);
+      for (let iw = 0; iw < inW; iw++) {
+        const fw0 = tapFrom(iw + padLeft, dilW, outW), fw1 = min(kW, (iw + padLeft) / dilW + 1);
+        const g0 = pixel(dy, b, ih + padTop - fh0 * dilH, iw + padLeft - fw0 * dilW, outH, outW);
+        const w0 = w + <usize>(fh0 * kW + fw0) * <usize>cBytes;
+        sumChannels(
+          g0, w0, 0, pixel(dx, b, ih, iw, inH, inW), 1, max(fh1 - fh0, 0), max(fw1 - fw0, 0),
+          0, -(<isize>(dilH * outW) * cBytes), -(<isize>dilW * cBytes), 0, <isize>kW * cBytes, cBytes,
+        );
+      }
+    }
+  }
+}
+
+/** The smallest tap f ≥ 0 with t − f·dil < limit (t ≥ 0), i.e. ⌈(t − limit + 1)/dil⌉ clamped at 0. */
+function tapFrom(t: i32, dil: i32, limit: i32): i32 {
+  const over = t - limit + 1;
+  return over <= 0 ? 0 : (over + dil - 1) / dil;
+}
+
 /** The first output o whose input index o·stride − pad + f·dil is ≥ 0. */
 function firstOutput(f: i32, dil: i32, pad: i32, stride: i32): i32 {
   const t = pad - f * dil;
@@ -179,59 +271,19 @@ function endOutput(f: i32, dil: i32, pad: i32, stride: i32, inLimit: i32, outLim
 
 /** dW[fh,fw,c] = Σ_{b,oh,ow} x[b,ih,iw,c]·dy[b,oh,ow,c] over the pixels where (ih,iw) is inside the input. */
 export function backpropFilter(x: usize, dy: usize, dW: usize): void {
+  const cBytes = <isize>C << 2;
   for (let fh = 0; fh < kH; fh++) {
     const oh0 = firstOutput(fh, dilH, padTop, strideH), oh1 = endOutput(fh, dilH, padTop, strideH, inH, outH);
     for (let fw = 0; fw < kW; fw++) {
       const ow0 = firstOutput(fw, dilW, padLeft, strideW), ow1 = endOutput(fw, dilW, padLeft, strideW, inW, outW);
-      const o = dW + (<usize>((fh * kW + fw) * C) << 2);
-      let c = 0;
-      for (; c + 16 <= C; c += 16) {
-        const off = <usize>c << 2;
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        for (let b = 0; b < batch; b++) {
-          for (let oh = oh0; oh < oh1; oh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let ow = ow0; ow < ow1; ow++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              const xp = pixel(x, b, ih, iw, inH, inW) + off;
-              const gp = pixel(dy, b, oh, ow, outH, outW) + off;
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xp), v128.load(gp)));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load(xp, 16), v128.load(gp, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load(xp, 32), v128.load(gp, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load(xp, 48), v128.load(gp, 48)));
-            }
-          }
-        }
-        v128.store(o + off, a0); v128.store(o + off, a1, 16); v128.store(o + off, a2, 32); v128.store(o + off, a3, 48);
-      }
-      for (; c + 4 <= C; c += 4) {
-        const off = <usize>c << 2;
-        let a0 = f32x4.splat(0);
-        for (let b = 0; b < batch; b++) {
-          for (let oh = oh0; oh < oh1; oh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let ow = ow0; ow < ow1; ow++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(pixel(x, b, ih, iw, inH, inW) + off), v128.load(pixel(dy, b, oh, ow, outH, outW) + off)));
-            }
-          }
-        }
-        v128.store(o + off, a0);
-      }
-      for (; c < C; c++) {
-        const off = <usize>c << 2;
-        let a: f32 = 0;
-        for (let b = 0; b < batch; b++) {
-          for (let oh = oh0; oh < oh1; oh++) {
-            const ih = oh * strideH - padTop + fh * dilH;
-            for (let ow = ow0; ow < ow1; ow++) {
-              const iw = ow * strideW - padLeft + fw * dilW;
-              a += load<f32>(pixel(x, b, ih, iw, inH, inW) + off) * load<f32>(pixel(dy, b, oh, ow, outH, outW) + off);
-            }
-          }
-        }
-        store<f32>(o + off, a);
-      }
+      // x at the first output pixel's input (not read when the range is empty), dy at that output pixel
+      const x0 = pixel(x, 0, oh0 * strideH - padTop + fh * dilH, ow0 * strideW - padLeft + fw * dilW, inH, inW);
+      sumChannels(
+        x0, pixel(dy, 0, oh0, ow0, outH, outW), 0, dW + <usize>(fh * kW + fw) * <usize>cBytes,
+        batch, max(oh1 - oh0, 0), max(ow1 - ow0, 0),
+        <isize>(inH * inW) * cBytes, <isize>(strideH * inW) * cBytes, <isize>strideW * cBytes,
+        <isize>(outH * outW) * cBytes, <isize>outW * cBytes, cBytes,
+      );
     }
   }
 }

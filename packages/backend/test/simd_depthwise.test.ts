@@ -16,8 +16,9 @@ interface Case {
 }
 
 /**
- * Channel counts hit every code path of the kernels: 36 = two 16-blocks + one 4-block, 21 = 16 + 4 + scalar 1,
- * 3 = scalar only, 8 = two 4-blocks. Odd spatial sizes, strides 1/2/(2,1), same/valid/explicit pads, dilation 2.
+ * Channel counts hit every code path of the kernels: 53 = 32 + 16 + 4 + scalar 1, 36 = 32 + 4, 21 = 16 + 4 + 1,
+ * 3 = scalar only, 8 = two 4-blocks. Odd spatial sizes, strides 1/2/(2,1) (the input gradient has its own stride-1
+ * path), same/valid/explicit pads, dilation 2.
  */
 const CASES: Case[] = [
   { x: [2, 9, 7, 36], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
@@ -28,6 +29,9 @@ const CASES: Case[] = [
   { x: [2, 9, 8, 20], k: [3, 3], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 1, 1, 40], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 2, 3, 19], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 6, 5, 53], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 7, 8, 53], k: [3, 3], strides: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]], dilations: 2 },
+  { x: [1, 9, 7, 53], k: [3, 3], strides: 2, pad: 'same', dilations: 1 },
 ];
 
 // float32 sums of at most 49 products of values in (-1, 1); a different summation order than cpu's.
