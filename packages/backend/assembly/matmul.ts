@@ -1,7 +1,8 @@
 // Matrix products for the matmul gradients, compiled by AssemblyScript with an IMPORTED memory (like adamw.ts): the
 // pointers are the tensors' byte offsets on the tfjs heap, nothing is copied and nothing is packed. No data segments.
 //
-// One batch entry per call, row-major, C[m, n] written (not accumulated):
+// One batch entry per call, row-major, C[m, n] written (gemmNN with accumulate != 0: added to, C += op(A)·B + bias,
+// so a long k can be split into blocks that stay in cache):
 //   gemmNN: C = op(A)·B + bias, B [k, n]; op(A)[i, p] at a + i·aRow + p·aCol (A [m, k]: aRow = k, aCol = 1;
 //           Aᵀ of A [k, m]: aRow = 1, aCol = m; strides in floats). Outer-product tiles of 4 rows × 8 columns: per p,
 //           four broadcast A values times two 4-lane rows of B, eight f32x4 accumulators in registers.
@@ -35,7 +36,7 @@ function biasAt(bias: usize, j: i32): f32 {
 }
 
 export function gemmNN(
-  a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32, aRow: i32, aCol: i32, relu: i32,
+  a: usize, b: usize, c: usize, bias: usize, m: i32, n: i32, k: i32, aRow: i32, aCol: i32, relu: i32, accumulate: i32,
 ): void {
   const rowBytes = <usize>aRow << 2;
   const colBytes = <usize>aCol << 2;
@@ -46,8 +47,15 @@ export function gemmNN(
     const bias0 = biasVec(bias, j), bias1 = biasVec(bias, j + 4);
     let i = 0;
     for (; i < m4; i += 4) {
+      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
       let c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1;
       let c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
+      if (accumulate != 0) {
+        c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16));
+        c10 = f32x4.add(c10, v128.load(cp + bRowBytes)); c11 = f32x4.add(c11, v128.load(cp + bRowBytes, 16));
+        c20 = f32x4.add(c20, v128.load(cp + 2 * bRowBytes)); c21 = f32x4.add(c21, v128.load(cp + 2 * bRowBytes, 16));
+        c30 = f32x4.add(c30, v128.load(cp + 3 * bRowBytes)); c31 = f32x4.add(c31, v128.load(cp + 3 * bRowBytes, 16));
+      }
       let ap = a + <usize>i * rowBytes;
       let bp = b + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
@@ -63,14 +71,18 @@ export function gemmNN(
         ap += colBytes;
         bp += bRowBytes;
       }
-      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
       v128.store(cp, finish4(c00, relu)); v128.store(cp, finish4(c01, relu), 16);
       v128.store(cp + bRowBytes, finish4(c10, relu)); v128.store(cp + bRowBytes, finish4(c11, relu), 16);
       v128.store(cp + 2 * bRowBytes, finish4(c20, relu)); v128.store(cp + 2 * bRowBytes, finish4(c21, relu), 16);
       v128.store(cp + 3 * bRowBytes, finish4(c30, relu)); v128.store(cp + 3 * bRowBytes, finish4(c31, relu), 16);
     }
     for (; i < m; i++) {
+      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
       let c0 = bias0, c1 = bias1;
+      if (accumulate != 0) {
+        c0 = f32x4.add(c0, v128.load(cp));
+        c1 = f32x4.add(c1, v128.load(cp, 16));
+      }
       let ap = a + <usize>i * rowBytes;
       let bp = b + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
@@ -80,14 +92,14 @@ export function gemmNN(
         ap += colBytes;
         bp += bRowBytes;
       }
-      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
       v128.store(cp, finish4(c0, relu)); v128.store(cp, finish4(c1, relu), 16);
     }
   }
   for (; j + 4 <= n; j += 4) {
     const bias0 = biasVec(bias, j);
     for (let i = 0; i < m; i++) {
-      let c0 = bias0;
+      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
+      let c0 = accumulate != 0 ? f32x4.add(bias0, v128.load(cp)) : bias0;
       let ap = a + <usize>i * rowBytes;
       let bp = b + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
@@ -95,12 +107,14 @@ export function gemmNN(
         ap += colBytes;
         bp += bRowBytes;
       }
-      v128.store(c + ((<usize>i * <usize>n + <usize>j) << 2), finish4(c0, relu));
+      v128.store(cp, finish4(c0, relu));
     }
   }
   for (; j < n; j++) {
     for (let i = 0; i < m; i++) {
+      const cp = c + ((<usize>i * <usize>n + <usize>j) << 2);
       let s: f32 = biasAt(bias, j);
+      if (accumulate != 0) s += load<f32>(cp);
       let ap = a + <usize>i * rowBytes;
       let bp = b + (<usize>j << 2);
       for (let p = 0; p < k; p++) {
@@ -108,7 +122,7 @@ export function gemmNN(
         ap += colBytes;
         bp += bRowBytes;
       }
-      store<f32>(c + ((<usize>i * <usize>n + <usize>j) << 2), finish(s, relu));
+      store<f32>(cp, finish(s, relu));
     }
   }
 }

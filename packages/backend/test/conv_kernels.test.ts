@@ -26,8 +26,12 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 7, 3], filter: [3, 4, 3, 2], strides: 1, pad: EXPLICIT, dilations: 1 },
   { x: [2, 9, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
   { x: [2, 11, 9, 2], filter: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: 2 },
-  // K = 7*7*96 = 4704 patch columns: more output pixels (961) than one 4M-float patch chunk holds (891).
+  // K = 7*7*96 = 4704 patch columns: more output pixels (961) than one 4M-float patch chunk of the stock path holds
+  // (891), and 74 chunks of 13 rows accumulated by the heap GEMM (64K floats per chunk; one output channel: its
+  // scalar column loop).
   { x: [1, 31, 31, 96], filter: [7, 7, 96, 1], strides: 1, pad: 'same', dilations: 1 },
+  // K = 630 (4-row tiles plus 2 rows), 13 output channels (8 + 4 + 1 columns): two heap-GEMM chunks (104 + 22 rows).
+  { x: [2, 9, 7, 70], filter: [3, 3, 70, 13], strides: 1, pad: 'same', dilations: 1 },
 ];
 
 /** Depthwise cases: channel multiplier 1 and 2, kernel 3/5/7 and 1x11 / 11x1 strips. */

@@ -6,7 +6,11 @@ import { relaxedOrPlainModule } from './relaxed_simd';
 import { heapOffset } from './wasm_tensors';
 
 export interface GemmExports {
-  gemmNN(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number): void;
+  /** accumulate = 1: C += op(A)·B + bias instead of C = op(A)·B + bias. */
+  gemmNN(
+    a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number,
+    accumulate: number,
+  ): void;
   gemmNT(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
 }
 
@@ -76,8 +80,8 @@ export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo |
   for (let e = 0; e < batch; e++) {
     const [ap, bp, cp] = [aPtr + e * aStep, bPtr + e * bStep, cPtr + e * m * n * 4];
     if (transposeB) gemm.gemmNT(ap, bp, cp, biasPtr, m, n, k, relu);
-    else if (transposeA) gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, 1, m, relu);
-    else gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, k, 1, relu);
+    else if (transposeA) gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, 1, m, relu, 0);
+    else gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, k, 1, relu, 0);
   }
   return out;
 }
