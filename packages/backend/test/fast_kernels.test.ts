@@ -27,6 +27,8 @@ const MATMUL_CASES: Array<[number[], number[], boolean, boolean]> = [
   [[3, 6, 10], [1, 10, 12], false, false],
   [[1, 6, 10], [3, 12, 10], false, true],
   [[37, 130], [130, 70], false, false],
+  // aᵀ·b with k = 3001 > 65536 / (13 + 11) rows: two k-blocks (2730 + 271 rows) accumulated into C
+  [[3001, 13], [3001, 11], true, false],
 ];
 
 // Our GEMM's fused multiply-add build (relaxed SIMD, switched on by setupBackend in Node 20), its plain-SIMD build,

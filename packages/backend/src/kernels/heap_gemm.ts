@@ -35,6 +35,13 @@ export interface MatMulArgs {
 const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
 
 /**
+ * Floats of A and B per aᵀ·b call: a long k (the rows of a weight gradient, e.g. 4096 pixels × 160 channels) is split
+ * into blocks of ~256 KiB that stay in L2 while the tiles sweep them, accumulating into C. Each output is still one
+ * sequential sum over k, so the result is bit-identical to one call.
+ */
+const TN_BLOCK_FLOATS = 1 << 16;
+
+/**
  * op(a)·op(b) (+ bias, relu) with `heapGemm`, straight on the tfjs heap: no transposed copy and no XNNPACK
  * weight packing, which the stock kernel redoes for every new `b` (every training step: the weights and the incoming
  * gradients are new tensors each time). Covers a·b, aᵀ·b and a·bᵀ (the forward product and both gradients), equal
@@ -80,8 +87,24 @@ export function heapMatMul(backend: BackendWasm, args: MatMulArgs): TensorInfo |
   for (let e = 0; e < batch; e++) {
     const [ap, bp, cp] = [aPtr + e * aStep, bPtr + e * bStep, cPtr + e * m * n * 4];
     if (transposeB) gemm.gemmNT(ap, bp, cp, biasPtr, m, n, k, relu);
-    else if (transposeA) gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, 1, m, relu, 0);
+    else if (transposeA) transposedTimes(gemm, ap, bp, cp, biasPtr, m, n, k, relu);
     else gemm.gemmNN(ap, bp, cp, biasPtr, m, n, k, k, 1, relu, 0);
   }
   return out;
+}
+
+/** C = Aᵀ·B (+ bias, relu) for A [k, m], B [k, n], in k-blocks of TN_BLOCK_FLOATS (see there). */
+function transposedTimes(
+  gemm: GemmExports, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number,
+): void {
+  const block = Math.max(4, Math.floor(TN_BLOCK_FLOATS / (m + n)));
+  if (relu !== 0 || k <= block) {
+    gemm.gemmNN(a, b, c, bias, m, n, k, 1, m, relu, 0);
+    return;
+  }
+  for (let p = 0; p < k; p += block) {
+    // the bias once, in the first block; the later blocks add to C
+    const first = p === 0;
+    gemm.gemmNN(a + p * m * 4, b + p * n * 4, c, first ? bias : 0, m, n, Math.min(block, k - p), 1, m, 0, first ? 0 : 1);
+  }
 }
