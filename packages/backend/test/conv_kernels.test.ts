@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
+import { isFastConvBackpropInput } from '../src/kernels/conv2d_backprop_input';
 import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
+import { isPatchifyConv } from '../src/kernels/patchify_conv';
 import { dot, makeRng, maxRelDiff, randomValues, runOn } from './helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -91,6 +93,55 @@ describe('Conv2DBackpropFilter on wasm', () => {
       const lhs = dot(dyv, y);
       expect(Math.abs(lhs - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
     });
+  }
+});
+
+/**
+ * Input-gradient cases beyond CONV_CASES: the flipped forward convolution (stride 1, most taps inside) with dilation,
+ * 1×1 and channels in ≠ out; the heap GEMM + col2im (strides, a 2×2 map under 3×3, padding wider than the filter's
+ * reach, two GEMM chunks: K = 5·5·120 = 3000 columns, 349 rows per chunk, 450 output pixels).
+ */
+const BACKPROP_INPUT_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 6, 7, 5], filter: [1, 1, 5, 9], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 9, 9, 6], filter: [3, 3, 6, 5], strides: 1, pad: 'same', dilations: 3 },
+  { x: [3, 2, 2, 7], filter: [3, 3, 7, 4], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 7, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]], dilations: 1 },
+  { x: [2, 30, 30, 120], filter: [5, 5, 120, 4], strides: 2, pad: 'same', dilations: 1 },
+];
+
+describe('Conv2DBackpropInput on wasm', () => {
+  it('puts the patchify path in front of the flipped-convolution / GEMM path', () => {
+    const kernel = tf.getKernel(tf.Conv2DBackpropInput, 'wasm')!.kernelFunc;
+    expect(isPatchifyConv(kernel)).toBe(true);
+    expect(isFastConvBackpropInput(kernel)).toBe(false);
+  });
+
+  for (const [i, c] of BACKPROP_INPUT_CASES.entries()) {
+    for (const simd of [true, false]) {
+      it(`matches cpu and the adjoint of cpu conv2d${simd ? '' : ' (SIMD modules off)'}: ${describeCase(c)}`, async () => {
+        const rng = makeRng(500 + i);
+        const wv = randomValues(rng, c.filter);
+        const dyShape = outShape(c, false);
+        const dyv = randomValues(rng, dyShape);
+        const v = randomValues(rng, c.x);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x, dilations: c.dilations };
+        const backprop = () =>
+          tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) }, attrs);
+        setSimdKernelsEnabled(simd);
+        const before = tf.memory().numTensors;
+        const dx = await runOn('wasm', backprop);
+        expect(tf.memory().numTensors).toBe(before);
+        setSimdKernelsEnabled(true);
+        if (c.dilations === 1) expect(maxRelDiff(dx, await runOn('cpu', backprop))).toBeLessThan(TOL);
+        // conv2d is linear in x, so <dy, conv2d(V, w)> must equal <dx, V> for any V.
+        const y = await runOn('cpu', () =>
+          tf.conv2d(tf.tensor4d(v, c.x), tf.tensor4d(wv, c.filter), c.strides, c.pad, 'NHWC', c.dilations),
+        );
+        const lhs = dot(dyv, y);
+        expect(Math.abs(lhs - dot(dx, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
+      });
+    }
   }
 });
 

@@ -6,6 +6,7 @@ import { maxPoolGradConfig } from './max_pool_grad';
 import { fastMatMulConfigs } from './matmul';
 import { simdDepthwiseConfigs } from './simd_depthwise';
 import { patchifyConvConfigs } from './patchify_conv';
+import { conv2DBackpropInputConfigs } from './conv2d_backprop_input';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
@@ -67,22 +68,28 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
 /**
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
- * patchify convolutions (forward and input gradient) become one transpose and one matmul, sums over leading axes skip the stock transpose,
+ * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
+ * gradients one stock forward convolution (flipped filter), sums over leading axes skip the stock transpose,
  * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
-  const replacements = [
-    ...fastMatMulConfigs(),
-    ...simdDepthwiseConfigs(),
-    ...patchifyConvConfigs(),
-    ...sumLeadingAxesConfigs(),
-    ...identityAliasConfigs(),
+  // One group at a time: a later group wraps what the earlier ones registered (the patchify input gradient sits in
+  // front of the flipped-convolution one, which sits in front of the stock kernel).
+  const replacementGroups = [
+    fastMatMulConfigs,
+    simdDepthwiseConfigs,
+    conv2DBackpropInputConfigs,
+    patchifyConvConfigs,
+    sumLeadingAxesConfigs,
+    identityAliasConfigs,
   ];
-  for (const config of replacements) {
-    tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
+  for (const configsOf of replacementGroups) {
+    for (const config of configsOf()) {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
   }
   for (const config of FUSED_KERNEL_CONFIGS) {
     if (tf.getKernel(config.kernelName, 'wasm') == null) tf.registerKernel(config);
