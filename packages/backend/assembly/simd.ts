@@ -36,9 +36,10 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
 
 /**
  * One channel block of a depthwise sum: out[0..lanes) = init + Σ p·q over a three-level loop (n1 × n2 × n3 steps,
- * pointer steps in bytes per level; a step may be negative), the order of the old per-tap loops. `lanes` is 32, 16 or
- * 4 channels: up to eight independent accumulators, so consecutive adds do not wait on each other, and no index
- * arithmetic per step. init = 0: start from zeros.
+ * pointer steps in bytes per level; a step may be negative), the order of the old per-tap loops. `lanes` is 32, 16,
+ * 4 or 1 channels (1: lane 0 of one vector, the same float32 multiply and add as scalar code): up to eight
+ * independent accumulators, so consecutive adds do not wait on each other, and no index arithmetic per step.
+ * init = 0: start from zeros.
  */
 @inline function sumBlock(
   lanes: i32, p0: usize, q0: usize, init: usize, o: usize, n1: i32, n2: i32, n3: i32,
@@ -47,7 +48,7 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
   if (init != 0) {
-    a0 = v128.load(init);
+    a0 = lanes == 1 ? v128.load32_zero(init) : v128.load(init);
     if (lanes >= 16) { a1 = v128.load(init, 16); a2 = v128.load(init, 32); a3 = v128.load(init, 48); }
     if (lanes >= 32) { a4 = v128.load(init, 64); a5 = v128.load(init, 80); a6 = v128.load(init, 96); a7 = v128.load(init, 112); }
   }
@@ -58,7 +59,8 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
       let p = pb, q = qb;
       for (let i3 = 0; i3 < n3; i3++) {
         const pp = <usize>p, qq = <usize>q;
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(pp), v128.load(qq)));
+        if (lanes == 1) a0 = f32x4.add(a0, f32x4.mul(v128.load32_zero(pp), v128.load32_zero(qq)));
+        else a0 = f32x4.add(a0, f32x4.mul(v128.load(pp), v128.load(qq)));
         if (lanes >= 16) {
           a1 = f32x4.add(a1, f32x4.mul(v128.load(pp, 16), v128.load(qq, 16)));
           a2 = f32x4.add(a2, f32x4.mul(v128.load(pp, 32), v128.load(qq, 32)));
@@ -79,34 +81,10 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
     pa += p1;
     qa += q1;
   }
-  v128.store(o, a0);
+  if (lanes == 1) v128.store32_lane(o, a0, 0);
+  else v128.store(o, a0);
   if (lanes >= 16) { v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48); }
   if (lanes >= 32) { v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112); }
-}
-
-/** sumBlock for one channel (the scalar tail). */
-@inline function sumOne(
-  p0: usize, q0: usize, init: usize, o: usize, n1: i32, n2: i32, n3: i32,
-  p1: isize, p2: isize, p3: isize, q1: isize, q2: isize, q3: isize,
-): void {
-  let a: f32 = init != 0 ? load<f32>(init) : 0;
-  let pa = <isize>p0, qa = <isize>q0;
-  for (let i1 = 0; i1 < n1; i1++) {
-    let pb = pa, qb = qa;
-    for (let i2 = 0; i2 < n2; i2++) {
-      let p = pb, q = qb;
-      for (let i3 = 0; i3 < n3; i3++) {
-        a += load<f32>(<usize>p) * load<f32>(<usize>q);
-        p += p3;
-        q += q3;
-      }
-      pb += p2;
-      qb += q2;
-    }
-    pa += p1;
-    qa += q1;
-  }
-  store<f32>(o, a);
 }
 
 /** Every channel of one output pixel (or filter tap) through sumBlock: blocks of 32, 16, 4, then single channels. */
@@ -129,7 +107,7 @@ function endTap(o: i32, stride: i32, pad: i32, dil: i32, limit: i32, k: i32): i3
   }
   for (; c < C; c++) {
     const off = <usize>c << 2;
-    sumOne(p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
+    sumBlock(1, p0 + off, q0 + off, init != 0 ? init + off : 0, o + off, n1, n2, n3, p1, p2, p3, q1, q2, q3);
   }
 }
 

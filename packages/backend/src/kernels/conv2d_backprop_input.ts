@@ -9,6 +9,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { WasmKernelWrappers } from './kernel_wrapper';
+import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
 import { heapGemm, type GemmExports } from './heap_gemm';
 import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, heapOffset, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
@@ -27,22 +28,11 @@ import { asWasmBackend, floatView, heapOffset, releaseScratch, runStockKernel, s
  *   A forward convolution would multiply the stride's inserted zeros and the padding.
  */
 
-type Attrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
-
 function fastBackpropInput(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const attrs = args.attrs as unknown as Attrs;
-    const info = backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      attrs.dilations ?? 1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      backend_util.convertConv2DDataFormat(attrs.dataFormat),
-    );
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs & ConvGeometryAttrs;
+    const info = denseConvInfo(attrs.inputShape, filter.shape, attrs);
     const usable =
       info.dataFormat === 'channelsLast' &&
       dy.dtype === 'float32' &&

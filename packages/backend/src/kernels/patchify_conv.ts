@@ -7,12 +7,12 @@ import {
   PadV2,
   Slice,
   Transpose,
-  type Conv2DAttrs,
   type Conv2DBackpropInputAttrs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend } from './wasm_tensors';
 
@@ -27,21 +27,10 @@ import { asWasmBackend } from './wasm_tensors';
  * reach, is ~10× slower. Other convolutions use the kernels registered before.
  */
 
-type PatchifyAttrs = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode' | 'dataFormat'> & { dilations?: number | [number, number] };
-
 /** The convolution's geometry when it is a patchify convolution of float32 tensors (edges no window reaches allowed), else null. */
-function patchifyInfo(inputShape: number[], filter: TensorInfo, other: TensorInfo, attrs: PatchifyAttrs): backend_util.Conv2DInfo | null {
+function patchifyInfo(inputShape: number[], filter: TensorInfo, other: TensorInfo, attrs: ConvGeometryAttrs): backend_util.Conv2DInfo | null {
   const [kh, kw] = filter.shape;
-  const info = backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat),
-  );
+  const info = denseConvInfo(inputShape, filter.shape, attrs);
   const { top, bottom, left, right } = info.padInfo;
   const patchify =
     info.dataFormat === 'channelsLast' &&
@@ -75,7 +64,7 @@ function hasUncovered(inputShape: number[], info: backend_util.Conv2DInfo): bool
 function patchifyForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-    const info = patchifyInfo(x.shape, filter, x, args.attrs as unknown as PatchifyAttrs);
+    const info = patchifyInfo(x.shape, filter, x, args.attrs as unknown as ConvGeometryAttrs);
     const matMul = getKernel(BatchMatMul, 'wasm');
     const transpose = getKernel(Transpose, 'wasm');
     const slice = getKernel(Slice, 'wasm');
@@ -108,7 +97,7 @@ function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     // Conv2DBackpropInputAttrs has no dilations (the op always passes 1); read them defensively all the same.
-    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs & ConvGeometryAttrs;
     const info = patchifyInfo(attrs.inputShape, filter, dy, attrs);
     const matMul = getKernel(BatchMatMul, 'wasm');
     const transpose = getKernel(Transpose, 'wasm');
