@@ -22,20 +22,29 @@ function randomTensor(shape: number[]): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, 'float32', 42);
 }
 
-function convCase(label: string, x: Shape4, filter: Shape4, stride: number, pad: Pad): BenchCase[] {
+/** The filter gradient of a dense convolution, and with `withInput` its input gradient too. */
+function convCase(label: string, x: Shape4, filter: Shape4, stride: number, pad: Pad, withInput = false): BenchCase[] {
   const info = tf.backend_util.computeConv2DInfo(x, filter, stride, 1, pad);
   const macs = info.batchSize * info.outHeight * info.outWidth * filter[0] * filter[1] * filter[2] * filter[3];
-  return [
-    {
-      label,
-      kernel: tf.Conv2DBackpropFilter,
-      macs,
-      prepare: () => ({
-        inputs: { x: randomTensor(x), dy: randomTensor(info.outShape) },
-        attrs: { strides: stride, pad, dataFormat: 'NHWC', filterShape: filter },
-      }),
-    },
-  ];
+  const filterGrad: BenchCase = {
+    label,
+    kernel: tf.Conv2DBackpropFilter,
+    macs,
+    prepare: () => ({
+      inputs: { x: randomTensor(x), dy: randomTensor(info.outShape) },
+      attrs: { strides: stride, pad, dataFormat: 'NHWC', filterShape: filter },
+    }),
+  };
+  const inputGrad: BenchCase = {
+    label,
+    kernel: tf.Conv2DBackpropInput,
+    macs,
+    prepare: () => ({
+      inputs: { dy: randomTensor(info.outShape), filter: randomTensor(filter) },
+      attrs: { strides: stride, pad, dataFormat: 'NHWC', inputShape: x },
+    }),
+  };
+  return withInput ? [filterGrad, inputGrad] : [filterGrad];
 }
 
 function depthwiseCase(label: string, x: Shape4, k: number, stride: number): BenchCase[] {
@@ -103,7 +112,9 @@ const CASES: BenchCase[] = [
   ...convCase('downsample 2x2 s2, 40->80, x [64,8,8,40]', [B, 8, 8, 40], [2, 2, 40, 80], 2, 'valid'),
   ...convCase('downsample 2x2 s2, 80->160, x [64,4,4,80]', [B, 4, 4, 80], [2, 2, 80, 160], 2, 'valid'),
   ...convCase('downsample 2x2 s2, 160->320, x [64,2,2,160]', [B, 2, 2, 160], [2, 2, 160, 320], 2, 'valid'),
-  ...convCase('3x3 s1 same, 64->64, x [64,16,16,64]', [B, 16, 16, 64], [3, 3, 64, 64], 1, 'same'),
+  ...convCase('3x3 s1 same, 64->64, x [64,16,16,64]', [B, 16, 16, 64], [3, 3, 64, 64], 1, 'same', true),
+  ...convCase('3x3 s2 same, 48->96, x [64,8,8,48]', [B, 8, 8, 48], [3, 3, 48, 96], 2, 'same', true),
+  ...convCase('3x3 s1 same, 192->192, x [64,2,2,192]', [B, 2, 2, 192], [3, 3, 192, 192], 1, 'same', true),
   ...depthwiseCase('dw 7x7, x [64,16,16,40]', [B, 16, 16, 40], 7, 1),
   ...depthwiseCase('dw 7x7, x [64,8,8,40]', [B, 8, 8, 40], 7, 1),
   ...depthwiseCase('dw 7x7, x [64,4,4,80]', [B, 4, 4, 80], 7, 1),
