@@ -364,3 +364,123 @@ export function layerNormGrad(
     }
   }
 }
+
+// ---- BatchNorm in training mode: per-channel statistics over all rows (rows of C contiguous floats) -------------
+// Channels in vectors of 4 with a scalar tail; the per-channel sums accumulate in float32 buffers, row after row.
+
+/** dst[i] = 0 for i < n. */
+function zeroFloats(dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/**
+ * mean[j] = Σ_rows x / rows, variance[j] = Σ_rows (x − mean)² / rows (biased, two passes like tf.moments), then
+ * y = (x − mean)·s + b with s = w/√(variance + eps) (kept in `scale`, c floats of scratch).
+ */
+export function batchNorm(
+  x: usize, w: usize, b: usize, y: usize, mean: usize, variance: usize, scale: usize, rows: i32, c: i32, eps: f32,
+): void {
+  const c4 = c & ~3;
+  const n = <f32>rows;
+  zeroFloats(mean, c);
+  zeroFloats(variance, c);
+  for (let r = 0; r < rows; r++) {
+    const row = x + (<usize>(r * c) << 2);
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      v128.store(mean + off, f32x4.add(v128.load(mean + off), v128.load(row + off)));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      store<f32>(mean + off, load<f32>(mean + off) + load<f32>(row + off));
+    }
+  }
+  for (let i = 0; i < c; i++) store<f32>(mean + (<usize>i << 2), load<f32>(mean + (<usize>i << 2)) / n);
+  for (let r = 0; r < rows; r++) {
+    const row = x + (<usize>(r * c) << 2);
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const d = f32x4.sub(v128.load(row + off), v128.load(mean + off));
+      v128.store(variance + off, f32x4.add(v128.load(variance + off), f32x4.mul(d, d)));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      const d = load<f32>(row + off) - load<f32>(mean + off);
+      store<f32>(variance + off, load<f32>(variance + off) + d * d);
+    }
+  }
+  for (let i = 0; i < c; i++) {
+    const off = <usize>i << 2;
+    const v = load<f32>(variance + off) / n;
+    store<f32>(variance + off, v);
+    store<f32>(scale + off, load<f32>(w + off) / Mathf.sqrt(v + eps));
+  }
+  for (let r = 0; r < rows; r++) {
+    const off0 = <usize>(r * c) << 2;
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const d = f32x4.sub(v128.load(x + off0 + off), v128.load(mean + off));
+      v128.store(y + off0 + off, f32x4.add(f32x4.mul(d, v128.load(scale + off)), v128.load(b + off)));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      store<f32>(y + off0 + off, (load<f32>(x + off0 + off) - load<f32>(mean + off)) * load<f32>(scale + off) + load<f32>(b + off));
+    }
+  }
+}
+
+/**
+ * With r = 1/√(variance + eps) and x̂ = (x − mean)·r, over all N rows: db = Σ dy, dw = Σ dy·x̂ and
+ * dx = w·r·(dy − db/N − x̂·dw/N). `scratch` holds 3c floats: w·r, db/N and r·dw/N per channel.
+ */
+export function batchNormGrad(
+  dy: usize, x: usize, w: usize, mean: usize, variance: usize, dx: usize, dw: usize, db: usize, scratch: usize,
+  rows: i32, c: i32, eps: f32,
+): void {
+  const c4 = c & ~3;
+  const n = <f32>rows;
+  zeroFloats(dw, c);
+  zeroFloats(db, c);
+  // dw accumulates Σ dy·(x − mean) here and is scaled by r below
+  for (let r = 0; r < rows; r++) {
+    const off0 = <usize>(r * c) << 2;
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const d = v128.load(dy + off0 + off);
+      const xc = f32x4.sub(v128.load(x + off0 + off), v128.load(mean + off));
+      v128.store(db + off, f32x4.add(v128.load(db + off), d));
+      v128.store(dw + off, f32x4.add(v128.load(dw + off), f32x4.mul(d, xc)));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      const d = load<f32>(dy + off0 + off);
+      store<f32>(db + off, load<f32>(db + off) + d);
+      store<f32>(dw + off, load<f32>(dw + off) + d * (load<f32>(x + off0 + off) - load<f32>(mean + off)));
+    }
+  }
+  const a = scratch, k1 = scratch + (<usize>c << 2), k2 = scratch + (<usize>c << 3);
+  for (let i = 0; i < c; i++) {
+    const off = <usize>i << 2;
+    const rs: f32 = 1.0 / Mathf.sqrt(load<f32>(variance + off) + eps);
+    const dwi = load<f32>(dw + off) * rs;
+    store<f32>(dw + off, dwi);
+    store<f32>(a + off, load<f32>(w + off) * rs);
+    store<f32>(k1 + off, load<f32>(db + off) / n);
+    store<f32>(k2 + off, rs * dwi / n);
+  }
+  // dx = a·(dy − k1 − (x − mean)·k2)
+  for (let r = 0; r < rows; r++) {
+    const off0 = <usize>(r * c) << 2;
+    for (let i = 0; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const xc = f32x4.sub(v128.load(x + off0 + off), v128.load(mean + off));
+      const inner = f32x4.sub(f32x4.sub(v128.load(dy + off0 + off), v128.load(k1 + off)), f32x4.mul(xc, v128.load(k2 + off)));
+      v128.store(dx + off0 + off, f32x4.mul(v128.load(a + off), inner));
+    }
+    for (let i = c4; i < c; i++) {
+      const off = <usize>i << 2;
+      const xc = load<f32>(x + off0 + off) - load<f32>(mean + off);
+      store<f32>(dx + off0 + off, load<f32>(a + off) * (load<f32>(dy + off0 + off) - load<f32>(k1 + off) - xc * load<f32>(k2 + off)));
+    }
+  }
+}

@@ -135,6 +135,14 @@ function compositeLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: numbe
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
 }
+/** BatchNorm2d's composite training-mode ops (tf.moments over every axis but the last). */
+function compositeBatchNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
+  return tf.add(tf.mul(tf.sub(x, mean), tf.mul(w, tf.rsqrt(tf.add(variance, eps)))), b);
+}
+function fusedBatchNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  return (tf.engine().runKernel('NextnetsBatchNorm', { x, weight: w, bias: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
+}
 function fusedGelu(x: tf.Tensor): tf.Tensor {
   return tf.engine().runKernel('NextnetsGelu', { x }) as tf.Tensor;
 }
@@ -148,7 +156,7 @@ describe.each([
   ['relaxed SIMD', true, '1'],
   ['plain SIMD', true, '0'],
   ['SIMD off', false, '1'],
-] as const)('fused GELU and LayerNorm kernels (%s)', (_, simd, relaxed) => {
+] as const)('fused GELU, LayerNorm and BatchNorm kernels (%s)', (_, simd, relaxed) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
@@ -191,6 +199,47 @@ describe.each([
     expect(special[1]).toBe(Number.POSITIVE_INFINITY);
     expect(special[2]).toBe(Math.fround(1e30));
     expect(Math.abs(special[3])).toBe(0); // erf at the clamp is exactly −1 in float32
+  });
+
+  it.each([
+    [[6, 1], 1e-5],
+    [[4, 5, 3, 9], 1e-5],
+    [[2, 7, 6, 40], 1e-3],
+  ])('BatchNorm (training mode) and its gradients on %j (eps %s) equal the composite on cpu', async (shape, eps) => {
+    const rng = makeRng(shape[shape.length - 1] + 50);
+    const c = shape[shape.length - 1];
+    // Offset 3: a non-zero mean exercises the centring.
+    const x = randomValues(rng, shape).map((v) => 3 + 2 * v);
+    const w = randomValues(rng, [c]);
+    const b = randomValues(rng, [c]);
+    const dy = randomValues(rng, shape);
+    const inputs = () => [tf.tensor(x, shape), tf.tensor1d(w), tf.tensor1d(b)];
+    const value = (f: typeof fusedBatchNorm) => () => {
+      const [xt, wt, bt] = inputs();
+      return f(xt, wt, bt, eps);
+    };
+    const grad = (f: typeof fusedBatchNorm, which: number) => () =>
+      tf.grads((xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(xt, wt, bt, eps), tf.tensor(dy, shape))))(
+        inputs(),
+      )[which];
+    const before = tf.memory().numTensors;
+    expect(maxRelDiff(await runOn('wasm', value(fusedBatchNorm)), await runOn('cpu', value(compositeBatchNorm)))).toBeLessThan(1e-5);
+    const stats = await runOn('wasm', () => {
+      const [xt, wt, bt] = inputs();
+      const [, mean, variance] = tf.engine().runKernel('NextnetsBatchNorm', { x: xt, weight: wt, bias: bt }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return tf.concat([mean, variance]);
+    });
+    const expectedStats = await runOn('cpu', () => {
+      const { mean, variance } = tf.moments(tf.tensor(x, shape), [...Array(shape.length - 1).keys()]);
+      return tf.concat([mean, variance]);
+    });
+    expect(maxRelDiff(stats, expectedStats)).toBeLessThan(1e-5);
+    for (const which of [0, 1, 2]) {
+      const actual = await runOn('wasm', grad(fusedBatchNorm, which));
+      const expected = await runOn('cpu', grad(compositeBatchNorm, which));
+      expect(maxRelDiff(actual, expected), `gradient ${which}`).toBeLessThan(1e-4);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it.each([

@@ -11,6 +11,7 @@ import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
+import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from './batch_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 import { adamWUpdateConfig } from './adamw';
@@ -62,6 +63,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   geluGradConfig,
   layerNormConfig,
   layerNormGradConfig,
+  batchNormConfig,
+  batchNormGradConfig,
   adamWUpdateConfig,
 ];
 
@@ -70,7 +73,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter), sums over leading axes skip the stock transpose,
- * Identity shares data instead of copying, and the fused GELU / LayerNorm kernels (with gradients) and the fused AdamW
+ * Identity shares data instead of copying, and the fused GELU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
@@ -96,6 +99,7 @@ export function registerWasmFastKernels(): void {
   }
   registerGeluGradient();
   registerLayerNormGradient();
+  registerBatchNormGradient();
 }
 
 /** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */

@@ -3,7 +3,7 @@ import { SIMD_WASM_BASE64 } from './generated/simd-wasm';
 import { heapModule, wasmSimdValidates } from './heap_module';
 
 /**
- * Our depthwise-convolution and LayerNorm kernels (assembly/simd.ts, compiled by AssemblyScript at build time and
+ * Our depthwise-convolution, LayerNorm and BatchNorm kernels (assembly/simd.ts, compiled by AssemblyScript at build time and
  * embedded as base64), instantiated on the tfjs heap: every pointer is a tensor's byte offset, nothing is copied.
  */
 export interface SimdModule {
@@ -13,6 +13,8 @@ export interface SimdModule {
   backpropFilter(x: number, dy: number, dW: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, c: number, eps: number): void;
   layerNormGrad(...pointersRowsC: number[]): void;
+  batchNorm(x: number, w: number, b: number, y: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormGrad(...pointersRowsCEps: number[]): void;
 }
 
 /** The module on `backend`'s memory, or null when switched off or when this engine cannot run it. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Initializer } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
+import { FUSED_BATCH_NORM, hasFusedKernel } from './fused-kernels.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -45,15 +46,25 @@ export class BatchNorm2d extends Module {
         const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
         return tf.add(tf.mul(x, scale), shift);
       }
-      const axes = [...Array(x.rank - 1).keys()];
-      const { mean, variance } = tf.moments(x, axes);
+      const { y, mean, variance } = this.normalizeWithBatchStats(x);
       const count = x.size / this.numFeatures;
       const m = this.momentum;
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias);
+      return y;
     });
+  }
+
+  /** y with the batch's own statistics (biased variance), and those statistics; the fused kernel when registered. */
+  private normalizeWithBatchStats(x: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+    if (x.dtype === 'float32' && hasFusedKernel(FUSED_BATCH_NORM)) {
+      const attrs = { eps: this.eps } as unknown as tf.NamedAttrMap;
+      const [y, mean, variance] = tf.engine().runKernel(FUSED_BATCH_NORM, { x, weight: this.weight, bias: this.bias }, attrs) as tf.Tensor[];
+      return { y, mean, variance };
+    }
+    const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
+    const scale = tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)));
+    return { y: tf.add(tf.mul(tf.sub(x, mean), scale), this.bias), mean, variance };
   }
 }

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export const FUSED_GELU = 'NextnetsGelu';
 export const FUSED_LAYER_NORM = 'NextnetsLayerNorm';
+/** Training-mode BatchNorm over the last axis: inputs {x, weight, bias}, attrs {eps}, outputs [y, mean, variance]. */
+export const FUSED_BATCH_NORM = 'NextnetsBatchNorm';
 
 /** True when the active backend has the kernel and a gradient is registered for it. */
 export function hasFusedKernel(name: string): boolean {
