@@ -150,6 +150,37 @@ function fusedLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): 
   return (tf.engine().runKernel('NextnetsLayerNorm', { x, weight: w, bias: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
 }
 
+type AffineNorm = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number) => tf.Tensor;
+
+/**
+ * A fused affine normalisation (LayerNorm, BatchNorm) against its composite ops on cpu: the value, then the gradients
+ * of Σ f(x, w, b)·dy for x, w and b, and no tensor left behind. x has offset 3 (a non-zero mean exercises the centring).
+ */
+async function expectAffineNormMatches(fused: AffineNorm, composite: AffineNorm, shape: number[], eps: number, seed: number) {
+  const rng = makeRng(seed);
+  const c = shape[shape.length - 1];
+  const x = randomValues(rng, shape).map((v) => 3 + 2 * v);
+  const w = randomValues(rng, [c]);
+  const b = randomValues(rng, [c]);
+  const dy = randomValues(rng, shape);
+  const inputs = () => [tf.tensor(x, shape), tf.tensor1d(w), tf.tensor1d(b)];
+  const value = (f: AffineNorm) => () => {
+    const [xt, wt, bt] = inputs();
+    return f(xt, wt, bt, eps);
+  };
+  const grad = (f: AffineNorm, which: number) => () =>
+    tf.grads((xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(xt, wt, bt, eps), tf.tensor(dy, shape))))(inputs())[which];
+  const before = tf.memory().numTensors;
+  expect(maxRelDiff(await runOn('wasm', value(fused)), await runOn('cpu', value(composite)))).toBeLessThan(1e-5);
+  for (const which of [0, 1, 2]) {
+    const actual = await runOn('wasm', grad(fused, which));
+    const expected = await runOn('cpu', grad(composite, which));
+    expect(maxRelDiff(actual, expected), `gradient ${which}`).toBeLessThan(1e-4);
+  }
+  expect(tf.memory().numTensors).toBe(before);
+  return x;
+}
+
 // Every implementation: the wasm SIMD kernels (GELU's fused multiply-add build and its plain-SIMD build) and the
 // scalar loops used when the engine has no wasm SIMD.
 describe.each([
@@ -206,27 +237,12 @@ describe.each([
     [[4, 5, 3, 9], 1e-5],
     [[2, 7, 6, 40], 1e-3],
   ])('BatchNorm (training mode) and its gradients on %j (eps %s) equal the composite on cpu', async (shape, eps) => {
-    const rng = makeRng(shape[shape.length - 1] + 50);
+    const x = await expectAffineNormMatches(fusedBatchNorm, compositeBatchNorm, shape, eps, shape[shape.length - 1] + 50);
     const c = shape[shape.length - 1];
-    // Offset 3: a non-zero mean exercises the centring.
-    const x = randomValues(rng, shape).map((v) => 3 + 2 * v);
-    const w = randomValues(rng, [c]);
-    const b = randomValues(rng, [c]);
-    const dy = randomValues(rng, shape);
-    const inputs = () => [tf.tensor(x, shape), tf.tensor1d(w), tf.tensor1d(b)];
-    const value = (f: typeof fusedBatchNorm) => () => {
-      const [xt, wt, bt] = inputs();
-      return f(xt, wt, bt, eps);
-    };
-    const grad = (f: typeof fusedBatchNorm, which: number) => () =>
-      tf.grads((xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(xt, wt, bt, eps), tf.tensor(dy, shape))))(
-        inputs(),
-      )[which];
-    const before = tf.memory().numTensors;
-    expect(maxRelDiff(await runOn('wasm', value(fusedBatchNorm)), await runOn('cpu', value(compositeBatchNorm)))).toBeLessThan(1e-5);
+    const ones = new Float32Array(c).fill(1);
     const stats = await runOn('wasm', () => {
-      const [xt, wt, bt] = inputs();
-      const [, mean, variance] = tf.engine().runKernel('NextnetsBatchNorm', { x: xt, weight: wt, bias: bt }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const inputs = { x: tf.tensor(x, shape), weight: tf.tensor1d(ones), bias: tf.tensor1d(ones) };
+      const [, mean, variance] = tf.engine().runKernel('NextnetsBatchNorm', inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
       return tf.concat([mean, variance]);
     });
     const expectedStats = await runOn('cpu', () => {
@@ -234,12 +250,6 @@ describe.each([
       return tf.concat([mean, variance]);
     });
     expect(maxRelDiff(stats, expectedStats)).toBeLessThan(1e-5);
-    for (const which of [0, 1, 2]) {
-      const actual = await runOn('wasm', grad(fusedBatchNorm, which));
-      const expected = await runOn('cpu', grad(compositeBatchNorm, which));
-      expect(maxRelDiff(actual, expected), `gradient ${which}`).toBeLessThan(1e-4);
-    }
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it.each([
@@ -247,31 +257,6 @@ describe.each([
     [[3, 7, 13], 1e-5],
     [[2, 3, 5, 40], 1e-6],
   ])('LayerNorm and its gradients on %j (eps %s) equal the composite on cpu', async (shape, eps) => {
-    const rng = makeRng(shape[shape.length - 1]);
-    const c = shape[shape.length - 1];
-    // Offset 3: a non-zero mean exercises the centring.
-    const x = randomValues(rng, shape).map((v) => 3 + 2 * v);
-    const w = randomValues(rng, [c]);
-    const b = randomValues(rng, [c]);
-    const dy = randomValues(rng, shape);
-    const inputs = () => [tf.tensor(x, shape), tf.tensor1d(w), tf.tensor1d(b)];
-    const value = (f: typeof fusedLayerNorm) => () => {
-      const [xt, wt, bt] = inputs();
-      return f(xt, wt, bt, eps);
-    };
-    const grad = (f: typeof fusedLayerNorm, which: number) => () =>
-      tf.grads((xt: tf.Tensor, wt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(xt, wt, bt, eps), tf.tensor(dy, shape))))(
-        inputs(),
-      )[which];
-    const before = tf.memory().numTensors;
-    expect(maxRelDiff(await runOn('wasm', value(fusedLayerNorm)), await runOn('cpu', value(compositeLayerNorm)))).toBeLessThan(
-      1e-5,
-    );
-    for (const which of [0, 1, 2]) {
-      const actual = await runOn('wasm', grad(fusedLayerNorm, which));
-      const expected = await runOn('cpu', grad(compositeLayerNorm, which));
-      expect(maxRelDiff(actual, expected)).toBeLessThan(1e-4);
-    }
-    expect(tf.memory().numTensors).toBe(before);
+    await expectAffineNormMatches(fusedLayerNorm, compositeLayerNorm, shape, eps, shape[shape.length - 1]);
   });
 });
