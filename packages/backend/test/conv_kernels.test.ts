@@ -164,45 +164,52 @@ describe('Conv2DBackpropFilter on wasm without the SIMD modules (stock matmul pa
   }
 });
 
+// With the SIMD modules on, our depthwise kernels take multiplier 1; off, the XNNPACK routes (flipped correlation,
+// batch as channels) and the plain loops run.
 describe('DepthwiseConv2dNativeBackpropFilter / BackpropInput on wasm', () => {
+  afterAll(() => setSimdKernelsEnabled(true));
   for (const [i, c] of DEPTHWISE_CASES.entries()) {
-    it(`match cpu and the adjoints of cpu depthwiseConv2d: ${describeCase(c)}`, async () => {
-      const rng = makeRng(200 + i);
-      const xv = randomValues(rng, c.x);
-      const wv = randomValues(rng, c.filter);
-      const dyShape = outShape(c, true);
-      const dyv = randomValues(rng, dyShape);
-      const u = randomValues(rng, c.x);
-      const v = randomValues(rng, c.filter);
-      const common = { strides: c.strides, pad: c.pad, dilations: c.dilations };
-      const filterGrad = () =>
-        tf.engine().runKernel(
-          tf.DepthwiseConv2dNativeBackpropFilter,
-          { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
-          { ...common, filterShape: c.filter },
-        );
-      const inputGrad = () =>
-        tf.engine().runKernel(
-          tf.DepthwiseConv2dNativeBackpropInput,
-          { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) },
-          { ...common, inputShape: c.x },
-        );
-      const dW = await runOn('wasm', filterGrad);
-      const dx = await runOn('wasm', inputGrad);
-      if (c.dilations === 1) {
-        // tfjs-backend-cpu ignores dilations in these two kernels, so it is a reference only for dilation 1.
-        expect(maxRelDiff(dW, await runOn('cpu', filterGrad))).toBeLessThan(TOL);
-        expect(maxRelDiff(dx, await runOn('cpu', inputGrad))).toBeLessThan(TOL);
-      }
-      const fwd = (a: Float32Array, w: Float32Array) => () =>
-        tf.depthwiseConv2d(tf.tensor4d(a, c.x), tf.tensor4d(w, c.filter), c.strides, c.pad, 'NHWC', c.dilations);
-      const yFilter = await runOn('cpu', fwd(xv, v));
-      const yInput = await runOn('cpu', fwd(u, wv));
-      const lhsW = dot(dyv, yFilter);
-      const lhsX = dot(dyv, yInput);
-      expect(Math.abs(lhsW - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsW), Math.sqrt(v.length)));
-      expect(Math.abs(lhsX - dot(dx, u))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsX), Math.sqrt(u.length)));
-    });
+    for (const simd of [true, false]) {
+      it(`match cpu and the adjoints of cpu depthwiseConv2d${simd ? '' : ' (SIMD modules off)'}: ${describeCase(c)}`, async () => {
+        const rng = makeRng(200 + i);
+        const xv = randomValues(rng, c.x);
+        const wv = randomValues(rng, c.filter);
+        const dyShape = outShape(c, true);
+        const dyv = randomValues(rng, dyShape);
+        const u = randomValues(rng, c.x);
+        const v = randomValues(rng, c.filter);
+        const common = { strides: c.strides, pad: c.pad, dilations: c.dilations };
+        const filterGrad = () =>
+          tf.engine().runKernel(
+            tf.DepthwiseConv2dNativeBackpropFilter,
+            { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+            { ...common, filterShape: c.filter },
+          );
+        const inputGrad = () =>
+          tf.engine().runKernel(
+            tf.DepthwiseConv2dNativeBackpropInput,
+            { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) },
+            { ...common, inputShape: c.x },
+          );
+        setSimdKernelsEnabled(simd);
+        const dW = await runOn('wasm', filterGrad);
+        const dx = await runOn('wasm', inputGrad);
+        setSimdKernelsEnabled(true);
+        if (c.dilations === 1) {
+          // tfjs-backend-cpu ignores dilations in these two kernels, so it is a reference only for dilation 1.
+          expect(maxRelDiff(dW, await runOn('cpu', filterGrad))).toBeLessThan(TOL);
+          expect(maxRelDiff(dx, await runOn('cpu', inputGrad))).toBeLessThan(TOL);
+        }
+        const fwd = (a: Float32Array, w: Float32Array) => () =>
+          tf.depthwiseConv2d(tf.tensor4d(a, c.x), tf.tensor4d(w, c.filter), c.strides, c.pad, 'NHWC', c.dilations);
+        const yFilter = await runOn('cpu', fwd(xv, v));
+        const yInput = await runOn('cpu', fwd(u, wv));
+        const lhsW = dot(dyv, yFilter);
+        const lhsX = dot(dyv, yInput);
+        expect(Math.abs(lhsW - dot(dW, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsW), Math.sqrt(v.length)));
+        expect(Math.abs(lhsX - dot(dx, u))).toBeLessThan(TOL * Math.max(1, Math.abs(lhsX), Math.sqrt(u.length)));
+      });
+    }
   }
 });
 

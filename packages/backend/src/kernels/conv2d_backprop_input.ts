@@ -10,6 +10,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
+import { correlationInput } from './flipped_correlation';
 import { heapGemm, type GemmExports } from './heap_gemm';
 import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, heapOffset, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
@@ -52,32 +53,16 @@ function fastBackpropInput(fallback: KernelFunc): KernelFunc {
 /** dx as one stock forward convolution of (upsampled) dy with the flipped, channel-swapped filter. */
 function flippedConv(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const [fhN, fwN, ci, co] = filter.shape;
-  const { top, left } = info.padInfo;
-  const reachH = (fhN - 1) * info.dilationHeight;
-  const reachW = (fwN - 1) * info.dilationWidth;
-  const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight: sh, strideWidth: sw } = info;
-  // Upsampled dy rows past inHeight + top only ever meet the padding: crop them.
-  const upHeight = Math.min((outHeight - 1) * sh + 1, inHeight + top);
-  const upWidth = Math.min((outWidth - 1) * sw + 1, inWidth + left);
-  const asIs = sh === 1 && sw === 1 && upHeight === outHeight && upWidth === outWidth;
-
   const flipped = scratchTensor(backend, [fhN, fwN, co, ci]);
-  const upsampled = asIs ? dy : scratchTensor(backend, [batchSize, upHeight, upWidth, co]);
   flipFilter(floatView(backend, filter), floatView(backend, flipped), fhN, fwN, ci, co);
-  if (!asIs) upsample(floatView(backend, dy), floatView(backend, upsampled), info, upHeight, upWidth);
-  const explicitPad: backend_util.ExplicitPadding = [
-    [0, 0],
-    [reachH - top, inHeight - upHeight + top],
-    [reachW - left, inWidth - upWidth + left],
-    [0, 0],
-  ];
+  const input = correlationInput(backend, dy, info);
   const dx = runStockKernel(
     backend,
     Conv2D,
-    { x: upsampled, filter: flipped },
-    { strides: 1, dilations: [info.dilationHeight, info.dilationWidth], pad: explicitPad, dataFormat: 'NHWC' },
+    { x: input.x, filter: flipped },
+    { strides: 1, dilations: [info.dilationHeight, info.dilationWidth], pad: input.pad, dataFormat: 'NHWC' },
   );
-  releaseScratch(backend, flipped, ...(asIs ? [] : [upsampled]));
+  releaseScratch(backend, flipped, ...(input.copied ? [input.x] : []));
   return dx;
 }
 
@@ -99,9 +84,9 @@ function gemmCol2im(
   const out = zeroedOutput(backend, info.inShape, 'float32');
   const patches = scratchTensor(backend, [chunkRows, k]);
   for (let start = 0; start < pixels; start += chunkRows) {
-  const rows = Math.min(chunkRows, pixels - start);
-  gemm.gemmNT(heapOffset(backend, dy) + start * co * 4, heapOffset(backend, filter), heapOffset(backend, patches), 0, rows, k, co, 0);
-  col2im(floatView(backend, patches), floatView(backend, out), info, start, rows);
+    const rows = Math.min(chunkRows, pixels - start);
+    gemm.gemmNT(heapOffset(backend, dy) + start * co * 4, heapOffset(backend, filter), heapOffset(backend, patches), 0, rows, k, co, 0);
+    col2im(floatView(backend, patches), floatView(backend, out), info, start, rows);
   }
   releaseScratch(backend, patches);
   return out;
@@ -113,21 +98,21 @@ function col2im(p: Float32Array, dx: Float32Array, info: backend_util.Conv2DInfo
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   for (let r = 0; r < rows; r++) {
-  const pixel = start + r;
-  const ow = pixel % outWidth;
-  const oh = Math.floor(pixel / outWidth) % outHeight;
-  const b = Math.floor(pixel / (outWidth * outHeight));
-  for (let fh = 0; fh < filterHeight; fh++) {
-    const ih = oh * sh + fh * dh - top;
-    if (ih < 0 || ih >= inHeight) continue;
-    for (let fw = 0; fw < filterWidth; fw++) {
-      const iw = ow * sw + fw * dw - left;
-      if (iw < 0 || iw >= inWidth) continue;
-      const src = (r * filterHeight * filterWidth + fh * filterWidth + fw) * ci;
-      const dst = ((b * inHeight + ih) * inWidth + iw) * ci;
-      for (let c = 0; c < ci; c++) dx[dst + c] += p[src + c];
+    const pixel = start + r;
+    const ow = pixel % outWidth;
+    const oh = Math.floor(pixel / outWidth) % outHeight;
+    const b = Math.floor(pixel / (outWidth * outHeight));
+    for (let fh = 0; fh < filterHeight; fh++) {
+      const ih = oh * sh + fh * dh - top;
+      if (ih < 0 || ih >= inHeight) continue;
+      for (let fw = 0; fw < filterWidth; fw++) {
+        const iw = ow * sw + fw * dw - left;
+        if (iw < 0 || iw >= inWidth) continue;
+        const src = (r * filterHeight * filterWidth + fh * filterWidth + fw) * ci;
+        const dst = ((b * inHeight + ih) * inWidth + iw) * ci;
+        for (let c = 0; c < ci; c++) dx[dst + c] += p[src + c];
+      }
     }
-  }
   }
 }
 
@@ -139,20 +124,6 @@ function flipFilter(w: Float32Array, out: Float32Array, fhN: number, fwN: number
       const dst = ((fhN - 1 - fh) * fwN + (fwN - 1 - fw)) * co * ci;
       for (let i = 0; i < ci; i++) {
         for (let o = 0; o < co; o++) out[dst + o * ci + i] = w[src + i * co + o];
-      }
-    }
-  }
-}
-
-/** dy's pixels at every stride-th row and column of a zero [batch, upHeight, upWidth, co] map. */
-function upsample(dy: Float32Array, up: Float32Array, info: backend_util.Conv2DInfo, upHeight: number, upWidth: number): void {
-  const { batchSize, outHeight, outWidth, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
-  up.fill(0);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh * sh < upHeight; oh++) {
-      for (let ow = 0; ow * sw < upWidth; ow++) {
-        const src = ((b * outHeight + oh) * outWidth + ow) * co;
-        up.set(dy.subarray(src, src + co), ((b * upHeight + oh * sh) * upWidth + ow * sw) * co);
       }
     }
   }

@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { correlationInput } from './flipped_correlation';
 import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
 
@@ -50,16 +51,8 @@ function viaFlippedCorrelation(
   filter: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth, filterHeight, filterWidth } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  // Upsampled dy rows past inHeight + padTop only ever meet padding: crop them.
-  const upHeight = Math.min((outHeight - 1) * sh + 1, inHeight + top);
-  const upWidth = Math.min((outWidth - 1) * sw + 1, inWidth + left);
-
+  const { inChannels: ch, filterHeight, filterWidth } = info;
   const flipped = scratchTensor(backend, [filterHeight, filterWidth, ch, 1]);
-  const upsampled = scratchTensor(backend, [batchSize, upHeight, upWidth, ch]);
   const wv = floatView(backend, filter);
   const fv = floatView(backend, flipped);
   for (let fh = 0; fh < filterHeight; fh++) {
@@ -69,32 +62,14 @@ function viaFlippedCorrelation(
       fv.set(wv.subarray(src, src + ch), dst);
     }
   }
-  const dyv = floatView(backend, dy);
-  const uv = floatView(backend, upsampled);
-  uv.fill(0);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh * sh < upHeight; oh++) {
-      for (let ow = 0; ow * sw < upWidth; ow++) {
-        const src = ((b * outHeight + oh) * outWidth + ow) * ch;
-        uv.set(dyv.subarray(src, src + ch), ((b * upHeight + oh * sh) * upWidth + ow * sw) * ch);
-      }
-    }
-  }
-  const padTop = (filterHeight - 1) * dh - top;
-  const padLeft = (filterWidth - 1) * dw - left;
-  const explicitPad: backend_util.ExplicitPadding = [
-    [0, 0],
-    [padTop, inHeight - upHeight + top],
-    [padLeft, inWidth - upWidth + left],
-    [0, 0],
-  ];
+  const input = correlationInput(backend, dy, info);
   const dx = runStockKernel(
     backend,
     DepthwiseConv2dNative,
-    { x: upsampled, filter: flipped },
-    { strides: 1, dilations: [dh, dw], pad: explicitPad },
+    { x: input.x, filter: flipped },
+    { strides: 1, dilations: [info.dilationHeight, info.dilationWidth], pad: input.pad },
   );
-  releaseScratch(backend, flipped, upsampled);
+  releaseScratch(backend, flipped, ...(input.copied ? [input.x] : []));
   return dx;
 }
 
