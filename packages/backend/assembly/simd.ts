@@ -1,4 +1,4 @@
-// wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1) and LayerNorm.
+// wasm SIMD kernels compiled by AssemblyScript: depthwise convolution (NHWC, channel multiplier 1), LayerNorm and BatchNorm.
 // Compiled with an IMPORTED memory (like adamw.ts): all pointers are the tensors' byte offsets on the tfjs heap, nothing
 // is copied in or out. No data segments. Depthwise: channels run innermost in blocks of 32, 16 and 4 (eight, four or
 // one f32x4 accumulators kept in registers across the taps), then a scalar tail, so any channel count works; the taps
