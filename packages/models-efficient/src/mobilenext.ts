@@ -83,8 +83,9 @@ export class MobileNeXt extends ImageClassifier {
     super();
     this.config = { ...MOBILENEXT_DEFAULTS, ...config };
     const { widthMult, inChans, stages, identityDiv, dropPathRate } = this.config;
-    // Widths are make_divisible(c · w, 8) (spec §7).
-    let channels = makeDivisible(this.config.stemChannels * widthMult, 8);
+    // Widths are make_divisible(c · w, 8); the official mnext.py rounds to multiples of 4 at width 0.1 exactly.
+    const divisor = widthMult === 0.1 ? 4 : 8;
+    let channels = makeDivisible(this.config.stemChannels * widthMult, divisor);
     this.features = this.addModule('features', new Sequential());
     this.features.push(
       new Sequential([
@@ -97,7 +98,7 @@ export class MobileNeXt extends ImageClassifier {
     let blockIdx = 0;
     for (const { t, c, n, s } of stages) {
       // The last (1280) stage is not narrowed below width 1.0.
-      const out = c === 1280 && widthMult < 1 ? 1280 : makeDivisible(c * widthMult, 8);
+      const out = c === 1280 && widthMult < 1 ? 1280 : makeDivisible(c * widthMult, divisor);
       for (let i = 0; i < n; i++) {
         const rate = totalBlocks > 1 ? (dropPathRate * blockIdx) / (totalBlocks - 1) : 0;
         this.features.push(
