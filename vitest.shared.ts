@@ -10,6 +10,3 @@ export function workspaceAliases(): { find: string; replacement: string }[] {
     .filter((dir) => existsSync(join(root, 'packages', dir, 'src', 'index.ts')))
     .map((dir) => ({ find: `@nextnets/${dir}`, replacement: join(root, 'packages', dir, 'src', 'index.ts') }));
 }
-
-/** Absolute path of the shared reference fixtures (`../shared/fixtures` beside the repository). */
-export const fixturesDir = join(root, '..', 'shared', 'fixtures');

@@ -6,7 +6,7 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalLoader, openData } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
@@ -37,7 +37,9 @@ export function evalCommand(): Command {
     .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder')
     .action(async (opts: EvalOptions) => {
       const files = locateCheckpoint(opts.checkpoint);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize);
+      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
+      const { tensors, metadata } = readCheckpoint(weightsPath);
+      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize, metadata);
       const recipe = settings.recipe;
       if (opts.data) recipe.data.dataset = opts.data;
       else if (!files.runConfig) throw new CliError('give --data (ImageFolder path, fashion-mnist, mnist, cifar10:PATH, synthetic)');
@@ -46,9 +48,7 @@ export function evalCommand(): Command {
       recipe.data.evalLimit = undefined;
       const backend = await activateBackend(opts.backend);
       const data = openData(recipe, modelChannels(settings.modelArgs), 'eval');
-      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const tensors = readWeights(weightsPath);
-      const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors) ?? data.classes.length;
+      const numClasses = (argsForCheckpoint(settings.modelName, settings.modelArgs, tensors).numClasses as number | undefined) ?? data.classes.length;
       if (numClasses !== data.classes.length) {
         throw new CliError(`the checkpoint's classifier has ${numClasses} classes but dataset '${recipe.data.dataset}' has ${data.classes.length}`);
       }

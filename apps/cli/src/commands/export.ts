@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseModelArgs } from '../cli/parse.js';
 import { buildModel } from '../model/build.js';
-import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { writeTfjsWeights } from '../model/tfjs-weights.js';
 import { cliVersion } from '../version.js';
@@ -43,12 +43,11 @@ export function exportCommand(): Command {
     )
     .action(async (opts: ExportOptions) => {
       const files = locateCheckpoint(opts.checkpoint);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs));
-      await activateBackend(opts.backend);
       const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const tensors = readWeights(weightsPath);
-      const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
-      const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
+      const { tensors, metadata: recorded } = readCheckpoint(weightsPath);
+      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), undefined, recorded);
+      await activateBackend(opts.backend);
+      const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
       const model = buildModel(settings.modelName, args);
       loadCheckpointInto(model, tensors, weightsPath);
       model.eval();

@@ -5,7 +5,7 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalTransform } from '../train/data.js';
 import { readPredictInput } from './predict-inputs.js';
@@ -60,12 +60,11 @@ export function predictCommand(): Command {
     )
     .action(async (opts: PredictOptions) => {
       const files = locateCheckpoint(opts.checkpoint);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize);
-      await activateBackend(opts.backend);
       const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const tensors = readWeights(weightsPath);
-      const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
-      const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
+      const { tensors, metadata } = readCheckpoint(weightsPath);
+      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize, metadata);
+      await activateBackend(opts.backend);
+      const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
       const model = buildModel(settings.modelName, args);
       loadCheckpointInto(model, tensors, weightsPath);
       const channels = modelChannels(args);

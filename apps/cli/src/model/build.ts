@@ -1,4 +1,4 @@
-import { createModel, getModelEntry, type ImageClassifier } from '@nextnets/core-layers';
+import { createModel, getModelEntry, withShapeOnlyInit, type ImageClassifier } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
 import '../models.js';
 
@@ -24,4 +24,23 @@ export function modelChannels(args: Record<string, unknown>): number {
     throw new CliError(`model arg inChans must be a positive integer, got ${JSON.stringify(inChans)}`);
   }
   return inChans;
+}
+
+/** Names of a model's classifier parameters: those that `resetClassifier` replaces (re-initialising them). */
+export function resetClassifierParams(model: ImageClassifier): string[] {
+  const before = new Map(model.namedParameters());
+  model.resetClassifier(model.numClasses);
+  return model.namedParameters().filter(([name, p]) => before.get(name) !== p).map(([name]) => name);
+}
+
+/** The parameter name of the classifier's weight of a model built with these overrides (no weights are drawn). */
+export function classifierWeightName(name: string, args: Record<string, unknown>): string | undefined {
+  return withShapeOnlyInit(() => {
+    const model = buildModel(name, args);
+    try {
+      return resetClassifierParams(model).filter((n) => n.endsWith('weight')).pop();
+    } finally {
+      model.dispose();
+    }
+  });
 }

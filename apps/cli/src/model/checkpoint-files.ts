@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadStateDict, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { classifierWeightName } from './build.js';
 import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli/errors.js';
@@ -40,19 +41,28 @@ export function locateCheckpoint(path: string): CheckpointFiles {
   return files;
 }
 
-/** Reads safetensors with one-line errors. */
-export function readWeights(path: string): Map<string, RawTensor> {
+/** Reads safetensors (tensors and `__metadata__`) with one-line errors. */
+export function readCheckpoint(path: string): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
   try {
-    return readSafetensors(path).tensors;
+    return readSafetensors(path);
   } catch (error) {
     throw new CliError((error as Error).message.split('\n')[0]);
   }
 }
 
-/** Number of classes of a timm checkpoint, read from the last 2-D tensor whose name looks like a classifier. */
-export function checkpointNumClasses(tensors: Map<string, RawTensor>): number | undefined {
-  const heads = [...tensors.entries()].filter(([k, t]) => /(^|\.)(head\.fc|fc|classifier|head|linear)\.weight$/.test(k) && t.shape.length === 2);
-  return heads.length > 0 ? heads[heads.length - 1][1].shape[0] : undefined;
+export function readWeights(path: string): Map<string, RawTensor> {
+  return readCheckpoint(path).tensors;
+}
+
+/**
+ * The overrides that rebuild a checkpoint's model: `numClasses` unless given is read from the checkpoint's tensor
+ * under the model's own classifier weight name (`head.fc.weight`, `head.fc2.weight`, `classifier.1.weight`, …).
+ */
+export function argsForCheckpoint(modelName: string, modelArgs: Record<string, unknown>, tensors: Map<string, RawTensor>): Record<string, unknown> {
+  if (modelArgs.numClasses !== undefined) return modelArgs;
+  const weightName = classifierWeightName(modelName, modelArgs);
+  const weight = weightName === undefined ? undefined : tensors.get(weightName);
+  return weight ? { ...modelArgs, numClasses: weight.shape[0] } : modelArgs;
 }
 
 /**

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadStateDict, truncNormal, torchShape, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
+import { resetClassifierParams } from './build.js';
 
 export interface FinetuneLoadReport {
   loaded: number;
@@ -15,12 +16,6 @@ export interface FinetuneLoadReport {
   head: string[];
 }
 
-/** Names of the classifier's parameters: those replaced by `resetClassifier`. */
-function resetHead(model: ImageClassifier): string[] {
-  const before = new Map(model.namedParameters().map(([name, p]) => [name, p.variable]));
-  model.resetClassifier(model.numClasses);
-  return model.namedParameters().filter(([name, p]) => before.get(name) !== p.variable).map(([name]) => name);
-}
 
 export function loadForFinetune(model: ImageClassifier, tensors: Map<string, RawTensor>, source: string, headInitStd: number): FinetuneLoadReport {
   const expected = new Map<string, number[]>();
@@ -41,7 +36,7 @@ export function loadForFinetune(model: ImageClassifier, tensors: Map<string, Raw
   }
   const loaded = [...kept.keys()].filter((k) => expected.has(k)).length;
   if (loaded === 0) throw new CliError(`${source}: no tensor matches a parameter of the model (is it a checkpoint of this architecture?)`);
-  const head = resetHead(model);
+  const head = resetClassifierParams(model);
   tf.tidy(() => {
     for (const [name, p] of model.namedParameters()) {
       if (!head.includes(name)) continue;
