@@ -21,6 +21,7 @@ export interface RoadmapRecord {
   top1: number | null;
   top5: number | null;
   steps: number;
+  /** Training time (evaluation excluded) over every session of the run. */
   seconds: number;
   paperTop1: number;
   paperGmacs: number;
@@ -51,7 +52,7 @@ export function renderTable(report: RoadmapReport): string {
   const lines = [
     `Roadmap on ${report.dataset} at ${report.imageSize}², width ×${report.widthMult}, depth ×${report.depthMult}, seed ${report.seed} (${report.backend}).`,
     '',
-    '| step | change | params | MACs | top-1 (%) | top-5 (%) | train steps | seconds | paper top-1 | paper GFLOPs@224 |',
+    '| step | change | params | MACs | top-1 (%) | top-5 (%) | train steps | train seconds | paper top-1 | paper GFLOPs@224 |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const row = (r: RoadmapRecord, label: string): string =>

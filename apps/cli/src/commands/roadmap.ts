@@ -16,6 +16,7 @@ import { loadRecipe, validateRecipe } from '../recipes/load.js';
 import { applyOverrides } from '../recipes/overrides.js';
 import type { Recipe } from '../recipes/schema.js';
 import { applyDataFallback } from '../train/data.js';
+import { MetricsLog, type EpochSummary } from '../train/metrics-log.js';
 import { createTrainingSetup } from '../train/setup.js';
 import { Trainer } from '../train/trainer.js';
 import { writeRoadmapReport, type RoadmapRecord, type RoadmapReport } from './roadmap-report.js';
@@ -96,8 +97,13 @@ function sharedSettings(recipe: Recipe, widthMult: number, depthMult: number): s
 
 interface StepSummary {
   steps: number;
-  seconds: number;
   final?: { top1: number; top5: number };
+}
+
+/** Training time of a run over all its sessions (resumed ones included): the epochs' seconds in metrics.jsonl. */
+function trainingSeconds(dir: string): number {
+  const epochs = new MetricsLog(join(dir, 'metrics.jsonl')).read().filter((r): r is EpochSummary => r.type === 'epoch');
+  return epochs.reduce((sum, e) => sum + e.seconds, 0);
 }
 
 /** Params and GMACs of a run's model at the trained input size (a fresh, small model: nothing is trained). */
@@ -118,7 +124,7 @@ async function trainRun(recipe: Recipe, dir: string, header: string, log: (line:
   const trainer = new Trainer(setup, { outDir: dir, resume, header: [header], log });
   try {
     const result = await trainer.run();
-    return { summary: { steps: result.steps, seconds: result.seconds, final: result.final }, numClasses };
+    return { summary: { steps: result.steps, final: result.final }, numClasses };
   } finally {
     // Each step is a fresh network: free this one's weights, optimizer slots and EMA before the next.
     setup.optimizer.dispose();
@@ -209,7 +215,7 @@ export function roadmapCommand(): Command {
           top1: summary.final?.top1 ?? null,
           top5: summary.final?.top5 ?? null,
           steps: summary.steps,
-          seconds: summary.seconds,
+          seconds: trainingSeconds(dir),
           paperTop1: info.paperTop1,
           paperGmacs: info.paperGmacs,
         });
