@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCli } from '../src/cli/run.js';
@@ -49,8 +50,11 @@ describe('nextnets roadmap', () => {
     expect(first.code, first.stderr).toBe(0);
     const firstWeights = readFileSync(join(out, 'roadmap_resnet50', 'last', 'model.safetensors'));
 
+    // Each step's model, optimizer slots and EMA are freed before the next: the roadmap leaves no tensor behind.
+    const tensorsBefore = tf.memory().numTensors;
     const r = await run(['roadmap', ...SMALL, '--steps', STEPS.join(','), '--out', out]);
     expect(r.code, r.stderr).toBe(0);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(r.stderr).toMatch(/roadmap_resnet50: already trained/);
     expect(readFileSync(join(out, 'roadmap_resnet50', 'last', 'model.safetensors')).equals(firstWeights)).toBe(true);
 
