@@ -1,4 +1,5 @@
-// TypeScript consumer, type-checked without Node's types: the public .d.ts of the library packages must not need them.
+// TypeScript consumer, type-checked without Node's types (only tfjs-core's own `long`): the public .d.ts of the
+// library packages must not need them.
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { loadStateDict, parseNpy, parseSafetensors, type ImageClassifier } from '@nextnets/core-layers';
