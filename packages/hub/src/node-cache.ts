@@ -1,8 +1,7 @@
 /**
  * The on-disk cache, in Python huggingface_hub's layout so that both share one cache:
  * `<cache>/models--<org>--<name>/{blobs/<etag>, refs/<revision> (a commit id), snapshots/<commit>/<file> -> ../../blobs/<etag>}`
- * with `<cache>` = `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub` (`getHFHubCachePath` of
- * `@huggingface/hub`). A cached file is used without any request; a download goes to a uniquely named
+ * with `<cache>` = `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`. A cached file is used without any request; a download goes to a uniquely named
  * `.incomplete` file in `blobs/`, is checked (byte count, and sha256 when the ETag is one) and only then renamed to
  * its blob name, so a broken or corrupt transfer never becomes a cache entry.
  */
@@ -11,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
+import { getRepoFolderName } from '@huggingface/hub';
 import { isSha256, probeHubFile, streamHubFile, type NetworkOptions } from './download.js';
 import { HubError } from './errors.js';
 import { hubSettings, type HubSettings } from './settings.js';
@@ -39,16 +38,22 @@ export interface HubFile {
 
 const COMMIT = /^[0-9a-f]{40}$/;
 
-/** The hub cache folder huggingface_hub uses (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub). */
-export function hubCacheDir(): string {
-  return getHFHubCachePath();
+/**
+ * The hub cache folder huggingface_hub uses: HF_HUB_CACHE (or the older HUGGINGFACE_HUB_CACHE), else HF_HOME/hub, else
+ * $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub. Unlike `getHFHubCachePath` of `@huggingface/hub`
+ * it reads a given environment, and an empty variable counts as unset (never a cache in the working directory).
+ */
+export function hubCacheDir(env: Record<string, string | undefined> = process.env): string {
+  const hubCache = env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE;
+  if (hubCache) return hubCache;
+  return join(env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface'), 'hub');
 }
 
 /** The token: HF_TOKEN, else the file `huggingface-cli login` writes (HF_TOKEN_PATH, else $HF_HOME/token). */
 export function hubToken(env: Record<string, string | undefined>): string | undefined {
   if (env.HF_TOKEN) return env.HF_TOKEN;
-  const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
-  const path = env.HF_TOKEN_PATH ?? join(home, 'token');
+  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
+  const path = env.HF_TOKEN_PATH || join(home, 'token');
   if (!existsSync(path)) return undefined;
   const token = readFileSync(path, 'utf8').trim();
   return token === '' ? undefined : token;
@@ -139,7 +144,7 @@ async function downloadBlob(target: HubFileRef & { endpoint: string }, probed: A
 export async function hubFile(ref: HubFileRef, opts: HubFileOptions = {}): Promise<HubFile> {
   const env = opts.env ?? process.env;
   const settings = hubSettings(env, opts);
-  const cacheDir = opts.cacheDir ?? hubCacheDir();
+  const cacheDir = opts.cacheDir ?? hubCacheDir(env);
   const storage = repoCacheFolder(cacheDir, ref.repo);
   const where = `${ref.repo}@${ref.revision}`;
   const cachedCommit = await readRef(storage, ref.revision);

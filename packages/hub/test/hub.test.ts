@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
-import { createPretrained, fetchWeights, hubFile, loadPretrained, type WeightsCache } from '@nextnets/hub/node';
+import { createPretrained, fetchWeights, hubFile, loadPretrained, type WeightsCache } from '../src/node';
 import '@nextnets/models-convnext';
 import { createModel } from '@nextnets/core-layers';
 import { forwardParity, npyTensor, PARITY_TOLERANCE, relErr, smallFixturePath, smallManifest } from '@nextnets/test-fixtures';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPretrainedTag, findDefaultTag, IMAGENET_1K_CLASSES, listDefaultTags, parseRef, tagForHubId } from '@nextnets/hub';
+import { defaultPretrainedTag, findDefaultTag, IMAGENET_1K_CLASSES, listDefaultTags, parseRef, tagForHubId } from '../src/index';
 import { listModels } from '@nextnets/core-layers';
 import '@nextnets/models-convnext';
 import '@nextnets/models-rep';

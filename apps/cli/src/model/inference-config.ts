@@ -1,5 +1,5 @@
 /** How inputs are prepared for a model outside training: the run's recipe when known, else the model's pretrained cfg. */
-import { getModelEntry } from '@nextnets/core-layers';
+import { getModelEntry, type PretrainedCfg } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
 import { validateRecipe } from '../recipes/load.js';
 import type { Recipe } from '../recipes/schema.js';
@@ -14,13 +14,15 @@ export interface InferenceSettings {
 
 /**
  * Combines `--model`/`--model-args` with what a training run recorded. Without a run config the data settings come
- * from the model's timm pretrained cfg (input size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
+ * from the pretrained cfg of the weights' timm tag when known (`pretrainedCfg`), else the model's registered one (input
+ * size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
  */
 export function inferenceSettings(
   files: CheckpointFiles,
   model: string | undefined,
   modelArgs: Record<string, unknown>,
   inputSize?: number,
+  pretrainedCfg?: PretrainedCfg,
 ): InferenceSettings {
   const run = files.runConfig;
   const modelName = model ?? run?.model.name;
@@ -35,6 +37,7 @@ export function inferenceSettings(
     let cfg;
     try {
       cfg = getModelEntry(modelName).pretrainedCfg;
+      if (pretrainedCfg) cfg = pretrainedCfg;
     } catch (error) {
       throw new CliError((error as Error).message);
     }
