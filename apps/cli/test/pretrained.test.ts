@@ -5,7 +5,8 @@
  * stopped; ImageNet-1k weights print class names.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors, readNpy, serializeSafetensors, type TensorData } from '@nextnets/core-layers';
@@ -20,6 +21,7 @@ const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const weights = new Uint8Array(readFileSync(smallFixturePath(FIXTURE, 'weights.safetensors')));
 const work = mkdtempSync(join(tmpdir(), 'nextnets-pretrained-'));
 const home = join(work, 'hf');
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** The fixture's trunk with a 1000-class classifier that always favours class 281 (zero weights, bias 10). */
 function imagenetCheckpoint(): Uint8Array {
@@ -123,6 +125,28 @@ describe('nextnets --pretrained', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^convnext_atto +timm\/convnext_atto\.d2_in1k +\(imagenet-1k, 224px, crop 0\.875\)$/m);
     expect(list.stdout).toMatch(/^replknet_31b +no pretrained weights published$/m);
+  });
+
+  it('export --pretrained writes the hub weights; train and finetune --pretrained initialise from them', async () => {
+    const out = join(work, 'export');
+    const exported = await runCli(['export', '--model', 'convnext_atto', '--model-args', args, '--pretrained', REPO, '--out', out]);
+    expect(exported.code).toBe(0);
+    const written = parseSafetensors(new Uint8Array(readFileSync(join(out, 'model.safetensors')))).tensors;
+    const original = parseSafetensors(weights).tensors;
+    expect([...written.keys()].sort()).toEqual([...original.keys()].sort());
+    for (const [key, t] of original) expect(written.get(key)!.data).toEqual(t.data);
+
+    // synthetic_smoke is the fixture's architecture with a 2x2 stem; 4 classes like the fixture
+    const recipe = ['--recipe', 'synthetic_smoke', '--model-args', '{"patchSize": 4}', '--epochs', '1', '--max-steps', '1'];
+    const train = await runCli(['train', ...recipe, '--pretrained', REPO, '--out', join(work, 'train')]);
+    expect(train.stderr).toMatch(/^loaded \d+ tensors from timm\/convnext_atto\.fixture@main \(.*\)$/m);
+    expect(train.code).toBe(0);
+    const smoke = readFileSync(join(packageDir, 'recipes', 'synthetic_smoke.yaml'), 'utf8');
+    const finetuneRecipe = join(work, 'smoke_finetune.yaml');
+    writeFileSync(finetuneRecipe, smoke.replace('name: synthetic_smoke', 'name: smoke_finetune\nkind: finetune'));
+    const finetune = await runCli(['finetune', ...recipe, '--recipe', finetuneRecipe, '--pretrained', REPO, '--out', join(work, 'finetune')]);
+    expect(finetune.stderr).toMatch(/^loaded \d+ tensors from timm\/convnext_atto\.fixture@main .*; re-initialised head\.fc\.weight, head\.fc\.bias$/m);
+    expect(finetune.code).toBe(0);
   });
 
   it('--pretrained without a reference needs a model with published weights', async () => {

@@ -129,6 +129,19 @@ describe('pretrained weights from a hub', () => {
     expect(tree(cutStorage)).toEqual([`blobs/${sha}`, 'refs/main', `snapshots/${'b'.repeat(40)}/model.safetensors`]);
   });
 
+  it('a plain URL is downloaded (not cached) with progress; a local path is read', async () => {
+    const url = `${hub.url.replace('127.0.0.1', 'localhost')}/${REPO}/resolve/main/model.safetensors`;
+    const progress: number[] = [];
+    const model = createModel('convnext_atto', fixtureArgs);
+    const info = await loadPretrained(model, url, { onProgress: (p) => progress.push(p.loaded) });
+    expect(info.source).toBe(url);
+    expect(progress.at(-1)).toBe(weights.length);
+    expect(forwardParity(model, FIXTURE).logits).toBeLessThan(PARITY_TOLERANCE.forward);
+    const local = await loadPretrained(model, smallFixturePath(FIXTURE, 'weights.safetensors'));
+    expect(local.source).toBe(smallFixturePath(FIXTURE, 'weights.safetensors'));
+    model.dispose();
+  });
+
   it('the browser entry (fetch + a Cache Storage cache) downloads once and then reads its cache', async () => {
     const store = new Map<string, ArrayBuffer>();
     const cache: WeightsCache = {
