@@ -53,7 +53,27 @@ export async function probeHubFile(t: HubTarget, opts: NetworkOptions): Promise<
     throw hubFailure(error, t);
   }
   if (!info) throw entryNotFound(t);
+  // the hub sends X-Repo-Commit with its own answer; when the probe was redirected to a CDN, the redirect had it
+  commit ??= await redirectCommit(t, opts);
   return { info, commit, etag: normalizeEtag(info.etag) };
+}
+
+/**
+ * X-Repo-Commit of the hub's own (unfollowed) answer to a HEAD of the resolve URL, as huggingface_hub reads it.
+ * Browsers hide the headers of a manual redirect: there the commit stays unknown, which only the Node cache needs.
+ */
+async function redirectCommit(t: HubTarget, opts: NetworkOptions): Promise<string | undefined> {
+  const url = `${t.endpoint}/${t.repo}/resolve/${encodeURIComponent(t.revision)}/${t.file}`;
+  try {
+    const response = await (opts.fetch ?? globalThis.fetch)(url, {
+      method: 'HEAD',
+      redirect: 'manual',
+      headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : undefined,
+    });
+    return response.headers.get('x-repo-commit') ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

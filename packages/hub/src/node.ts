@@ -3,7 +3,7 @@
  * the on-disk cache shared with Python's huggingface_hub (HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN,
  * HF_HUB_OFFLINE), local `.safetensors` paths, and URLs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { ImageClassifier } from '@nextnets/core-layers';
@@ -38,11 +38,11 @@ export async function fetchWeightsNode(ref: PretrainedRef, opts: HubFileOptions 
 }
 
 /**
- * `parseRef` that prefers an existing local file: `timm/x.safetensors` or a folder-relative path that exists is a
- * path, anything else parses as usual.
+ * `parseRef` that prefers an existing local file: a relative path such as `timm/x` that names a file is a path,
+ * anything else parses as usual.
  */
 export function parseRefNode(ref: string, endpoint?: string): PretrainedRef {
-  if (existsSync(ref)) return { kind: 'path', path: ref };
+  if (isFile(ref)) return { kind: 'path', path: ref };
   return parseRef(ref, endpoint);
 }
 
@@ -51,9 +51,13 @@ export interface NodeLoadOptions extends HubFileOptions {
   modelName?: string;
 }
 
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
 /** An existing local file spelled so that `parseRef` reads it as a path (`timm/x` could also be a hub id). */
 function localFirst(ref: string): string {
-  if (!existsSync(ref) || isAbsolute(ref) || /^\.{1,2}[\\/]/.test(ref)) return ref;
+  if (!isFile(ref) || isAbsolute(ref) || /^\.{1,2}[\\/]/.test(ref)) return ref;
   return `./${ref}`;
 }
 

@@ -8,11 +8,17 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+function sha256(content: Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
 export interface HubRepo {
   commit: string;
   files: Record<string, Uint8Array>;
   /** Answer 401 unless `Authorization: Bearer <token>`. */
   token?: string;
+  /** Answer resolve GETs with a 302 to `/cdn/<sha256>` (only the redirect carries X-Repo-Commit), as the hub does for LFS files. */
+  redirect?: boolean;
 }
 
 export class LocalHub {
@@ -47,6 +53,11 @@ export class LocalHub {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
+    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(req.url ?? '');
+    if (cdn) {
+      const content = [...this.repos.values()].flatMap((r) => Object.values(r.files)).find((c) => sha256(c) === cdn[1]);
+      if (content) return this.send(req, res, content, { ETag: `"${cdn[1]}"` });
+    }
     const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec((req.url ?? '').split('?')[0]);
     const error = (status: number, code: string, message: string) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'X-Error-Code': code, 'X-Error-Message': message });
@@ -60,12 +71,17 @@ export class LocalHub {
     if (decodeURIComponent(revision) !== 'main' && decodeURIComponent(revision) !== repo.commit) return error(404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
     const content = repo.files[file];
     if (!content) return error(404, 'EntryNotFound', `${file} does not exist`);
-    const headers: Record<string, string> = {
-      ETag: `"${createHash('sha256').update(content).digest('hex')}"`,
-      'X-Repo-Commit': repo.commit,
-      'Accept-Ranges': 'bytes',
-      'Content-Type': 'application/octet-stream',
-    };
+    const etag = sha256(content);
+    if (repo.redirect) {
+      res.writeHead(302, { Location: `/cdn/${etag}`, 'X-Repo-Commit': repo.commit, 'X-Linked-ETag': `"${etag}"`, 'X-Linked-Size': String(content.length) });
+      return void res.end();
+    }
+    this.send(req, res, content, { ETag: `"${etag}"`, 'X-Repo-Commit': repo.commit });
+  }
+
+  /** The content with range support and the given headers. */
+  private send(req: IncomingMessage, res: ServerResponse, content: Uint8Array, extra: Record<string, string>): void {
+    const headers: Record<string, string> = { ...extra, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range) {
       const start = Number(range[1]);

@@ -29,7 +29,8 @@ const storage = join(home, 'hub', 'models--timm--convnext_atto.fixture');
 const hub = new LocalHub()
   .add(REPO, { commit: COMMIT, files: { 'model.safetensors': weights } })
   .add('timm/private.fixture', { commit: COMMIT, files: { 'model.safetensors': weights }, token: 'hf_secret' })
-  .add('timm/cut.fixture', { commit: 'b'.repeat(40), files: { 'model.safetensors': weights } });
+  .add('timm/cut.fixture', { commit: 'b'.repeat(40), files: { 'model.safetensors': weights } })
+  .add('timm/redirect.fixture', { commit: 'c'.repeat(40), files: { 'model.safetensors': weights }, redirect: true });
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -127,6 +128,13 @@ describe('pretrained weights from a hub', () => {
     const retry = await hubFile({ repo: 'timm/cut.fixture', revision: 'main', file: 'model.safetensors' });
     expect(retry.downloaded).toBe(true);
     expect(tree(cutStorage)).toEqual([`blobs/${sha}`, 'refs/main', `snapshots/${'b'.repeat(40)}/model.safetensors`]);
+  });
+
+  it('a file the hub redirects to a CDN is cached under the commit of the redirect', async () => {
+    const file = await hubFile({ repo: 'timm/redirect.fixture', revision: 'main', file: 'model.safetensors' });
+    expect(file).toMatchObject({ commit: 'c'.repeat(40), downloaded: true });
+    expect(hub.requests.some((r) => r.startsWith('GET /cdn/'))).toBe(true);
+    expect(tree(join(home, 'hub', 'models--timm--redirect.fixture'))).toEqual([`blobs/${sha}`, 'refs/main', `snapshots/${'c'.repeat(40)}/model.safetensors`]);
   });
 
   it('a plain URL is downloaded (not cached) with progress; a local path is read', async () => {
