@@ -35,7 +35,7 @@ function imagenetCheckpoint(): Uint8Array {
 }
 
 const hub = new LocalHub()
-  .add(REPO, { commit: COMMIT, files: { 'model.safetensors': weights } })
+  .add(REPO, { commit: COMMIT, files: { 'model.safetensors': weights, 'config.json': new TextEncoder().encode(JSON.stringify({ num_classes: 4, label_names: ['circle', 'square', 'triangle', 'star'] })) } })
   .add('timm/convnext_atto.in1k_fixture', { commit: COMMIT, files: { 'model.safetensors': imagenetCheckpoint() } });
 
 /** Runs the CLI without blocking this process's event loop (the hub answers from here). */
@@ -87,10 +87,11 @@ describe('nextnets --pretrained', () => {
     const online = await runCli(['predict', '--model', 'convnext_atto', '--model-args', args, '--pretrained', REPO, '--input', input, '--output', out]);
     expect(online.stderr).toMatch(/downloaded timm\/convnext_atto\.fixture@main\/model\.safetensors: 109\.0 kB in \d+\.\d s, [\d.]+ [kMG]?B\/s/);
     expect(online.code).toBe(0);
+    expect(online.stdout).toMatch(/input\.npy\[0\]: (circle|square|triangle|star) \d+\.\d%, /); // config.json label_names
     expect(readNpy(out).shape).toEqual([4, 4]);
     expect(relErr(readNpy(out).data as Float32Array, reference)).toBeLessThan(1e-4);
     const snapshot = join(home, 'hub', 'models--timm--convnext_atto.fixture', 'snapshots', COMMIT);
-    expect(readdirSync(snapshot)).toEqual(['model.safetensors']);
+    expect(readdirSync(snapshot).sort()).toEqual(['config.json', 'model.safetensors']);
     expect(readFileSync(join(home, 'hub', 'models--timm--convnext_atto.fixture', 'refs', 'main'), 'utf8')).toBe(COMMIT);
 
     const requests = hub.requests.length;

@@ -5,7 +5,7 @@
  * the library accepts, since the library does not return it.
  */
 import { downloadFile, fileDownloadInfo, type FileDownloadInfoOutput } from '@huggingface/hub';
-import { entryNotFound, hubFailure, HubError, type HubTarget } from './errors.js';
+import { EntryNotFoundError, hubFailure, HubError, type HubTarget } from './errors.js';
 
 export interface DownloadProgress {
   /** `repo@revision/file` or the URL. */
@@ -52,7 +52,7 @@ export async function probeHubFile(t: HubTarget, opts: NetworkOptions): Promise<
   } catch (error) {
     throw hubFailure(error, t);
   }
-  if (!info) throw entryNotFound(t);
+  if (!info) throw new EntryNotFoundError(t, commit);
   // the hub sends X-Repo-Commit with its own answer; when the probe was redirected to a CDN, the redirect had it
   commit ??= await redirectCommit(t, opts);
   return { info, commit, etag: normalizeEtag(info.etag) };
@@ -100,7 +100,7 @@ export async function streamHubFile(
   } catch (error) {
     throw hubFailure(error, t);
   }
-  if (!blob) throw entryNotFound(t);
+  if (!blob) throw new EntryNotFoundError(t);
   const label = `${t.repo}@${t.revision}/${t.file}`;
   try {
     return await drain(blob.stream(), probed.info.size, label, opts.onProgress, sink);

@@ -36,9 +36,14 @@ export function hubFailure(error: unknown, t: HubTarget): HubError {
   return new HubError(`${where}: downloading ${t.file} from ${t.endpoint} failed: ${message}${cause}`);
 }
 
-/** The error for a file the repository does not have. */
-export function entryNotFound(t: HubTarget): HubError {
-  return new HubError(`${t.repo}@${t.revision} has no file ${t.file} on ${t.endpoint} (404); is it a timm model repository with safetensors weights?`);
+/** A file the repository does not have (404 EntryNotFound); `commit` is the revision's commit when the hub said. */
+export class EntryNotFoundError extends HubError {
+  constructor(
+    t: HubTarget,
+    readonly commit?: string,
+  ) {
+    super(`${t.repo}@${t.revision} has no file ${t.file} on ${t.endpoint} (404); is it a timm model repository with safetensors weights?`);
+  }
 }
 
 export function firstLine(text: string): string {

@@ -14,6 +14,7 @@ import {
 } from '@nextnets/core-layers';
 import { defaultPretrainedTag, tagForHubId, type PretrainedTag } from './default-tags.js';
 import { HubError } from './errors.js';
+import type { TimmHubConfig } from './hub-config.js';
 import { IMAGENET_1K_CLASSES } from './labels.js';
 import { describeRef, parseRef, type PretrainedRef } from './ref.js';
 
@@ -33,14 +34,20 @@ export interface PretrainedLoadReport {
 export interface PretrainedInfo extends PretrainedLoadReport {
   /** timm's tag when the reference is one of the default tags (`pretrained: true`). */
   tag?: PretrainedTag;
-  /** Class names when the loaded classifier predicts ImageNet-1k (a default tag, or 1000 classes from the hub). */
+  /**
+   * Class names of the loaded classifier: the repository's `config.json` `label_names`, else ImageNet-1k's for a
+   * default tag or 1000-class hub weights.
+   */
   labels?: readonly string[];
-  /** Preprocessing of the weights: the tag's pretrained cfg, else undefined (use the model's registered cfg). */
+  /**
+   * Preprocessing of the weights: the repository's `config.json` pretrained cfg, else the default tag's, else
+   * undefined (use the model's registered cfg).
+   */
   pretrainedCfg?: PretrainedCfg;
 }
 
 /** Gets the weights of a reference as bytes (the browser fetcher or the Node cache). */
-export type WeightsFetcher<O> = (ref: PretrainedRef, opts: O) => Promise<{ bytes: Uint8Array; source: string }>;
+export type WeightsFetcher<O> = (ref: PretrainedRef, opts: O) => Promise<{ bytes: Uint8Array; source: string; config?: TimmHubConfig }>;
 
 /**
  * Names of the model's classifier parameters: those `resetClassifier` replaces. The classifier is re-initialised
@@ -102,17 +109,24 @@ export function resolveRef(modelName: string | undefined, ref: string | true, en
   return { ref: parsed, tag };
 }
 
-function describeInfo(report: PretrainedLoadReport, ref: PretrainedRef, tag: PretrainedTag | undefined, model: ImageClassifier): PretrainedInfo {
-  const imagenet = model.numClasses === 1000 && report.droppedClassifier.length === 0 && (tag?.labels === 'imagenet-1k' || (ref.kind === 'hub' && report.checkpointClasses === 1000));
-  return { ...report, tag, labels: imagenet ? IMAGENET_1K_CLASSES : undefined, pretrainedCfg: tag?.pretrainedCfg };
+/** Class names for a checkpoint classifier of `numClasses` outputs (see `PretrainedInfo.labels`). */
+export function pretrainedLabels(numClasses: number, fromHub: boolean, tag: PretrainedTag | undefined, config: TimmHubConfig | undefined): readonly string[] | undefined {
+  if (config?.labels && config.labels.length === numClasses) return config.labels;
+  return numClasses === IMAGENET_1K_CLASSES.length && (fromHub || tag?.labels === 'imagenet-1k') ? IMAGENET_1K_CLASSES : undefined;
+}
+
+function describeInfo(report: PretrainedLoadReport, ref: PretrainedRef, tag: PretrainedTag | undefined, model: ImageClassifier, config?: TimmHubConfig): PretrainedInfo {
+  const kept = report.droppedClassifier.length === 0 && report.checkpointClasses === model.numClasses;
+  const labels = kept ? pretrainedLabels(model.numClasses, ref.kind === 'hub', tag, config) : undefined;
+  return { ...report, tag, labels, pretrainedCfg: config?.pretrainedCfg ?? tag?.pretrainedCfg };
 }
 
 /** Fetches, parses and loads; the shared body of both entry points' `loadPretrained`. */
 export async function loadPretrainedWith<O>(fetcher: WeightsFetcher<O>, model: ImageClassifier, modelName: string | undefined, ref: string | true, opts: O & { endpoint?: string }): Promise<PretrainedInfo> {
   const resolved = resolveRef(modelName, ref, opts.endpoint);
-  const { bytes, source } = await fetcher(resolved.ref, opts);
+  const { bytes, source, config } = await fetcher(resolved.ref, opts);
   const tensors = parseSafetensors(bytes, source).tensors;
-  return describeInfo(loadPretrainedTensors(model, tensors, source), resolved.ref, resolved.tag, model);
+  return describeInfo(loadPretrainedTensors(model, tensors, source), resolved.ref, resolved.tag, model, config);
 }
 
 export interface CreatePretrainedOptions extends ModelOverrides {
@@ -134,7 +148,7 @@ export async function createPretrainedWith<O>(
   const { pretrained, ...overrides } = options;
   if (pretrained === undefined || pretrained === false) return { model: createModel(name, overrides) };
   const resolved = resolveRef(name, pretrained, opts.endpoint);
-  const { bytes, source } = await fetcher(resolved.ref, opts);
+  const { bytes, source, config } = await fetcher(resolved.ref, opts);
   const tensors = parseSafetensors(bytes, source).tensors;
   const model = createModel(name, overrides);
   try {
@@ -142,7 +156,7 @@ export async function createPretrainedWith<O>(
       const ckpt = checkpointClasses(tensors, classifierKeys(model));
       if (ckpt !== undefined && ckpt !== model.numClasses) model.resetClassifier(ckpt);
     }
-    return { model, pretrained: describeInfo(loadPretrainedTensors(model, tensors, source), resolved.ref, resolved.tag, model) };
+    return { model, pretrained: describeInfo(loadPretrainedTensors(model, tensors, source), resolved.ref, resolved.tag, model, config) };
   } catch (error) {
     model.dispose();
     throw error;

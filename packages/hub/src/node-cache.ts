@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { getRepoFolderName } from '@huggingface/hub';
 import { isSha256, probeHubFile, streamHubFile, type NetworkOptions } from './download.js';
-import { HubError } from './errors.js';
+import { EntryNotFoundError, HubError } from './errors.js';
 import { hubSettings, type HubSettings } from './settings.js';
 
 export interface HubFileOptions extends Omit<NetworkOptions, 'token'>, Partial<HubSettings> {
@@ -142,6 +142,23 @@ async function downloadBlob(target: HubFileRef & { endpoint: string }, probed: A
  * holding it, without any request; else downloaded (unless offline, which is then a one-line error).
  */
 export async function hubFile(ref: HubFileRef, opts: HubFileOptions = {}): Promise<HubFile> {
+  return (await resolveHubFile(ref, opts, false))!;
+}
+
+/**
+ * Like `hubFile` for a file a repository may lack (timm's `config.json`): undefined when the hub says it does not
+ * exist, which is remembered as huggingface_hub does (`.no_exist/<commit>/<file>`, so no request next time), when
+ * offline and not cached, or when the request fails.
+ */
+export async function optionalHubFile(ref: HubFileRef, opts: HubFileOptions = {}): Promise<HubFile | undefined> {
+  try {
+    return await resolveHubFile(ref, opts, true);
+  } catch {
+    return undefined;
+  }
+}
+
+async function resolveHubFile(ref: HubFileRef, opts: HubFileOptions, optional: boolean): Promise<HubFile | undefined> {
   const env = opts.env ?? process.env;
   const settings = hubSettings(env, opts);
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
@@ -151,13 +168,24 @@ export async function hubFile(ref: HubFileRef, opts: HubFileOptions = {}): Promi
   if (cachedCommit) {
     const pointer = join(storage, 'snapshots', cachedCommit, ref.file);
     if (await exists(pointer)) return { path: pointer, commit: cachedCommit, downloaded: false };
+    if (optional && (await exists(join(storage, '.no_exist', cachedCommit, ref.file)))) return undefined;
   }
   if (settings.offline) {
+    if (optional) return undefined;
     throw new HubError(`${where}: ${ref.file} is not in the cache ${cacheDir} and HF_HUB_OFFLINE is set; download it once online (unset HF_HUB_OFFLINE) or point HF_HOME/HF_HUB_CACHE at a cache that has it`);
   }
   const target = { ...ref, endpoint: settings.endpoint };
   const network: NetworkOptions = { token: settings.token ?? hubToken(env), fetch: opts.fetch, onProgress: opts.onProgress };
-  const probed = await probeHubFile(target, network);
+  let probed;
+  try {
+    probed = await probeHubFile(target, network);
+  } catch (error) {
+    const missingCommit = error instanceof EntryNotFoundError ? (COMMIT.test(ref.revision) ? ref.revision : error.commit) : undefined;
+    if (!optional || !missingCommit || !COMMIT.test(missingCommit)) throw error;
+    await writeAtomic(join(storage, '.no_exist', missingCommit, ref.file), '');
+    if (ref.revision !== missingCommit) await writeAtomic(join(storage, 'refs', ref.revision), missingCommit);
+    return undefined;
+  }
   const commit = COMMIT.test(ref.revision) ? ref.revision : probed.commit;
   if (!commit || !COMMIT.test(commit)) {
     throw new HubError(`${where}: ${settings.endpoint} sent no commit id (X-Repo-Commit) for ${ref.file}; is HF_ENDPOINT a Hugging Face hub?`);

@@ -10,11 +10,12 @@ import type { ImageClassifier } from '@nextnets/core-layers';
 import { fetchUrl } from './download.js';
 import { HubError } from './errors.js';
 import { createPretrainedWith, loadPretrainedWith, type CreatePretrainedOptions, type PretrainedInfo } from './load.js';
-import { hubFile, type HubFileOptions } from './node-cache.js';
+import { parseTimmConfig, type TimmHubConfig } from './hub-config.js';
+import { hubFile, optionalHubFile, type HubFileOptions } from './node-cache.js';
 import { describeRef, parseRef, type PretrainedRef } from './ref.js';
 
 export * from './index.js';
-export { hubCacheDir, hubFile, hubToken, repoCacheFolder } from './node-cache.js';
+export { hubCacheDir, hubFile, hubToken, optionalHubFile, repoCacheFolder } from './node-cache.js';
 export type { HubFile, HubFileOptions, HubFileRef } from './node-cache.js';
 
 export interface NodeWeights {
@@ -24,6 +25,8 @@ export interface NodeWeights {
   path?: string;
   /** Whether the hub was contacted (false: served from the cache or a local file). */
   downloaded: boolean;
+  /** The repository's timm `config.json` (preprocessing, class names), when it has one. */
+  config?: TimmHubConfig;
 }
 
 /** Reads a local path, downloads a URL, or gets a hub file through the cache. */
@@ -34,7 +37,10 @@ export async function fetchWeightsNode(ref: PretrainedRef, opts: HubFileOptions 
   }
   if (ref.kind === 'url') return { bytes: await fetchUrl(ref.url, opts), source: ref.url, downloaded: true };
   const file = await hubFile(ref, opts);
-  return { bytes: new Uint8Array(await readFile(file.path)), source: `${describeRef(ref)} (${file.path})`, path: file.path, downloaded: file.downloaded };
+  // pinned to the weights' commit, so both files come from the same snapshot
+  const configFile = await optionalHubFile({ repo: ref.repo, revision: file.commit, file: 'config.json' }, { ...opts, onProgress: undefined });
+  const config = configFile ? parseTimmConfig(await readFile(configFile.path, 'utf8')) : undefined;
+  return { bytes: new Uint8Array(await readFile(file.path)), source: `${describeRef(ref)} (${file.path})`, path: file.path, downloaded: file.downloaded, config };
 }
 
 /**

@@ -21,13 +21,23 @@ const REPO = 'timm/convnext_atto.fixture';
 const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
 const weights = new Uint8Array(readFileSync(smallFixturePath(FIXTURE, 'weights.safetensors')));
 const sha = createHash('sha256').update(weights).digest('hex');
+// timm's config.json of the repository: the tag's preprocessing and class names
+const config = new TextEncoder().encode(
+  JSON.stringify({
+    architecture: 'convnext_atto',
+    num_classes: 4,
+    pretrained_cfg: { input_size: [3, 64, 64], crop_pct: 1.0, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], num_classes: 4 },
+    label_names: ['circle', 'square', 'triangle', 'star'],
+  }),
+);
+const configSha = createHash('sha256').update(config).digest('hex');
 const { model_args: fixtureArgs } = smallManifest(FIXTURE);
 const { numClasses: _classes, ...archArgs } = fixtureArgs as Record<string, unknown>;
 
 const home = mkdtempSync(join(tmpdir(), 'nextnets-hub-'));
 const storage = join(home, 'hub', 'models--timm--convnext_atto.fixture');
 const hub = new LocalHub()
-  .add(REPO, { commit: COMMIT, files: { 'model.safetensors': weights } })
+  .add(REPO, { commit: COMMIT, files: { 'model.safetensors': weights, 'config.json': config } })
   .add('timm/private.fixture', { commit: COMMIT, files: { 'model.safetensors': weights }, token: 'hf_secret' })
   .add('timm/cut.fixture', { commit: 'b'.repeat(40), files: { 'model.safetensors': weights } })
   .add('timm/redirect.fixture', { commit: 'c'.repeat(40), files: { 'model.safetensors': weights }, redirect: true });
@@ -63,7 +73,9 @@ describe('pretrained weights from a hub', () => {
     expect(model.numClasses).toBe(4); // taken from the checkpoint
     expect(pretrained?.droppedClassifier).toEqual([]);
     expect(hub.requests.some((r) => r.startsWith(`GET /${REPO}/resolve/main/model.safetensors`))).toBe(true);
-    expect(tree(storage)).toEqual([`blobs/${sha}`, 'refs/main', `snapshots/${COMMIT}/model.safetensors`]);
+    expect(tree(storage)).toEqual([`blobs/${configSha}`, `blobs/${sha}`, 'refs/main', `snapshots/${COMMIT}/config.json`, `snapshots/${COMMIT}/model.safetensors`].sort());
+    expect(pretrained?.pretrainedCfg).toEqual({ inputSize: [3, 64, 64], cropPct: 1, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    expect(pretrained?.labels).toEqual(['circle', 'square', 'triangle', 'star']);
     expect(readFileSync(join(storage, 'refs', 'main'), 'utf8')).toBe(COMMIT);
     const pointer = join(storage, 'snapshots', COMMIT, 'model.safetensors');
     expect(lstatSync(pointer).isSymbolicLink()).toBe(true);
@@ -128,6 +140,16 @@ describe('pretrained weights from a hub', () => {
     const retry = await hubFile({ repo: 'timm/cut.fixture', revision: 'main', file: 'model.safetensors' });
     expect(retry.downloaded).toBe(true);
     expect(tree(cutStorage)).toEqual([`blobs/${sha}`, 'refs/main', `snapshots/${'b'.repeat(40)}/model.safetensors`]);
+    // the repository has no config.json: remembered as huggingface_hub does, so the next load asks nothing
+    const model = createModel('convnext_atto', fixtureArgs);
+    await loadPretrained(model, 'timm/cut.fixture');
+    expect(tree(cutStorage)).toContain(`.no_exist/${'b'.repeat(40)}/config.json`);
+    const before = hub.requests.length;
+    const info = await loadPretrained(model, 'timm/cut.fixture');
+    expect(hub.requests.length).toBe(before);
+    expect(info.pretrainedCfg).toBeUndefined();
+    expect(info.labels).toBeUndefined();
+    model.dispose();
   });
 
   it('a file the hub redirects to a CDN is cached under the commit of the redirect', async () => {

@@ -8,12 +8,13 @@ import {
   defaultPretrainedTag,
   fetchWeightsNode,
   hubSettings,
-  IMAGENET_1K_CLASSES,
   parseRef,
   parseRefNode,
+  pretrainedLabels,
   tagForHubId,
   type PretrainedRef,
   type PretrainedTag,
+  type TimmHubConfig,
 } from '@nextnets/hub/node';
 import { getModelEntry } from '@nextnets/core-layers';
 import { DownloadBar } from '../cli/download-bar.js';
@@ -30,6 +31,8 @@ export interface PretrainedWeights {
   model?: string;
   /** Whether the weights come from the hub or a default tag (a 1000-class classifier then predicts ImageNet-1k). */
   fromHub: boolean;
+  /** The repository's timm config.json (preprocessing, class names), when it has one. */
+  config?: TimmHubConfig;
 }
 
 /** The registered model a `timm/<model>.<tag>` id names, if any. */
@@ -62,7 +65,7 @@ export async function fetchPretrained(ref: string | true, modelName: string | un
     bar.finish();
     if (!weights.downloaded) process.stderr.write(`weights: ${weights.source}\n`);
     const tensors = parseSafetensors(weights.bytes, weights.source).tensors;
-    return { tensors, source: weights.source, tag, model: modelOfRef(parsed), fromHub: parsed.kind === 'hub' };
+    return { tensors, source: weights.source, tag, model: modelOfRef(parsed), fromHub: parsed.kind === 'hub', config: weights.config };
   } catch (error) {
     bar.finish();
     throw error instanceof CliError ? error : new CliError(oneLine(error));
@@ -79,7 +82,7 @@ export interface OpenedWeights {
   files: CheckpointFiles;
   /** The model to use when `--model` is absent (a run's model is taken from `files.runConfig` instead). */
   model?: string;
-  /** Preprocessing of a default timm tag (else the model's registered cfg or the run's recipe applies). */
+  /** Preprocessing of hub weights (their config.json, else the default tag's; else the registered cfg or the run's recipe). */
   pretrainedCfg?: PretrainedCfg;
   /** Tensors to load and where they came from (EMA weights of a run folder unless `ema` is false). */
   read(ema: boolean): { tensors: Map<string, RawTensor>; path: string };
@@ -95,9 +98,12 @@ export async function openWeights(choice: WeightsChoice): Promise<OpenedWeights>
     return {
       files: { weights: w.source },
       model: w.model,
-      pretrainedCfg: w.tag?.pretrainedCfg,
+      pretrainedCfg: w.config?.pretrainedCfg ?? w.tag?.pretrainedCfg,
       read: () => ({ tensors: w.tensors, path: w.source }),
-      classes: (n) => ((w.fromHub || w.tag) && n === IMAGENET_1K_CLASSES.length ? [...IMAGENET_1K_CLASSES] : undefined),
+      classes: (n) => {
+        const labels = pretrainedLabels(n, w.fromHub, w.tag, w.config);
+        return labels ? [...labels] : undefined;
+      },
     };
   }
   if (choice.checkpoint === undefined) throw new CliError('give --checkpoint PATH or --pretrained [REF] (a hub id such as timm/convnext_atto.d2_in1k)');
