@@ -73,10 +73,11 @@ const CLASSIFIER_NAME = /(^|\.)(head|classifier|fc|fc2|linear)(\.|$)/;
 /** Loads timm-key tensors into `model` (see the module comment for the classifier rule); one-line errors. */
 export function loadPretrainedTensors(model: ImageClassifier, tensors: ReadonlyMap<string, RawTensor>, source: string): PretrainedLoadReport {
   const headKeys = classifierKeys(model);
-  const ckptClasses = checkpointClasses(tensors, headKeys);
   const own = new Set([...model.namedParameters(), ...model.namedBuffers()].map(([name]) => name));
-  const headInCheckpoint = [...tensors.keys()].filter((k) => headKeys.includes(k) || (!own.has(k) && CLASSIFIER_NAME.test(k) && model.numClasses === 0));
-  const matches = ckptClasses === model.numClasses || (ckptClasses === undefined && model.numClasses === 0);
+  // a model built without classifier (numClasses 0) has no classifier keys: the checkpoint's are those it lacks
+  const headInCheckpoint = [...tensors.keys()].filter((k) => headKeys.includes(k) || (model.numClasses === 0 && !own.has(k) && CLASSIFIER_NAME.test(k)));
+  const ckptClasses = checkpointClasses(tensors, headInCheckpoint);
+  const matches = model.numClasses === 0 ? headInCheckpoint.length === 0 : ckptClasses === model.numClasses;
   if (matches) {
     loadStateDict(model, tensors, { strict: true, source });
     return { source, loaded: tensors.size, checkpointClasses: ckptClasses, droppedClassifier: [], message: `loaded ${tensors.size} tensors from ${source}` };
@@ -86,14 +87,14 @@ export function loadPretrainedTensors(model: ImageClassifier, tensors: ReadonlyM
   const missing = result.missingKeys.filter((k) => !headKeys.includes(k));
   if (missing.length > 0) throw new HubError(`${source}: missing key '${missing[0]}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''} in checkpoint`);
   if (result.unexpectedKeys.length > 0) throw new HubError(`${source}: unexpected key '${result.unexpectedKeys[0]}' in checkpoint (is it a checkpoint of this architecture?)`);
-  const what = ckptClasses === undefined ? 'has no classifier' : `has a ${ckptClasses}-class classifier`;
-  const now = model.numClasses === 0 ? 'the model has none (numClasses 0)' : `re-initialised for ${model.numClasses} classes`;
+  const what = ckptClasses === undefined ? 'checkpoint has no classifier' : `checkpoint's ${ckptClasses}-class classifier (${headInCheckpoint.join(', ')}) was dropped`;
+  const now = model.numClasses === 0 ? '; the model has no classifier (numClasses 0)' : ` and the classifier re-initialised for ${model.numClasses} classes`;
   return {
     source,
     loaded: kept.size,
     checkpointClasses: ckptClasses,
     droppedClassifier: headInCheckpoint,
-    message: `loaded ${kept.size} tensors from ${source}; the checkpoint ${what}: dropped ${headInCheckpoint.join(', ') || 'nothing'}, classifier ${now}`,
+    message: `loaded ${kept.size} tensors from ${source}; the ${what}${now}`,
   };
 }
 

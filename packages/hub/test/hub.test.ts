@@ -103,7 +103,7 @@ describe('pretrained weights from a hub', () => {
     expect(hub.requests.length).toBe(before);
     expect(model.numClasses).toBe(10);
     expect(pretrained?.droppedClassifier).toEqual(['head.fc.weight', 'head.fc.bias']);
-    expect(pretrained?.message).toMatch(/4-class classifier: dropped head\.fc\.weight, head\.fc\.bias, classifier re-initialised for 10 classes/);
+    expect(pretrained?.message).toMatch(/; the checkpoint's 4-class classifier \(head\.fc\.weight, head\.fc\.bias\) was dropped and the classifier re-initialised for 10 classes$/);
     // everything but the classifier is the checkpoint's: the features match PyTorch's
     model.eval();
     const features = tf.tidy(() => {
@@ -113,6 +113,11 @@ describe('pretrained weights from a hub', () => {
     });
     expect(features).toBeLessThan(PARITY_TOLERANCE.forward);
     model.dispose();
+
+    const { model: bare, pretrained: noHead } = await createPretrained('convnext_atto', { pretrained: REPO, ...archArgs, numClasses: 0 });
+    expect(noHead?.droppedClassifier).toEqual(['head.fc.weight', 'head.fc.bias']);
+    expect(noHead?.message).toMatch(/4-class classifier \(head\.fc\.weight, head\.fc\.bias\) was dropped; the model has no classifier \(numClasses 0\)$/);
+    bare.dispose();
   });
 
   it('404, 401 and a missing file are one line naming the repository, the revision and what to do', async () => {
