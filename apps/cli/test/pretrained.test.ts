@@ -5,12 +5,13 @@
  * stopped; ImageNet-1k weights print class names.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors, readNpy, serializeSafetensors, type TensorData } from '@nextnets/core-layers';
 import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHub } from '../../../packages/hub/test/hub-server';
 import { BIN, type CliRun } from './helpers';
@@ -128,7 +129,19 @@ describe('nextnets --pretrained', () => {
     expect(list.stdout).toMatch(/^replknet_31b +no pretrained weights published$/m);
   });
 
-  it('export --pretrained writes the hub weights; train and finetune --pretrained initialise from them', async () => {
+  it('eval and export take --pretrained; train and finetune --pretrained initialise from it', async () => {
+    // eval on a 4-class ImageFolder (one 64x64 image per class) with the config.json class names
+    const folder = join(work, 'folder');
+    for (const [i, name] of ['circle', 'square', 'triangle', 'star'].entries()) {
+      mkdirSync(join(folder, name), { recursive: true });
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 60 * i, g: 200 - 40 * i, b: 90 } } }).png().toFile(join(folder, name, 'a.png'));
+    }
+    const evaluated = await runCli(['eval', '--model', 'convnext_atto', '--model-args', args, '--pretrained', REPO, '--data', folder, '--input-size', '64', '--json']);
+    expect(evaluated.code).toBe(0);
+    const report = JSON.parse(evaluated.stdout) as { count: number; checkpoint: string; top1: number };
+    expect(report.count).toBe(4);
+    expect(report.checkpoint).toMatch(/^timm\/convnext_atto\.fixture@main \(/);
+
     const out = join(work, 'export');
     const exported = await runCli(['export', '--model', 'convnext_atto', '--model-args', args, '--pretrained', REPO, '--out', out]);
     expect(exported.code).toBe(0);
