@@ -5,7 +5,8 @@
  * never goes stale; a branch revision is cached as it was first fetched.
  */
 import { concatChunks, fetchUrl, isSha256, probeHubFile, streamHubFile, type NetworkOptions } from './download.js';
-import { HubError } from './errors.js';
+import { EntryNotFoundError, HubError, type HubTarget } from './errors.js';
+import { parseTimmConfig, type TimmHubConfig } from './hub-config.js';
 import { describeRef, type PretrainedRef } from './ref.js';
 import { hubSettings, type HubSettings } from './settings.js';
 
@@ -27,6 +28,8 @@ export interface FetchedWeights {
   /** Where they came from, for messages. */
   source: string;
   fromCache: boolean;
+  /** The repository's timm `config.json`, for hub references that have one. */
+  config?: TimmHubConfig;
 }
 
 /** The environment of the running process, if there is one (never in a browser). */
@@ -47,37 +50,69 @@ async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Downloads (or takes from the cache) the weights a hub or URL reference names. */
+/** Cached stand-in for a file the repository does not have (so it is not asked for again). */
+const MISSING = 'x-nextnets-missing';
+
+/** A hub file's bytes through the cache; undefined for a missing optional file (remembered in the cache). */
+async function hubBytes(
+  target: HubTarget,
+  cache: WeightsCache | undefined,
+  offline: boolean,
+  network: NetworkOptions,
+  optional: boolean,
+): Promise<{ bytes?: Uint8Array; fromCache: boolean }> {
+  const key = `${target.endpoint}/${target.repo}/resolve/${encodeURIComponent(target.revision)}/${target.file}`;
+  const where = `${target.repo}@${target.revision}/${target.file}`;
+  const hit = await cache?.match(key);
+  if (hit) return { bytes: hit.headers.get(MISSING) ? undefined : new Uint8Array(await hit.arrayBuffer()), fromCache: true };
+  if (offline) {
+    if (optional) return { fromCache: false };
+    throw new HubError(`${where}: not in the browser cache and offline mode (HF_HUB_OFFLINE) forbids downloading; load it once online`);
+  }
+  let probed;
+  try {
+    probed = await probeHubFile(target, network);
+  } catch (error) {
+    if (!optional) throw error;
+    if (error instanceof EntryNotFoundError) await cache?.put(key, new Response('', { headers: { [MISSING]: '1' } }));
+    return { fromCache: false };
+  }
+  const chunks: Uint8Array[] = [];
+  const total = await streamHubFile(target, probed, network, (c) => void chunks.push(c));
+  const bytes = concatChunks(chunks, total);
+  if (isSha256(probed.etag)) {
+    const digest = await sha256Hex(bytes);
+    if (digest !== undefined && digest !== probed.etag) {
+      throw new HubError(`${where}: the download has sha256 ${digest}, the hub announced ${probed.etag}; nothing was cached, run again`);
+    }
+  }
+  await cache?.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+  return { bytes, fromCache: false };
+}
+
+/**
+ * Downloads (or takes from the cache) the weights a hub or URL reference names; for a hub reference also the
+ * repository's timm `config.json` when it has one (preprocessing and class names).
+ */
 export async function fetchWeights(ref: PretrainedRef, opts: FetchWeightsOptions = {}): Promise<FetchedWeights> {
   if (ref.kind === 'path') {
     throw new HubError(`${ref.path}: local files need the Node entry point (import { loadPretrained } from '@nextnets/hub/node')`);
   }
   const settings = hubSettings(opts.env ?? processEnv(), opts);
   const cache = opts.cache === null ? undefined : (opts.cache ?? (await defaultCache()));
-  const key = ref.kind === 'url' ? ref.url : `${settings.endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${ref.file}`;
   const source = describeRef(ref);
-  const hit = await cache?.match(key);
-  if (hit) return { bytes: new Uint8Array(await hit.arrayBuffer()), source, fromCache: true };
-  if (settings.offline) {
-    throw new HubError(`${source}: not in the browser cache and offline mode (HF_HUB_OFFLINE) forbids downloading; load it once online`);
-  }
   const network: NetworkOptions = { token: settings.token, fetch: opts.fetch, onProgress: opts.onProgress };
-  let bytes: Uint8Array;
   if (ref.kind === 'url') {
-    bytes = await fetchUrl(ref.url, network);
-  } else {
-    const target = { repo: ref.repo, revision: ref.revision, file: ref.file, endpoint: settings.endpoint };
-    const probed = await probeHubFile(target, network);
-    const chunks: Uint8Array[] = [];
-    const total = await streamHubFile(target, probed, network, (c) => void chunks.push(c));
-    bytes = concatChunks(chunks, total);
-    if (isSha256(probed.etag)) {
-      const digest = await sha256Hex(bytes);
-      if (digest !== undefined && digest !== probed.etag) {
-        throw new HubError(`${source}: downloaded ${ref.file} has sha256 ${digest}, the hub announced ${probed.etag}; nothing was cached, run again`);
-      }
-    }
+    const hit = await cache?.match(ref.url);
+    if (hit) return { bytes: new Uint8Array(await hit.arrayBuffer()), source, fromCache: true };
+    if (settings.offline) throw new HubError(`${source}: not in the browser cache and offline mode (HF_HUB_OFFLINE) forbids downloading; load it once online`);
+    const bytes = await fetchUrl(ref.url, network);
+    await cache?.put(ref.url, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+    return { bytes, source, fromCache: false };
   }
-  await cache?.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
-  return { bytes, source, fromCache: false };
+  const target = { repo: ref.repo, revision: ref.revision, file: ref.file, endpoint: settings.endpoint };
+  const weights = await hubBytes(target, cache, settings.offline, network, false);
+  const configFile = await hubBytes({ ...target, file: 'config.json' }, cache, settings.offline, { ...network, onProgress: undefined }, true).catch(() => ({ bytes: undefined }));
+  const config = configFile.bytes ? parseTimmConfig(new TextDecoder().decode(configFile.bytes)) : undefined;
+  return { bytes: weights.bytes!, source, fromCache: weights.fromCache, config };
 }

@@ -191,7 +191,14 @@ describe('pretrained weights from a hub', () => {
     const before = hub.requests.length;
     const second = await fetchWeights({ kind: 'hub', repo: REPO, revision: 'main', file: 'model.safetensors' }, { cache });
     expect(second.fromCache).toBe(true);
+    expect(second.config?.labels).toEqual(['circle', 'square', 'triangle', 'star']);
     expect(hub.requests.length).toBe(before);
+    // a repository without config.json: its absence is cached too
+    await fetchWeights({ kind: 'hub', repo: 'timm/cut.fixture', revision: 'main', file: 'model.safetensors' }, { cache });
+    const afterMissing = hub.requests.length;
+    const again = await fetchWeights({ kind: 'hub', repo: 'timm/cut.fixture', revision: 'main', file: 'model.safetensors' }, { cache });
+    expect(again.config).toBeUndefined();
+    expect(hub.requests.length).toBe(afterMissing);
   });
 
   it('with the hub stopped, HF_HUB_OFFLINE=1 loads from the cache; a file not cached is a one-line error', async () => {
