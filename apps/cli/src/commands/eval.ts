@@ -6,15 +6,17 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
+import { openWeights, PRETRAINED_HELP } from '../model/weights-source.js';
 import { evalLoader, openData } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
 
 interface EvalOptions extends CommonOptions {
   model?: string;
   modelArgs?: string;
-  checkpoint: string;
+  checkpoint?: string;
+  pretrained?: string | true;
   data?: string;
   batchSize?: number;
   inputSize?: number;
@@ -27,19 +29,23 @@ export function evalCommand(): Command {
   return withCommonOptions(new Command('eval').description('top-1/top-5 accuracy, loss and confusion matrix of a checkpoint'), 'write eval.json (metrics + confusion matrix) here')
     .option('--model <name>', 'registered model name (default: the run\'s model when the checkpoint comes from `nextnets train`)')
     .option('--model-args <json>', 'model overrides as JSON')
-    .requiredOption('--checkpoint <path>', 'model .safetensors file or a run checkpoint folder (runs/x/best)')
+    .option('--checkpoint <path>', 'model .safetensors file or a run checkpoint folder (runs/x/best)')
+    .option('--pretrained [ref]', PRETRAINED_HELP)
     .option('--data <spec>', 'dataset (default: the run\'s dataset): ImageFolder path, fashion-mnist, mnist, cifar10:PATH, synthetic')
     .option('--batch-size <n>', 'evaluation batch size', parseInteger('--batch-size', 1))
     .option('--input-size <n>', 'evaluation image size', parseInteger('--input-size', 8))
     .option('--workers <n>', 'data loader worker threads', parseInteger('--workers'))
     .option('--no-ema', 'use the raw weights even when the checkpoint folder has ema.safetensors')
     .option('--json', 'print the full result (with confusion matrix) as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder')
+    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder\n  nextnets eval --model convnext_atto --pretrained --data /data/imagenet/val')
     .action(async (opts: EvalOptions) => {
-      const files = locateCheckpoint(opts.checkpoint);
-      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const { tensors, metadata } = readCheckpoint(weightsPath);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize, metadata);
+      const source = await openWeights(opts);
+      const files = source.files;
+      const { tensors, path: weightsPath, metadata } = source.read(opts.ema);
+      const settings = inferenceSettings(files, opts.model ?? source.model, parseModelArgs(opts.modelArgs), opts.inputSize, {
+        metadata,
+        pretrainedCfg: source.pretrainedCfg,
+      });
       const recipe = settings.recipe;
       if (opts.data) recipe.data.dataset = opts.data;
       else if (!files.runConfig) throw new CliError('give --data (ImageFolder path, fashion-mnist, mnist, cifar10:PATH, synthetic)');

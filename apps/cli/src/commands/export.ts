@@ -6,15 +6,17 @@ import { Command, Option } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseModelArgs } from '../cli/parse.js';
 import { buildModel } from '../model/build.js';
-import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
+import { openWeights, PRETRAINED_HELP } from '../model/weights-source.js';
 import { writeTfjsWeights } from '../model/tfjs-weights.js';
 import { cliVersion } from '../version.js';
 
 interface ExportOptions extends CommonOptions {
   model?: string;
   modelArgs?: string;
-  checkpoint: string;
+  checkpoint?: string;
+  pretrained?: string | true;
   reparameterize?: boolean;
   format: 'safetensors' | 'tfjs';
   ema: boolean;
@@ -24,7 +26,8 @@ export function exportCommand(): Command {
   return withCommonOptions(new Command('export').description('write a checkpoint as timm-compatible safetensors or tfjs weights'), 'output folder (default export)')
     .option('--model <name>', 'registered model name (default: the run\'s model)')
     .option('--model-args <json>', 'model overrides as JSON')
-    .requiredOption('--checkpoint <path>', '.safetensors file or run checkpoint folder')
+    .option('--checkpoint <path>', '.safetensors file or run checkpoint folder')
+    .option('--pretrained [ref]', PRETRAINED_HELP)
     .option('--reparameterize', 'fold multi-branch blocks (RepVGG, RepLKNet) into their deploy form first')
     .addOption(new Option('--format <format>', 'safetensors: timm keys + PyTorch layouts; tfjs: model.json weights manifest + .bin shards').choices(['safetensors', 'tfjs']).default('safetensors'))
     .option('--no-ema', 'export the raw weights even when the checkpoint folder has ema.safetensors')
@@ -35,6 +38,7 @@ export function exportCommand(): Command {
         'Examples:',
         '  nextnets export --checkpoint runs/repvgg/best --reparameterize --out deploy',
         '  nextnets export --model convnextv2_atto --checkpoint model.safetensors --format tfjs --out web/model',
+        '  nextnets export --model repvgg_a0 --pretrained --reparameterize --format tfjs --out web/repvgg',
         '',
         'The tfjs format is TensorFlow.js\'s weights format (model.json with a weightsManifest and .bin shards) plus the',
         'model name/overrides; rebuild it with @nextnets packages (createModel + loadStateDict). It is not a tfjs graph model:',
@@ -42,10 +46,13 @@ export function exportCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: ExportOptions) => {
-      const files = locateCheckpoint(opts.checkpoint);
-      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const { tensors, metadata: recorded } = readCheckpoint(weightsPath);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), undefined, recorded);
+      const source = await openWeights(opts);
+      const files = source.files;
+      const { tensors, path: weightsPath, metadata: recorded } = source.read(opts.ema);
+      const settings = inferenceSettings(files, opts.model ?? source.model, parseModelArgs(opts.modelArgs), undefined, {
+        metadata: recorded,
+        pretrainedCfg: source.pretrainedCfg,
+      });
       await activateBackend(opts.backend);
       const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
       const model = buildModel(settings.modelName, args);
@@ -72,8 +79,8 @@ export function exportCommand(): Command {
             modelArgs: args,
             reparameterized: Boolean(opts.reparameterize),
             layout: 'pytorch',
-            pretrainedCfg: getModelEntry(settings.modelName).pretrainedCfg,
-            classes: files.classes,
+            pretrainedCfg: source.pretrainedCfg ?? getModelEntry(settings.modelName).pretrainedCfg,
+            classes: source.classes(model.numClasses),
           },
           `@nextnets/cli ${cliVersion()}`,
         );

@@ -5,15 +5,17 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
+import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
+import { openWeights, PRETRAINED_HELP } from '../model/weights-source.js';
 import { evalTransform } from '../train/data.js';
 import { readPredictInput } from './predict-inputs.js';
 
 interface PredictOptions extends CommonOptions {
   model?: string;
   modelArgs?: string;
-  checkpoint: string;
+  checkpoint?: string;
+  pretrained?: string | true;
   input: string;
   output?: string;
   layout: 'nchw' | 'nhwc';
@@ -41,7 +43,8 @@ export function predictCommand(): Command {
   return withCommonOptions(new Command('predict').description('classify images or an .npy batch with a checkpoint'))
     .option('--model <name>', 'registered model name (default: the run\'s model)')
     .option('--model-args <json>', 'model overrides as JSON')
-    .requiredOption('--checkpoint <path>', 'timm-key .safetensors (e.g. timm\'s model.safetensors) or a run checkpoint folder')
+    .option('--checkpoint <path>', 'timm-key .safetensors (e.g. timm\'s model.safetensors) or a run checkpoint folder')
+    .option('--pretrained [ref]', PRETRAINED_HELP)
     .requiredOption('--input <path>', 'an image, a folder of images, or a .npy float32 batch')
     .option('--output <file.npy>', 'write the logits [N, classes] as float32 .npy')
     .addOption(new Option('--layout <layout>', 'layout of a .npy input').choices(['nchw', 'nhwc']).default('nchw'))
@@ -56,13 +59,18 @@ export function predictCommand(): Command {
         'Examples:',
         '  nextnets predict --checkpoint runs/fashion_mnist_quick/best --input shoe.png',
         '  nextnets predict --model convnextv2_atto --checkpoint model.safetensors --input batch.npy --output logits.npy',
+        '  nextnets predict --model convnext_atto --pretrained --input cat.jpg        # timm/convnext_atto.d2_in1k, ImageNet labels',
+        '  nextnets predict --pretrained timm/convnext_tiny.in12k_ft_in1k@main --input photos/',
       ].join('\n'),
     )
     .action(async (opts: PredictOptions) => {
-      const files = locateCheckpoint(opts.checkpoint);
-      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const { tensors, metadata } = readCheckpoint(weightsPath);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize, metadata);
+      const source = await openWeights(opts);
+      const files = source.files;
+      const { tensors, path: weightsPath, metadata } = source.read(opts.ema);
+      const settings = inferenceSettings(files, opts.model ?? source.model, parseModelArgs(opts.modelArgs), opts.inputSize, {
+        metadata,
+        pretrainedCfg: source.pretrainedCfg,
+      });
       await activateBackend(opts.backend);
       const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
       const model = buildModel(settings.modelName, args);
@@ -82,7 +90,7 @@ export function predictCommand(): Command {
       if (opts.output) writeNpy(opts.output, { shape: [n, k], data: Float32Array.from(values) });
       const probs = tf.tidy(() => tf.softmax(logits)).dataSync();
       logits.dispose();
-      const labels = files.classes;
+      const labels = source.classes(k);
       for (let i = 0; i < n; i++) {
         const row = Array.from(probs.subarray(i * k, (i + 1) * k));
         const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);

@@ -1,5 +1,5 @@
 /** How inputs are prepared for a model outside training: the run's recipe when known, else the model's pretrained cfg. */
-import { getModelEntry } from '@nextnets/core-layers';
+import { getModelEntry, type PretrainedCfg } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
 import { validateRecipe } from '../recipes/load.js';
 import type { Recipe } from '../recipes/schema.js';
@@ -15,17 +15,18 @@ export interface InferenceSettings {
 /**
  * Combines `--model`/`--model-args` with what a training run recorded, or else with the `model` / `model_args`
  * metadata that `nextnets export` writes into a safetensors file. Without a run config the data settings come from
- * the model's timm pretrained cfg (input size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
+ * the pretrained cfg of the weights' timm tag when known (`pretrainedCfg`), else the model's registered one (input
+ * size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
  */
 export function inferenceSettings(
   files: CheckpointFiles,
   model: string | undefined,
   modelArgs: Record<string, unknown>,
   inputSize?: number,
-  metadata: Record<string, string> = {},
+  extra: { metadata?: Record<string, string>; pretrainedCfg?: PretrainedCfg } = {},
 ): InferenceSettings {
   const run = files.runConfig;
-  const exported = run ? undefined : exportedModel(metadata, files.weights);
+  const exported = run ? undefined : exportedModel(extra.metadata ?? {}, files.weights);
   const modelName = model ?? run?.model.name ?? exported?.name;
   if (!modelName) throw new CliError('give --model NAME (the checkpoint is not from a nextnets training run and names no model)');
   if (run && model && model !== run.model.name) {
@@ -38,6 +39,7 @@ export function inferenceSettings(
     let cfg;
     try {
       cfg = getModelEntry(modelName).pretrainedCfg;
+      if (extra.pretrainedCfg) cfg = extra.pretrainedCfg;
     } catch (error) {
       throw new CliError((error as Error).message);
     }
