@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
+import { measureOnnx } from '../bench/onnx.js';
 import { defaultPeerScript, peerUnavailable, runPeer, type PeerResult } from '../bench/peer.js';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { resolveEngine } from '../model/engine.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger } from '../cli/parse.js';
 
@@ -18,9 +20,19 @@ interface BenchOptions extends CommonOptions {
   peerScript: string;
   threads: number;
   replicas?: number;
+  engine: string;
 }
 
 const DEFAULT_MODELS = 'convnext_atto,convnextv2_atto,inception_next_atto,repvgg_a0,repvgg_a0:reparam,tf_efficientnetv2_b0';
+
+/** `wasm,onnxruntime` → the engines to measure, in order. */
+function parseEngines(text: string): Array<'wasm' | 'onnxruntime'> {
+  return text.split(',').map((part) => {
+    const e = part.trim();
+    if (e !== 'wasm' && e !== 'onnxruntime') throw new CliError(`--engine takes wasm, onnxruntime or both (wasm,onnxruntime), got '${part}'`);
+    return e;
+  });
+}
 
 /** `32x64,64x32` → [[32, 64], [64, 32]] (image side × batch). */
 function parseShapes(text: string): Array<[number, number]> {
@@ -36,11 +48,11 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
   const lines = [
     `# nextnets bench (${backend}, ${cpus().length} CPUs, Node ${process.version})`,
     '',
-    '| model | input | batch | replicas | train img/s | inference img/s | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|',
+    '| model | engine | input | batch | replicas | train img/s | inference img/s | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.size}² | ${r.batch} | ${r.replicas} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`,
+        `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.engine ?? backend} | ${r.size}² | ${r.batch} | ${r.replicas} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`,
     ),
   ];
   if (peer) {
@@ -63,11 +75,14 @@ export function benchCommand(): Command {
     .option('--no-peer', 'skip the PyTorch reference run')
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
     .option('--threads <n>', 'threads for the PyTorch peer', parseInteger('--threads', 1), 2)
+    .option('--engine <list>', 'wasm (tfjs on --backend: training and inference), onnxruntime (inference only, --threads threads), or both: wasm,onnxruntime', 'wasm')
     .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
-    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only')
+    .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only\n  nextnets bench --engine wasm,onnxruntime --models convnext_atto,repvgg_a0:reparam --shapes 224x16 --no-peer')
     .action(async (opts: BenchOptions) => {
       const backend = await activateBackend(opts.backend);
       const shapes = parseShapes(opts.shapes);
+      const engines = parseEngines(opts.engine);
+      if (engines.includes('onnxruntime')) await resolveEngine('onnxruntime');
       const cases: BenchCase[] = opts.models.split(',').flatMap((spec) => {
         const [model, mode] = spec.trim().split(':');
         return shapes.map(([size, batch]) => ({ model, size, batch, reparameterized: mode === 'reparam' }));
@@ -75,15 +90,17 @@ export function benchCommand(): Command {
       const replicas = opts.replicas ?? Math.min(opts.threads, cpus().length);
       const rows: BenchResult[] = [];
       for (const c of cases) {
-        process.stderr.write(`bench ${c.model}${c.reparameterized ? ' (reparameterized)' : ''} ${c.size}² batch ${c.batch} ...\n`);
-        const r = await measure(c, opts.warmup, opts.steps, replicas);
-        rows.push(r);
-        process.stderr.write(`  train ${r.trainImgPerSec?.toFixed(1) ?? '-'} img/s, inference ${r.inferImgPerSec.toFixed(1)} img/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
+        for (const engine of engines) {
+          process.stderr.write(`bench ${c.model}${c.reparameterized ? ' (reparameterized)' : ''} ${c.size}² batch ${c.batch} on ${engine === 'wasm' ? backend : engine} ...\n`);
+          const r = engine === 'wasm' ? { ...(await measure(c, opts.warmup, opts.steps, replicas)), engine: backend } : await measureOnnx(c, opts.warmup, opts.steps, opts.threads);
+          rows.push(r);
+          process.stderr.write(`  train ${r.trainImgPerSec?.toFixed(1) ?? '-'} img/s, inference ${r.inferImgPerSec.toFixed(1)} img/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
+        }
       }
       let peer: { result: PeerResult; ratioTrain: number; ratioInfer: number } | undefined;
       if (opts.peer) {
         const why = peerUnavailable(opts.peerScript);
-        const ours = rows.find((r) => r.model === 'convnext_atto' && r.size === 32 && r.batch === 64 && !r.reparameterized);
+        const ours = rows.find((r) => r.model === 'convnext_atto' && r.size === 32 && r.batch === 64 && !r.reparameterized && r.engine !== 'onnxruntime');
         if (why) process.stderr.write(`PyTorch peer skipped: ${why}\n`);
         else if (!ours) process.stderr.write('PyTorch peer skipped: convnext_atto at 32x64 was not measured\n');
         else {

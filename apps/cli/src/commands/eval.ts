@@ -6,6 +6,7 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
+import { engineOption, onnxPredictor, resolveEngine, type EngineChoice } from '../model/engine.js';
 import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalLoader, openData } from '../train/data.js';
@@ -21,6 +22,7 @@ interface EvalOptions extends CommonOptions {
   ema: boolean;
   workers?: number;
   json?: boolean;
+  engine: EngineChoice;
 }
 
 export function evalCommand(): Command {
@@ -34,7 +36,8 @@ export function evalCommand(): Command {
     .option('--workers <n>', 'data loader worker threads', parseInteger('--workers'))
     .option('--no-ema', 'use the raw weights even when the checkpoint folder has ema.safetensors')
     .option('--json', 'print the full result (with confusion matrix) as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder')
+    .addOption(engineOption().default('wasm'))
+    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder --engine onnxruntime')
     .action(async (opts: EvalOptions) => {
       const files = locateCheckpoint(opts.checkpoint);
       const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize);
@@ -54,8 +57,13 @@ export function evalCommand(): Command {
       }
       const model = buildModel(settings.modelName, { ...settings.modelArgs, numClasses });
       loadCheckpointInto(model, tensors, weightsPath);
+      const engine = await resolveEngine(opts.engine);
+      const onnx = engine === 'onnxruntime' ? onnxPredictor(model, { modelName: settings.modelName, modelArgs: { ...settings.modelArgs, numClasses } }) : undefined;
       const loader = evalLoader(recipe, data);
-      const result = await evaluate(model, loader, data.classes.length).finally(() => loader.close());
+      const result = await evaluate(model, loader, data.classes.length, onnx?.predict).finally(async () => {
+        loader.close();
+        await onnx?.dispose();
+      });
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
       const report = {
         model: settings.modelName,
@@ -64,6 +72,7 @@ export function evalCommand(): Command {
         dataset: recipe.data.dataset,
         split: data.evalName,
         backend,
+        engine: engine === 'onnxruntime' ? 'onnxruntime' : backend,
         count: result.count,
         loss: result.loss,
         top1: result.top1,

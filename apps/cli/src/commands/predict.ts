@@ -5,8 +5,9 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights } from '../model/checkpoint-files.js';
-import { inferenceSettings } from '../model/inference-config.js';
+import { engineOption, loadOnnx, onnxLogits, onnxPredictor, resolveEngine, type EngineChoice } from '../model/engine.js';
+import { checkpointNumClasses, loadCheckpointInto, locateCheckpoint, readWeights, type CheckpointFiles } from '../model/checkpoint-files.js';
+import { inferenceSettings, type InferenceSettings } from '../model/inference-config.js';
 import { evalTransform } from '../train/data.js';
 import { readPredictInput } from './predict-inputs.js';
 
@@ -21,20 +22,50 @@ interface PredictOptions extends CommonOptions {
   batchSize: number;
   inputSize?: number;
   ema: boolean;
+  engine?: EngineChoice;
 }
 
-/** Logits of `images` in eval mode, batch by batch. */
-function predictLogits(model: ReturnType<typeof buildModel>, images: tf.Tensor4D, batchSize: number): tf.Tensor2D {
-  model.eval();
+type BatchLogits = (batch: tf.Tensor4D) => Promise<tf.Tensor2D>;
+
+/** Logits of `images`, batch by batch. */
+async function predictLogits(logitsOf: BatchLogits, images: tf.Tensor4D, batchSize: number): Promise<tf.Tensor2D> {
   const n = images.shape[0];
   const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    parts.push(tf.tidy(() => model.forward(tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1])) as tf.Tensor2D));
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+      try {
+        parts.push(await logitsOf(batch));
+      } finally {
+        batch.dispose();
+      }
+    }
+    return tf.concat(parts, 0);
+  } finally {
+    tf.dispose(parts);
   }
-  const out = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return out;
+}
+
+/**
+ * An exported `.onnx` file: model name, arguments and preprocessing come from its metadata (written by
+ * `nextnets export --format onnx`); `--model`, `--model-args` and `--input-size` still override them.
+ */
+async function onnxFileSettings(path: string, opts: PredictOptions): Promise<{ settings: InferenceSettings; files: CheckpointFiles; session: Awaited<ReturnType<typeof loadOnnx>> }> {
+  const session = await loadOnnx(path);
+  const meta = session.metadata;
+  const modelName = opts.model ?? meta.model;
+  if (!modelName) throw new CliError(`${path}: no 'model' in its metadata; give --model NAME`);
+  const files: CheckpointFiles = { weights: path, classes: meta.classes ? (JSON.parse(meta.classes) as string[]) : undefined };
+  const args = { ...(meta.model_args ? (JSON.parse(meta.model_args) as Record<string, unknown>) : {}), ...parseModelArgs(opts.modelArgs) };
+  const [, size] = session.inputSize;
+  const settings = inferenceSettings(files, modelName, args, opts.inputSize ?? size);
+  const data = settings.recipe.data;
+  if (meta.mean) data.mean = JSON.parse(meta.mean) as number[];
+  if (meta.std) data.std = JSON.parse(meta.std) as number[];
+  if (meta.crop_pct) data.cropPct = Number(meta.crop_pct);
+  if (meta.interpolation === 'bilinear' || meta.interpolation === 'bicubic' || meta.interpolation === 'nearest') data.interpolation = meta.interpolation;
+  return { settings, files, session };
 }
 
 export function predictCommand(): Command {
@@ -49,6 +80,7 @@ export function predictCommand(): Command {
     .option('--batch-size <n>', 'inference batch size', parseInteger('--batch-size', 1), 32)
     .option('--input-size <n>', 'image size for image inputs', parseInteger('--input-size', 8))
     .option('--no-ema', 'use the raw weights even when the checkpoint folder has ema.safetensors')
+    .addOption(engineOption())
     .addHelpText(
       'after',
       [
@@ -56,27 +88,60 @@ export function predictCommand(): Command {
         'Examples:',
         '  nextnets predict --checkpoint runs/fashion_mnist_quick/best --input shoe.png',
         '  nextnets predict --model convnextv2_atto --checkpoint model.safetensors --input batch.npy --output logits.npy',
+        '  nextnets predict --checkpoint deploy/model.onnx --input shoe.png   # onnxruntime (nextnets export --format onnx)',
+        '',
+        'A .onnx checkpoint runs on onnxruntime; a safetensors checkpoint runs on --engine (default wasm: tfjs on',
+        '--backend; onnxruntime exports the model to ONNX in memory first).',
       ].join('\n'),
     )
     .action(async (opts: PredictOptions) => {
-      const files = locateCheckpoint(opts.checkpoint);
-      const settings = inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize);
+      if (opts.checkpoint.endsWith('.onnx')) {
+        if (opts.engine === 'wasm') throw new CliError(`${opts.checkpoint} is an ONNX model: it runs with --engine onnxruntime (or auto)`);
+        await resolveEngine('onnxruntime');
+      }
+      const onnxFile = opts.checkpoint.endsWith('.onnx') ? await onnxFileSettings(opts.checkpoint, opts) : undefined;
+      const files = onnxFile?.files ?? locateCheckpoint(opts.checkpoint);
+      const settings = onnxFile?.settings ?? inferenceSettings(files, opts.model, parseModelArgs(opts.modelArgs), opts.inputSize);
       await activateBackend(opts.backend);
-      const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
-      const tensors = readWeights(weightsPath);
-      const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
-      const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
-      const model = buildModel(settings.modelName, args);
-      loadCheckpointInto(model, tensors, weightsPath);
-      const channels = modelChannels(args);
+      let logitsOf: BatchLogits;
+      let release = async () => {};
+      let channels = modelChannels(settings.modelArgs);
+      if (onnxFile) {
+        const session = onnxFile.session;
+        channels = session.inputSize[0];
+        logitsOf = (batch) => onnxLogits(session, batch);
+        release = () => session.dispose();
+      } else {
+        const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
+        const tensors = readWeights(weightsPath);
+        const numClasses = (settings.modelArgs.numClasses as number | undefined) ?? checkpointNumClasses(tensors);
+        const args = numClasses === undefined ? settings.modelArgs : { ...settings.modelArgs, numClasses };
+        const model = buildModel(settings.modelName, args);
+        loadCheckpointInto(model, tensors, weightsPath);
+        model.eval();
+        channels = modelChannels(args);
+        if ((await resolveEngine(opts.engine ?? 'wasm')) === 'onnxruntime') {
+          const engine = onnxPredictor(model, { modelName: settings.modelName, modelArgs: args });
+          logitsOf = engine.predict;
+          release = async () => {
+            await engine.dispose();
+            model.dispose();
+          };
+        } else {
+          logitsOf = async (batch) => tf.tidy(() => model.forward(batch) as tf.Tensor2D);
+          release = async () => model.dispose();
+        }
+      }
       const input = await readPredictInput(opts.input, { layout: opts.layout, channels, transform: () => evalTransform(settings.recipe, channels) });
       let logits: tf.Tensor2D;
       try {
-        logits = predictLogits(model, input.images, opts.batchSize);
+        logits = await predictLogits(logitsOf, input.images, opts.batchSize);
       } catch (error) {
+        if (error instanceof CliError) throw error;
         throw new CliError(`forward pass failed on input of shape [${input.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
       } finally {
         input.images.dispose();
+        await release();
       }
       const [n, k] = logits.shape;
       const values = logits.dataSync() as Float32Array;
