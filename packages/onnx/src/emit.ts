@@ -12,7 +12,14 @@ export const OPSET = 17;
 
 interface Value {
   name: string;
+  /** The tfjs shape. */
   shape: number[];
+  /**
+   * When set, `name` holds this shape instead: a Reshape that only regroups the leading axes (the channels-last
+   * Linear's [N·H·W, C] view of [N, H, W, C]) is deferred while MatMul, last-axis norms and elementwise ops can work
+   * on the original shape, so onnxruntime sees MatMul → Add → Gelu chains it can fuse.
+   */
+  view?: number[];
 }
 
 const NHWC_TO_NCHW = [0, 3, 1, 2];
@@ -119,6 +126,7 @@ export class Emitter {
   /** NHWC value name ↔ the NCHW value it is a Transpose of, so that back-to-back transposes are never written. */
   private readonly nchwOf = new Map<string, string>();
   private readonly nhwcOf = new Map<string, string>();
+  private readonly materialized = new Map<string, string>();
 
   constructor(
     private readonly trace: Trace,
@@ -162,11 +170,42 @@ export class Emitter {
     return nhwc;
   }
 
+  /** A value in its tfjs shape (a deferred Reshape is written now). */
   private value(ref: TracedRef): Value {
+    const v = this.raw(ref);
+    if (!v.view) return v;
+    const key = `${v.name}:${v.shape.join('x')}`;
+    let name = this.materialized.get(key);
+    if (!name) {
+      name = this.g.op('Reshape', [v.name, this.g.int64Const('shape', v.shape, true)]);
+      this.materialized.set(key, name);
+    }
+    return { name, shape: v.shape };
+  }
+
+  /** A value as stored, possibly a deferred-Reshape view. */
+  private raw(ref: TracedRef): Value {
     if (ref.kind === 'const') return { name: this.constant(ref), shape: ref.shape };
     const v = this.values.get(ref.id);
     if (!v) throw new Error(`ONNX export: tensor ${ref.id} was used before it was produced`);
     return v;
+  }
+
+  /** The view an elementwise op of these operands keeps (undefined: run it on the tfjs shapes). */
+  private elementwiseView(operands: TracedRef[]): number[] | undefined {
+    const values = operands.filter((r) => r.kind === 'value').map((r) => this.raw(r));
+    const view = values[0]?.view;
+    if (!view) return undefined;
+    const sameView = values.every((v) => v.view && v.view.join() === view.join() && v.shape.join() === values[0].shape.join());
+    const lastAxisConsts = operands.every((r) => r.kind === 'value' || r.shape.length === 0 || (r.shape.length === 1 && r.shape[0] === view[view.length - 1]));
+    return sameView && lastAxisConsts ? view : undefined;
+  }
+
+  /** Emits `build(names)` on the view of the operands when they share one, else on their tfjs shapes. */
+  private elementwise(k: TracedKernel, operands: TracedRef[], build: (names: string[]) => string): void {
+    const view = this.elementwiseView(operands);
+    const names = operands.map((r) => (view ? this.raw(r).name : this.value(r).name));
+    this.set(k, [build(names)], view);
   }
 
   /** An initializer for a traced constant (one per tensor and layout). */
@@ -204,12 +243,12 @@ export class Emitter {
     return k.inputs.filter(([, r]) => r != null).map(([, r]) => r!);
   }
 
-  private set(k: TracedKernel, names: string[]): void {
+  private set(k: TracedKernel, names: string[], view?: number[]): void {
     if (names.length < k.outputs.length) {
       // Extra outputs of a kernel (e.g. the saved statistics of a fused LayerNorm) must not be used downstream.
       k.outputs.slice(names.length).forEach((o) => this.values.set(o.id, { name: `${k.kernel}:unsupported-output`, shape: o.shape }));
     }
-    names.forEach((name, i) => this.values.set(k.outputs[i].id, { name, shape: k.outputs[i].shape }));
+    names.forEach((name, i) => this.values.set(k.outputs[i].id, { name, shape: k.outputs[i].shape, view }));
   }
 
   /** tfjs fused-kernel activation applied to `x`. */
@@ -280,31 +319,55 @@ export class Emitter {
       perm.splice(-2, 2, perm.length - 1, perm.length - 2);
       return this.g.op('Transpose', [this.value(ref).name], [attr.ints('perm', perm)]);
     };
-    const a = operand('a', Boolean(k.attrs.transposeA));
-    const b = operand('b', Boolean(k.attrs.transposeB));
-    let y = this.g.op('MatMul', [a, b]);
+    const aRef = this.input(k, 'a');
+    const bRef = this.input(k, 'b');
+    const aRaw = this.raw(aRef);
+    // [M, K] that is a view of [..., K] times a constant [K, N]: multiply the original N-D tensor (ONNX MatMul
+    // broadcasts), and keep the [M, N] result as a view of [..., N].
+    // (tf.matMul runs 2-D products as [1, M, K] × [1, K, N]: leading axes of size 1 change no element's position.)
+    const leadingOnes = (shape: number[]) => shape.slice(0, -2).every((d) => d === 1);
     const bias = fused ? this.optionalInput(k, 'bias') : null;
+    const vectorBias = !bias || (bias.kind === 'const' && bias.shape.length <= 1);
+    const nd = Boolean(aRaw.view) && !k.attrs.transposeA && leadingOnes(aRaw.shape) && bRef.kind === 'const' && bRef.shape.length >= 2 && leadingOnes(bRef.shape) && vectorBias;
+    const a = nd ? aRaw.name : operand('a', Boolean(k.attrs.transposeA));
+    const b =
+      nd && bRef.kind === 'const'
+        ? this.constant(bRef, k.attrs.transposeB ? 'T2d' : '2d', () => {
+            const t = k.attrs.transposeB ? transposeLast2(bRef.data as Float32Array, bRef.shape) : { data: bRef.data as Float32Array, shape: bRef.shape };
+            return { data: t.data, shape: t.shape.slice(-2) };
+          })
+        : operand('b', Boolean(k.attrs.transposeB));
+    let y = this.g.op('MatMul', [a, b]);
     if (bias) y = this.g.op('Add', [y, this.value(bias).name]);
-    this.set(k, [this.activation(y, k, false)]);
+    const n = k.outputs[0].shape[k.outputs[0].shape.length - 1];
+    this.set(k, [this.activation(y, k, false)], nd ? [...aRaw.view!.slice(0, -1), n] : undefined);
   }
 
   private kernel(k: TracedKernel): void {
     const one = (key = 'x') => this.value(this.input(k, key)).name;
     const name = k.kernel;
-    if (name in UNARY) return this.set(k, [this.g.op(UNARY[name], [one()])]);
-    if (name in BINARY) return this.set(k, [this.g.op(BINARY[name], [one('a'), one('b')])]);
+    if (name in UNARY) return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.g.op(UNARY[name], [x]));
+    if (name in BINARY) return this.elementwise(k, [this.input(k, 'a'), this.input(k, 'b')], (ab) => this.g.op(BINARY[name], ab));
     if (name in REDUCE) return this.reduce(k, REDUCE[name]);
     switch (name) {
-      case 'Identity':
-        return this.set(k, [one()]);
+      case 'Identity': {
+        const x = this.raw(this.input(k, 'x'));
+        return this.set(k, [x.name], x.view);
+      }
       case 'Cast': {
         const to = k.attrs.dtype as tf.DataType;
         const x = this.input(k, 'x');
         return this.set(k, [x.dtype === to ? one() : this.g.op('Cast', [one()], [attr.int('to', onnxDataType(to))])]);
       }
       case 'Reshape': {
-        const shape = this.g.int64Const('shape', k.outputs[0].shape, true);
-        return this.set(k, [this.g.op('Reshape', [one(), shape])]);
+        const x = this.raw(this.input(k, 'x'));
+        const stored = x.view ?? x.shape;
+        const target = k.outputs[0].shape;
+        if (stored.join() === target.join()) return this.set(k, [x.name]);
+        if (stored.length >= 2 && target.length >= 1 && stored[stored.length - 1] === target[target.length - 1]) {
+          return this.set(k, [x.name], stored);
+        }
+        return this.set(k, [this.g.op('Reshape', [x.name, this.g.int64Const('shape', target, true)])]);
       }
       case 'Transpose':
         return this.set(k, [this.g.op('Transpose', [one()], [attr.ints('perm', k.attrs.perm as number[])])]);
@@ -319,7 +382,7 @@ export class Emitter {
       case 'Rsqrt':
         return this.set(k, [this.g.op('Reciprocal', [this.g.op('Sqrt', [one()])])]);
       case 'Relu6':
-        return this.set(k, [this.g.op('Clip', [one(), this.g.scalar('zero', 0), this.g.scalar('six', 6)])]);
+        return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.g.op('Clip', [x, this.g.scalar('zero', 0), this.g.scalar('six', 6)]));
       case 'ClipByValue':
         return this.set(k, [
           this.g.op('Clip', [one(), this.g.scalar('clip_min', k.attrs.clipValueMin as number), this.g.scalar('clip_max', k.attrs.clipValueMax as number)]),
@@ -370,10 +433,12 @@ export class Emitter {
       case '_FusedMatMul':
         return this.matMul(k, true);
       case 'NextnetsGelu':
-        return this.set(k, [this.gelu(one())]);
+        return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.gelu(x));
       case 'NextnetsLayerNorm': {
         const attributes = [attr.int('axis', -1), attr.float('epsilon', k.attrs.eps as number)];
-        return this.set(k, [this.g.op('LayerNormalization', [one(), one('weight'), one('bias')], attributes)]);
+        // Normalises the last axis, which a deferred-Reshape view keeps.
+        const x = this.raw(this.input(k, 'x'));
+        return this.set(k, [this.g.op('LayerNormalization', [x.name, one('weight'), one('bias')], attributes)], x.view);
       }
       case 'NextnetsBatchNorm':
         throw new Error('ONNX export: the model is in training mode (batch-statistics BatchNorm); call model.eval() first');
