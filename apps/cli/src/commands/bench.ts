@@ -5,7 +5,7 @@ import { writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
 import { measureOnnx } from '../bench/onnx.js';
-import { defaultPeerScript, peerUnavailable, runPeer, type PeerResult } from '../bench/peer.js';
+import { defaultPeerScript, defaultTimmPeerScript, peerUnavailable, runPeer, runTimmPeer, timmPeerUnavailable, type PeerResult, type TimmPeerResult } from '../bench/peer.js';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { resolveEngine } from '../model/engine.js';
 import { CliError } from '../cli/errors.js';
@@ -16,7 +16,9 @@ interface BenchOptions extends CommonOptions {
   shapes: string;
   warmup: number;
   steps: number;
-  peer: boolean;
+  /** false: --no-peer; 'timm': timm_bench.py over every model; otherwise the ConvNeXt-atto reference. */
+  peer: boolean | string;
+  timm?: string;
   peerScript: string;
   threads: number;
   replicas?: number;
@@ -43,7 +45,29 @@ function parseShapes(text: string): Array<[number, number]> {
   });
 }
 
-function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerResult; ratioTrain: number; ratioInfer: number }): string {
+/** Our rows next to timm's numbers for the same model and shape, with ours/PyTorch ratios. */
+export function timmComparison(rows: BenchResult[], peers: TimmPeerResult[], backend: string): string[] {
+  const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
+  const ratio = (a: number | null, b: number | undefined) => (a === null || !b ? '-' : `${(a / b).toFixed(2)}x`);
+  const lines = [
+    '',
+    `PyTorch peer (timm's own models, torch ${peers[0]?.torch ?? '?'}, ${peers[0]?.threads ?? '?'} threads, best of NCHW / channels_last), same shapes:`,
+    '',
+    '| model | input | batch | engine | train img/s ours / PyTorch | ratio | inference img/s ours / PyTorch | ratio | PyTorch peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const spec = `${r.model}${r.reparameterized ? ':reparam' : ''}`;
+    const p = peers.find((q) => q.model === spec && q.size === r.size && q.batch === r.batch);
+    if (!p) continue;
+    lines.push(
+      `| ${spec} | ${r.size}² | ${r.batch} | ${r.engine ?? backend} | ${fmt(r.trainImgPerSec)} / ${r.reparameterized ? '-' : fmt(p.train_img_s)} | ${r.reparameterized ? '-' : ratio(r.trainImgPerSec, p.train_img_s)} | ${fmt(r.inferImgPerSec)} / ${fmt(p.infer_img_s)} | ${ratio(r.inferImgPerSec, p.infer_img_s)} | ${p.peak_rss_mib} |`,
+    );
+  }
+  return lines;
+}
+
+function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerResult; ratioTrain: number; ratioInfer: number }, timm?: TimmPeerResult[]): string {
   const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(1));
   const lines = [
     `# nextnets bench (${backend}, ${cpus().length} CPUs, Node ${process.version})`,
@@ -63,6 +87,7 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
       `Ratio tfjs/PyTorch for ConvNeXt-atto: train ${peer.ratioTrain.toFixed(2)}x, inference ${peer.ratioInfer.toFixed(2)}x.`,
     );
   }
+  if (timm) lines.push(...timmComparison(rows, timm, backend));
   return `${lines.join('\n')}\n`;
 }
 
@@ -73,12 +98,16 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed steps first', parseInteger('--warmup', 0), 2)
     .option('--steps <n>', 'timed steps (the median is reported)', parseInteger('--steps', 1), 5)
     .option('--no-peer', 'skip the PyTorch reference run')
+    .option('--peer <name>', 'timm: run ../shared/peers/timm_bench.py (timm\'s own models, --timm checkout) for every model and shape and print ours/PyTorch ratios')
+    .option('--timm <dir>', 'checkout of huggingface/pytorch-image-models for --peer timm')
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
     .option('--threads <n>', 'threads for the PyTorch peer', parseInteger('--threads', 1), 2)
     .option('--engine <list>', 'wasm (tfjs on --backend: training and inference), onnxruntime (inference only, --threads threads), or both: wasm,onnxruntime', 'wasm')
     .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
     .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only\n  nextnets bench --engine wasm,onnxruntime --models convnext_atto,repvgg_a0:reparam --shapes 224x16 --no-peer')
     .action(async (opts: BenchOptions) => {
+      if (typeof opts.peer === 'string' && opts.peer !== 'timm') throw new CliError(`--peer takes timm (or --no-peer), got '${opts.peer}'`);
+      if (opts.peer === 'timm' && !opts.timm) throw new CliError('--peer timm needs --timm DIR (a checkout of huggingface/pytorch-image-models)');
       const backend = await activateBackend(opts.backend);
       const shapes = parseShapes(opts.shapes);
       const engines = parseEngines(opts.engine);
@@ -98,7 +127,20 @@ export function benchCommand(): Command {
         }
       }
       let peer: { result: PeerResult; ratioTrain: number; ratioInfer: number } | undefined;
-      if (opts.peer) {
+      let timm: TimmPeerResult[] | undefined;
+      if (opts.peer === 'timm' && opts.timm) {
+        const script = opts.peerScript === defaultPeerScript() ? defaultTimmPeerScript() : opts.peerScript;
+        const why = timmPeerUnavailable(script, opts.timm);
+        if (why) process.stderr.write(`PyTorch peer skipped: ${why}\n`);
+        else {
+          timm = [];
+          const specs = [...new Set(cases.map((c) => `${c.model}${c.reparameterized ? ':reparam' : ''}`))];
+          for (const [size, batch] of shapes) {
+            process.stderr.write(`peer timm ${specs.join(',')} ${size}² batch ${batch} ...\n`);
+            timm.push(...runTimmPeer(script, opts.timm, specs, { size, batch, steps: opts.steps, warmup: opts.warmup, threads: opts.threads }));
+          }
+        }
+      } else if (opts.peer !== false) {
         const why = peerUnavailable(opts.peerScript);
         const ours = rows.find((r) => r.model === 'convnext_atto' && r.size === 32 && r.batch === 64 && !r.reparameterized && r.engine !== 'onnxruntime');
         if (why) process.stderr.write(`PyTorch peer skipped: ${why}\n`);
@@ -110,8 +152,8 @@ export function benchCommand(): Command {
       }
       const outDir = opts.out ?? '.bench';
       mkdirSync(outDir, { recursive: true });
-      const report = markdown(rows, backend, peer);
-      writeFileAtomic(join(outDir, 'bench.json'), `${JSON.stringify({ backend, cpus: cpus().length, node: process.version, results: rows, peer: peer ?? null }, null, 2)}\n`);
+      const report = markdown(rows, backend, peer, timm);
+      writeFileAtomic(join(outDir, 'bench.json'), `${JSON.stringify({ backend, cpus: cpus().length, node: process.version, results: rows, peer: peer ?? timm ?? null }, null, 2)}\n`);
       writeFileAtomic(join(outDir, 'bench.md'), report);
       process.stdout.write(report);
     });
