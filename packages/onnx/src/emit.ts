@@ -397,15 +397,28 @@ export class Emitter {
         return this.set(k, [this.g.op('Sum', this.positionalInputs(k).map((r) => this.value(r).name))]);
       case 'Concat': {
         const refs = this.positionalInputs(k);
-        const axis = k.attrs.axis as number;
-        return this.set(k, [this.g.op('Concat', refs.map((r) => this.value(r).name), [attr.int('axis', axis)])]);
+        const rank = k.outputs[0].shape.length;
+        const axis = ((k.attrs.axis as number) + rank) % rank;
+        const names = refs.map((r) => this.value(r).name);
+        // Channel concat of NHWC maps whose convolutions ran NCHW (InceptionNeXt): concatenate the NCHW twins.
+        if (rank === 4 && axis === 3 && names.some((n) => this.nchwOf.has(n))) {
+          return this.set(k, [this.toNHWC(this.g.op('Concat', names.map((n) => this.toNCHW(n)), [attr.int('axis', 1)]))]);
+        }
+        return this.set(k, [this.g.op('Concat', names, [attr.int('axis', axis)])]);
       }
       case 'SplitV': {
         const x = this.input(k, 'x');
         const axis = ((k.attrs.axis as number) + x.shape.length) % x.shape.length;
         const sizes = k.outputs.map((o) => o.shape[axis]);
         const split = this.g.int64Const('split', sizes);
-        return this.set(k, this.g.node('Split', [one(), split], [attr.int('axis', axis)], sizes.length));
+        const name = one();
+        const twin = this.nchwOf.get(name);
+        if (x.shape.length === 4 && axis === 3 && twin) {
+          // Split the NCHW twin along its channels; each NHWC part is a Transpose, pruned when unused.
+          const parts = this.g.node('Split', [twin, split], [attr.int('axis', 1)], sizes.length);
+          return this.set(k, parts.map((p) => this.toNHWC(p)));
+        }
+        return this.set(k, this.g.node('Split', [name, split], [attr.int('axis', axis)], sizes.length));
       }
       case 'Slice': {
         const begin = k.attrs.begin as number[];
