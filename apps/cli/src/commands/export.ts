@@ -90,7 +90,11 @@ export function exportCommand(): Command {
             cropPct: data.cropPct,
             interpolation: data.interpolation,
           },
-          metadata: { reparameterized: String(Boolean(opts.reparameterize)), ...(files.classes ? { classes: JSON.stringify(files.classes) } : {}) },
+          // A deploy-form checkpoint (reparam keys) was folded on load, without --reparameterize.
+          metadata: {
+            reparameterized: String(Boolean(opts.reparameterize) || model.namedParameters().some(([name]) => /reparam/.test(name))),
+            ...(files.classes ? { classes: JSON.stringify(files.classes) } : {}),
+          },
           producerVersion: cliVersion(),
         });
         writeFileAtomic(path, bytes);
