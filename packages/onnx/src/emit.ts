@@ -127,6 +127,8 @@ export class Emitter {
   private readonly nchwOf = new Map<string, string>();
   private readonly nhwcOf = new Map<string, string>();
   private readonly materialized = new Map<string, string>();
+  /** Outputs of a kernel that its ONNX mapping does not produce (e.g. a fused LayerNorm's saved statistics). */
+  private readonly unmapped = new Map<number, string>();
 
   constructor(
     private readonly trace: Trace,
@@ -187,7 +189,7 @@ export class Emitter {
   private raw(ref: TracedRef): Value {
     if (ref.kind === 'const') return { name: this.constant(ref), shape: ref.shape };
     const v = this.values.get(ref.id);
-    if (!v) throw new Error(`ONNX export: tensor ${ref.id} was used before it was produced`);
+    if (!v) throw new Error(this.unmapped.get(ref.id) ?? `ONNX export: tensor ${ref.id} was used before it was produced`);
     return v;
   }
 
@@ -244,10 +246,9 @@ export class Emitter {
   }
 
   private set(k: TracedKernel, names: string[], view?: number[]): void {
-    if (names.length < k.outputs.length) {
-      // Extra outputs of a kernel (e.g. the saved statistics of a fused LayerNorm) must not be used downstream.
-      k.outputs.slice(names.length).forEach((o) => this.values.set(o.id, { name: `${k.kernel}:unsupported-output`, shape: o.shape }));
-    }
+    k.outputs.slice(names.length).forEach((o, i) => {
+      this.unmapped.set(o.id, `ONNX export: output ${names.length + i} of kernel ${k.kernel} is used, and has no ONNX mapping`);
+    });
     names.forEach((name, i) => this.values.set(k.outputs[i].id, { name, shape: k.outputs[i].shape, view }));
   }
 
