@@ -424,8 +424,10 @@ export class Emitter {
       case 'Slice': {
         const begin = k.attrs.begin as number[];
         const size = k.outputs[0].shape;
+        const full = this.input(k, 'x').shape;
         const starts = this.g.int64Const('starts', begin);
-        const ends = this.g.int64Const('ends', begin.map((b, i) => b + size[i]));
+        // An axis taken to its end (the batch, typically) slices to "the end", so the graph keeps a dynamic batch.
+        const ends = this.g.int64Const('ends', begin.map((b, i) => (b + size[i] === full[i] ? Number.MAX_SAFE_INTEGER : b + size[i])));
         return this.set(k, [this.g.op('Slice', [one(), starts, ends])]);
       }
       case 'PadV2': {

@@ -74,7 +74,9 @@ function mergeBatchDynamic(a: GraphBuilder, b: GraphBuilder): void {
     if (!other) throw new Error(`ONNX export: initializer '${name}' exists only at batch ${TRACE_BATCHES[0]}`);
     if (JSON.stringify(init.dims) === JSON.stringify(other.dims) && sameValues(init.data, other.data)) continue;
     if (!init.reshapeTarget || init.dims.length !== 1 || init.dims[0] !== other.dims[0]) {
-      throw new Error(`ONNX export: constant '${name}' (shape [${init.dims.join(', ')}]) depends on the input; a value escaped the trace`);
+      throw new Error(
+        `ONNX export: constant '${name}' (shape [${init.dims.join(', ')}]) depends on the input; a value escaped the trace, or an op's attribute depends on the batch size`,
+      );
     }
     const differing = [...init.data.keys()].filter((i) => init.data[i] !== other.data[i]);
     if (differing.length !== 1) throw new Error(`ONNX export: Reshape target '${name}' has ${differing.length} batch-dependent entries`);

@@ -52,6 +52,22 @@ describe('exportOnnx', () => {
     }
   });
 
+  it('keeps the batch dynamic through a slice over the whole batch', async () => {
+    const model = new Tiny((x) => tf.slice(x, [0, 1, 0, 0], [-1, 3, -1, -1]));
+    const bytes = exportOnnx(model, { inputSize: [4, 5, 5] });
+    const session = await OnnxClassifier.load(bytes);
+    try {
+      const x = tf.randomNormal([5, 5, 5, 4], 0, 1, 'float32', 9);
+      const expected = tf.tidy(() => model.forward(x).dataSync());
+      const out = await session.run(x.dataSync() as Float32Array, [5, 5, 5, 4], 'NHWC');
+      out.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+      x.dispose();
+    } finally {
+      await session.dispose();
+      model.dispose();
+    }
+  });
+
   it('fails, naming the problem, when a value read from the input escapes the trace', () => {
     // The scale is computed in JavaScript from the input's values: a trace cannot see it.
     const model = new Tiny((x) => tf.mul(x, tf.scalar(x.dataSync()[0])));
