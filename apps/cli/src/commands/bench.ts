@@ -101,7 +101,7 @@ export function benchCommand(): Command {
     .option('--peer <name>', 'timm: run ../shared/peers/timm_bench.py (timm\'s own models, --timm checkout) for every model and shape and print ours/PyTorch ratios')
     .option('--timm <dir>', 'checkout of huggingface/pytorch-image-models for --peer timm')
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
-    .option('--threads <n>', 'threads for the PyTorch peer', parseInteger('--threads', 1), 2)
+    .option('--threads <n>', 'threads for the PyTorch peer and the onnxruntime engine', parseInteger('--threads', 1), 2)
     .option('--engine <list>', 'wasm (tfjs on --backend: training and inference), onnxruntime (inference only, --threads threads), or both: wasm,onnxruntime', 'wasm')
     .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
     .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only\n  nextnets bench --engine wasm,onnxruntime --models convnext_atto,repvgg_a0:reparam --shapes 224x16 --no-peer')
