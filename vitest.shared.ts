@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(fileURLToPath(import.meta.url));
 
 /** Maps every `@nextnets/<pkg>` import to its TypeScript source, so tests never need a prior build. */
-export function workspaceAliases(): { find: string; replacement: string }[] {
+export function workspaceAliases(): { find: string | RegExp; replacement: string }[] {
   const dirs = readdirSync(join(root, 'packages')).filter((dir) => existsSync(join(root, 'packages', dir, 'src', 'index.ts')));
-  // `@nextnets/<pkg>/node` subpath entries first: the first matching alias wins and `@nextnets/<pkg>` also matches them
-  const node = dirs
+  // `/node` subpath entries first: a plain alias would also rewrite `@nextnets/<pkg>/node` to `<pkg>/src/index.ts/node`.
+  const nodeEntries = dirs
     .filter((dir) => existsSync(join(root, 'packages', dir, 'src', 'node.ts')))
-    .map((dir) => ({ find: `@nextnets/${dir}/node`, replacement: join(root, 'packages', dir, 'src', 'node.ts') }));
-  return [...node, ...dirs.map((dir) => ({ find: `@nextnets/${dir}`, replacement: join(root, 'packages', dir, 'src', 'index.ts') }))];
+    .map((dir) => ({ find: new RegExp(`^@nextnets/${dir}/node$`), replacement: join(root, 'packages', dir, 'src', 'node.ts') }));
+  return [...nodeEntries, ...dirs.map((dir) => ({ find: `@nextnets/${dir}`, replacement: join(root, 'packages', dir, 'src', 'index.ts') }))];
 }

@@ -6,6 +6,7 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
+import { engineOption, onnxPredictor, resolveEngine, type EngineChoice } from '../model/engine.js';
 import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { openWeights, PRETRAINED_HELP } from '../model/weights-source.js';
@@ -23,6 +24,7 @@ interface EvalOptions extends CommonOptions {
   ema: boolean;
   workers?: number;
   json?: boolean;
+  engine: EngineChoice;
 }
 
 export function evalCommand(): Command {
@@ -37,7 +39,8 @@ export function evalCommand(): Command {
     .option('--workers <n>', 'data loader worker threads', parseInteger('--workers'))
     .option('--no-ema', 'use the raw weights even when the checkpoint folder has ema.safetensors')
     .option('--json', 'print the full result (with confusion matrix) as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder\n  nextnets eval --model convnext_atto --pretrained --data /data/imagenet/val')
+    .addOption(engineOption().default('wasm'))
+    .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder\n  nextnets eval --model convnext_atto --pretrained --data /data/imagenet/val --engine onnxruntime')
     .action(async (opts: EvalOptions) => {
       const source = await openWeights(opts);
       const files = source.files;
@@ -60,8 +63,13 @@ export function evalCommand(): Command {
       }
       const model = buildModel(settings.modelName, { ...settings.modelArgs, numClasses });
       loadCheckpointInto(model, tensors, weightsPath);
+      const engine = await resolveEngine(opts.engine);
+      const onnx = engine === 'onnxruntime' ? onnxPredictor(model, { modelName: settings.modelName, modelArgs: { ...settings.modelArgs, numClasses } }) : undefined;
       const loader = evalLoader(recipe, data);
-      const result = await evaluate(model, loader, data.classes.length).finally(() => loader.close());
+      const result = await evaluate(model, loader, data.classes.length, onnx?.predict).finally(async () => {
+        loader.close();
+        await onnx?.dispose();
+      });
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
       const report = {
         model: settings.modelName,
@@ -70,6 +78,7 @@ export function evalCommand(): Command {
         dataset: recipe.data.dataset,
         split: data.evalName,
         backend,
+        engine: engine === 'onnxruntime' ? 'onnxruntime' : backend,
         count: result.count,
         loss: result.loss,
         top1: result.top1,

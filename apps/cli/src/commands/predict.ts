@@ -5,9 +5,10 @@ import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/c
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
-import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
-import { inferenceSettings } from '../model/inference-config.js';
-import { openWeights, PRETRAINED_HELP } from '../model/weights-source.js';
+import { engineOption, loadOnnx, onnxLogits, onnxPredictor, resolveEngine, type EngineChoice } from '../model/engine.js';
+import { argsForCheckpoint, loadCheckpointInto, type CheckpointFiles } from '../model/checkpoint-files.js';
+import { inferenceSettings, type InferenceSettings } from '../model/inference-config.js';
+import { openWeights, PRETRAINED_HELP, type OpenedWeights } from '../model/weights-source.js';
 import { evalTransform } from '../train/data.js';
 import { readPredictInput } from './predict-inputs.js';
 
@@ -23,27 +24,57 @@ interface PredictOptions extends CommonOptions {
   batchSize: number;
   inputSize?: number;
   ema: boolean;
+  engine?: EngineChoice;
 }
 
-/** Logits of `images` in eval mode, batch by batch. */
-function predictLogits(model: ReturnType<typeof buildModel>, images: tf.Tensor4D, batchSize: number): tf.Tensor2D {
-  model.eval();
+type BatchLogits = (batch: tf.Tensor4D) => Promise<tf.Tensor2D>;
+
+/** Logits of `images`, batch by batch. */
+async function predictLogits(logitsOf: BatchLogits, images: tf.Tensor4D, batchSize: number): Promise<tf.Tensor2D> {
   const n = images.shape[0];
   const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    parts.push(tf.tidy(() => model.forward(tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1])) as tf.Tensor2D));
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+      try {
+        parts.push(await logitsOf(batch));
+      } finally {
+        batch.dispose();
+      }
+    }
+    return tf.concat(parts, 0);
+  } finally {
+    tf.dispose(parts);
   }
-  const out = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return out;
+}
+
+/**
+ * An exported `.onnx` file: model name, arguments and preprocessing come from its metadata (written by
+ * `nextnets export --format onnx`); `--model`, `--model-args` and `--input-size` still override them.
+ */
+async function onnxFileSettings(path: string, opts: PredictOptions): Promise<{ settings: InferenceSettings; files: CheckpointFiles; session: Awaited<ReturnType<typeof loadOnnx>> }> {
+  const session = await loadOnnx(path);
+  const meta = session.metadata;
+  const modelName = opts.model ?? meta.model;
+  if (!modelName) throw new CliError(`${path}: no 'model' in its metadata; give --model NAME`);
+  const files: CheckpointFiles = { weights: path, classes: meta.classes ? (JSON.parse(meta.classes) as string[]) : undefined };
+  const args = { ...(meta.model_args ? (JSON.parse(meta.model_args) as Record<string, unknown>) : {}), ...parseModelArgs(opts.modelArgs) };
+  const [, size] = session.inputSize;
+  const settings = inferenceSettings(files, modelName, args, opts.inputSize ?? size);
+  const data = settings.recipe.data;
+  if (meta.mean) data.mean = JSON.parse(meta.mean) as number[];
+  if (meta.std) data.std = JSON.parse(meta.std) as number[];
+  if (meta.crop_pct) data.cropPct = Number(meta.crop_pct);
+  if (meta.interpolation === 'bilinear' || meta.interpolation === 'bicubic' || meta.interpolation === 'nearest') data.interpolation = meta.interpolation;
+  return { settings, files, session };
 }
 
 export function predictCommand(): Command {
   return withCommonOptions(new Command('predict').description('classify images or an .npy batch with a checkpoint'))
     .option('--model <name>', 'registered model name (default: the run\'s model)')
     .option('--model-args <json>', 'model overrides as JSON')
-    .option('--checkpoint <path>', 'timm-key .safetensors (e.g. timm\'s model.safetensors) or a run checkpoint folder')
+    .option('--checkpoint <path>', 'timm-key .safetensors (e.g. timm\'s model.safetensors), a run checkpoint folder or an exported .onnx')
     .option('--pretrained [ref]', PRETRAINED_HELP)
     .requiredOption('--input <path>', 'an image, a folder of images, or a .npy float32 batch')
     .option('--output <file.npy>', 'write the logits [N, classes] as float32 .npy')
@@ -52,6 +83,7 @@ export function predictCommand(): Command {
     .option('--batch-size <n>', 'inference batch size', parseInteger('--batch-size', 1), 32)
     .option('--input-size <n>', 'image size for image inputs', parseInteger('--input-size', 8))
     .option('--no-ema', 'use the raw weights even when the checkpoint folder has ema.safetensors')
+    .addOption(engineOption())
     .addHelpText(
       'after',
       [
@@ -61,36 +93,74 @@ export function predictCommand(): Command {
         '  nextnets predict --model convnextv2_atto --checkpoint model.safetensors --input batch.npy --output logits.npy',
         '  nextnets predict --model convnext_atto --pretrained --input cat.jpg        # timm/convnext_atto.d2_in1k, ImageNet labels',
         '  nextnets predict --pretrained timm/convnext_tiny.in12k_ft_in1k@main --input photos/',
+        '  nextnets predict --checkpoint deploy/model.onnx --input shoe.png   # onnxruntime (nextnets export --format onnx)',
+        '',
+        'A .onnx checkpoint runs on onnxruntime; a safetensors checkpoint runs on --engine (default wasm: tfjs on',
+        '--backend; onnxruntime exports the model to ONNX in memory first).',
       ].join('\n'),
     )
     .action(async (opts: PredictOptions) => {
-      const source = await openWeights(opts);
-      const files = source.files;
-      const { tensors, path: weightsPath, metadata } = source.read(opts.ema);
-      const settings = inferenceSettings(files, opts.model ?? source.model, parseModelArgs(opts.modelArgs), opts.inputSize, {
-        metadata,
-        pretrainedCfg: source.pretrainedCfg,
-      });
+      const onnxPath = opts.checkpoint?.endsWith('.onnx') ? opts.checkpoint : undefined;
+      if (onnxPath) {
+        if (opts.pretrained !== undefined) throw new CliError('give either --checkpoint or --pretrained, not both');
+        if (opts.engine === 'wasm') throw new CliError(`${onnxPath} is an ONNX model: it runs with --engine onnxruntime (or auto)`);
+        await resolveEngine('onnxruntime');
+      }
+      const onnxFile = onnxPath ? await onnxFileSettings(onnxPath, opts) : undefined;
+      const source: OpenedWeights | undefined = onnxFile ? undefined : await openWeights(opts);
+      const weights = source?.read(opts.ema);
+      const files = onnxFile?.files ?? source!.files;
+      const settings =
+        onnxFile?.settings ??
+        inferenceSettings(files, opts.model ?? source?.model, parseModelArgs(opts.modelArgs), opts.inputSize, {
+          metadata: weights?.metadata,
+          pretrainedCfg: source?.pretrainedCfg,
+        });
       await activateBackend(opts.backend);
-      const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
-      const model = buildModel(settings.modelName, args);
-      loadCheckpointInto(model, tensors, weightsPath);
-      const channels = modelChannels(args);
+      let logitsOf: BatchLogits;
+      let release = async () => {};
+      let channels = modelChannels(settings.modelArgs);
+      if (onnxFile) {
+        const session = onnxFile.session;
+        channels = session.inputSize[0];
+        logitsOf = (batch) => onnxLogits(session, batch);
+        release = () => session.dispose();
+      } else {
+        const { tensors, path: weightsPath } = weights!;
+        const args = argsForCheckpoint(settings.modelName, settings.modelArgs, tensors);
+        const model = buildModel(settings.modelName, args);
+        loadCheckpointInto(model, tensors, weightsPath);
+        model.eval();
+        channels = modelChannels(args);
+        if ((await resolveEngine(opts.engine ?? 'wasm')) === 'onnxruntime') {
+          const engine = onnxPredictor(model, { modelName: settings.modelName, modelArgs: args });
+          logitsOf = engine.predict;
+          release = async () => {
+            await engine.dispose();
+            model.dispose();
+          };
+        } else {
+          logitsOf = async (batch) => tf.tidy(() => model.forward(batch) as tf.Tensor2D);
+          release = async () => model.dispose();
+        }
+      }
       const input = await readPredictInput(opts.input, { layout: opts.layout, channels, transform: () => evalTransform(settings.recipe, channels) });
       let logits: tf.Tensor2D;
       try {
-        logits = predictLogits(model, input.images, opts.batchSize);
+        logits = await predictLogits(logitsOf, input.images, opts.batchSize);
       } catch (error) {
+        if (error instanceof CliError) throw error;
         throw new CliError(`forward pass failed on input of shape [${input.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
       } finally {
         input.images.dispose();
+        await release();
       }
       const [n, k] = logits.shape;
       const values = logits.dataSync() as Float32Array;
       if (opts.output) writeNpy(opts.output, { shape: [n, k], data: Float32Array.from(values) });
       const probs = tf.tidy(() => tf.softmax(logits)).dataSync();
       logits.dispose();
-      const labels = source.classes(k);
+      const labels = source ? source.classes(k) : files.classes;
       for (let i = 0; i < n; i++) {
         const row = Array.from(probs.subarray(i * k, (i + 1) * k));
         const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);
