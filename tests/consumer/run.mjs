@@ -14,7 +14,8 @@ const root = join(here, '..', '..');
 const started = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'nextnets-consumer-'));
 const log = (line) => console.log(`[consumer ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
 
 function publishable() {
   const dirs = [];
@@ -44,8 +45,8 @@ try {
   cpSync(join(root, 'packages', 'test-fixtures', 'small', 'convnext_tiny_cfg'), join(project, 'fixture'), { recursive: true });
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2));
   const typescript = JSON.parse(readFileSync(join(root, 'node_modules', 'typescript', 'package.json'), 'utf8')).version;
-  // The tfjs peers at the version the workspace tests; onnxruntime-node's CUDA download is never wanted here.
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed, `typescript@${typescript}`], project);
+  // Optional dependencies (onnxruntime-node, ~300 MB, and the tfjs-node peers) are not what this checks.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--omit=optional', ...packed, `typescript@${typescript}`], project);
   log('installed the tarballs with npm');
 
   log(run('node', ['check.mjs'], project).trim());
