@@ -45,3 +45,4 @@ export { registerModel, getModelEntry, createModel, listModels } from './registr
 export type { ModelEntry, ModelOverrides } from './registry.js';
 export { startWorkerEntry } from './worker-entry.js';
 export type { WorkerEntryOptions } from './worker-entry.js';
+export { WorkerRpc } from './worker-rpc.js';

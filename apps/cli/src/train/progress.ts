@@ -1,4 +1,6 @@
-/** Per-epoch progress on stderr: a redrawn bar on a TTY, plain lines otherwise. */
+/** Per-epoch progress on stderr: a redrawn bar on a TTY, plain lines otherwise, driven by the Trainer's events. */
+import { join } from 'node:path';
+import type { Evaluation, TrainerEventName, TrainerListener } from '@nextnets/train';
 
 export interface ProgressUpdate {
   done: number;
@@ -57,4 +59,35 @@ export class ProgressBar {
     if (this.tty && this.lastLine) this.stream.write('\n');
     if (summary) this.stream.write(`${summary}\n`);
   }
+}
+
+/**
+ * Draws a Trainer's progress on stderr: the resume note, one bar per epoch, and after each evaluation the line
+ * `describe` makes of it (null: no line).
+ */
+export function attachProgress<E extends Evaluation>(
+  trainer: { on<K extends TrainerEventName>(name: K, listener: TrainerListener<E, K>): unknown },
+  outDir: string,
+  log: (line: string) => void,
+  describe: (epoch: number, trainLoss: number, result: E, ema?: E) => string | null,
+): void {
+  let bar: ProgressBar | undefined;
+  let trainLoss = NaN;
+  trainer.on('log', ({ message }) => log(message));
+  trainer.on('start', ({ epoch, step, resumedFrom }) => {
+    if (resumedFrom) log(`resuming from ${join(outDir, resumedFrom)} at epoch ${epoch + 1}, step ${step}`);
+  });
+  trainer.on('epochStart', ({ epoch, epochs, stepsPerEpoch, skip }) => {
+    bar = new ProgressBar(`epoch ${epoch + 1}/${epochs}`, stepsPerEpoch, process.stderr, skip);
+  });
+  trainer.on('step', ({ batchInEpoch, loss, lr, imgPerSec }) => bar?.update({ done: batchInEpoch, loss, lr, imgPerSec }));
+  trainer.on('epochTrained', (e) => {
+    trainLoss = e.trainLoss;
+    bar?.finish();
+    bar = undefined;
+  });
+  trainer.on('evaluated', ({ epoch, result, ema }) => {
+    const line = describe(epoch, trainLoss, result, ema);
+    if (line !== null) log(line);
+  });
 }
