@@ -8,8 +8,8 @@ import { createModel, type ImageClassifier } from '@nextnets/core-layers';
 import { buildTrainTransform, DataLoader, ImageFolder } from '@nextnets/data-augment';
 import '@nextnets/models-convnext';
 import { AdamW, cosineWithWarmup, LrScheduler } from '@nextnets/optim';
-import { classificationTask, Trainer, type TrainResult } from '@nextnets/train';
-import { NodeStorage, svgToPng } from '@nextnets/train/node';
+import { classificationTask, Trainer, type TrainResult } from '../src/index.js';
+import { NodeStorage, svgToPng } from '../src/node.js';
 
 export async function trainImageFolder(root: string, out: string, epochs = 2, modelArgs: Record<string, unknown> = {}): Promise<TrainResult> {
   await setupBackend('wasm');
