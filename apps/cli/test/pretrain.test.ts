@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '@nextnets/core-layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliSync, runUntilThenKill } from './helpers';
+import { runCliSync, runUntilThenKill, trainLosses } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-pretrain-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,13 +29,6 @@ train: { batchSize: 8, checkpointEvery: 2 }
 `,
 );
 
-const losses = (dir: string): number[] =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { type: string; loss?: number })
-    .filter((m) => m.type === 'train')
-    .map((m) => m.loss as number);
 
 describe('nextnets pretrain', () => {
   const straight = join(work, 'straight');
@@ -55,7 +48,7 @@ describe('nextnets pretrain', () => {
     const encoder = readSafetensors(join(straight, 'last', 'encoder.safetensors'));
     expect(encoder.tensors.get('stem.0.weight')?.shape).toEqual([16, 3, 4, 4]);
     expect(encoder.tensors.has('mask_token')).toBe(false);
-    expect(losses(straight)).toHaveLength(8);
+    expect(trainLosses(straight)).toHaveLength(8);
   });
 
   it('is killed with SIGKILL mid-run and --resume ends exactly like the uninterrupted run', async () => {
@@ -75,7 +68,7 @@ describe('nextnets pretrain', () => {
     const two = join(work, 'two');
     const r = runCliSync(['pretrain', '--recipe', recipe, '--replicas', '2', '--out', two]);
     expect(r.code, r.stderr).toBe(0);
-    const [a, b] = [losses(straight), losses(two)];
+    const [a, b] = [trainLosses(straight), trainLosses(two)];
     expect(b).toHaveLength(a.length);
     b.forEach((loss, i) => expect(loss).toBeCloseTo(a[i], 4));
   });
