@@ -1,6 +1,6 @@
 export { Module, Identity, Sequential, withMacCounter, reportMacs, withShapeOnlyInit } from './module.js';
 export type { Parameter, StateBuffer, MacCounter, Initializer, Fans } from './module.js';
-export { Rng, manualSeed, defaultRng } from './random.js';
+export { Rng, deriveSeed, manualSeed, defaultRng } from './random.js';
 export {
   truncNormal,
   normal,
@@ -42,6 +42,8 @@ export type { ProfileResult } from './profile.js';
 export { ImageClassifier, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD } from './classifier.js';
 export type { PretrainedCfg } from './classifier.js';
 export { registerModel, getModelEntry, createModel, listModels } from './registry.js';
+export { pyRound, makeDivisible, dropPathRates } from './builders.js';
+export { OverrideReader, checkOverrideKeys, mergeOverrides } from './overrides.js';
 export type { ModelEntry, ModelOverrides } from './registry.js';
 export { startWorkerEntry } from './worker-entry.js';
 export type { WorkerEntryOptions } from './worker-entry.js';
