@@ -23,7 +23,7 @@ export { BatchNorm2d } from './layers/batchnorm.js';
 export type { BatchNorm2dOptions } from './layers/batchnorm.js';
 export { LayerNorm, LayerNorm2d, layerNormLastAxis } from './layers/layernorm.js';
 export { GlobalResponseNorm } from './layers/grn.js';
-export { DropPath, Dropout, dropPath } from './layers/drop.js';
+export { DropPath, Dropout, dropPath, setDropout } from './layers/drop.js';
 export { gelu, silu, relu, relu6, sigmoid, identityActivation, getActivation } from './layers/activations.js';
 export type { ActivationName, ActivationFn } from './layers/activations.js';
 export { globalAvgPool, globalAvgPoolKeepDims } from './layers/pooling.js';

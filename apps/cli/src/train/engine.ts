@@ -4,6 +4,7 @@
  */
 import { stringify as toYaml } from 'yaml';
 import type { DataParallel } from '@nextnets/parallel';
+import { Dropout, setDropout, type Module } from '@nextnets/core-layers';
 import { ProgressiveSchedule, type EpochOverrides } from '@nextnets/data-augment';
 import { Trainer, type ClassificationBatch, type ClassificationEvaluation, type EpochPlan, type ParallelEngine, type TrainResult } from '@nextnets/train';
 import { NodeStorage, svgToPng } from '@nextnets/train/node';
@@ -27,8 +28,14 @@ export interface RunOptions {
 
 export type { TrainResult };
 
+/** The model's dropout rate (its first `Dropout`), for the stage record; undefined without one. */
+function dropoutOf(model: Module | undefined): number | undefined {
+  const found = model?.namedModules().find(([, m]) => m instanceof Dropout);
+  return found ? (found[1] as Dropout).p : undefined;
+}
+
 /** The progressive-learning plan of a recipe (EfficientNetV2 §4): per-epoch transform, mixup and the stage record. */
-export function progressivePlan(recipe: Recipe, channels: number, numClasses: number): ((epoch: number) => EpochPlan<EpochOverrides>) | undefined {
+export function progressivePlan(recipe: Recipe, channels: number, numClasses: number, model?: Module): ((epoch: number) => EpochPlan<EpochOverrides>) | undefined {
   const p = recipe.progressive;
   if (!p) return undefined;
   const schedule = new ProgressiveSchedule({
@@ -39,16 +46,24 @@ export function progressivePlan(recipe: Recipe, channels: number, numClasses: nu
     maxMagnitude: p.maxMagnitude,
     mixupAlpha: p.mixupAlpha,
     cutmixAlpha: p.cutmixAlpha,
+    dropout: p.dropout,
     total: recipe.schedule.epochs,
   });
   return (epoch) => {
     const stage = schedule.stageFor(epoch);
+    if (stage.dropout !== undefined && model) setDropout(model, stage.dropout);
     return {
       overrides: {
         transform: trainTransform(recipe, channels, stage.imageSize, stage.randAugmentMagnitude),
         mixup: mixupOptions(recipe, numClasses, { mixup: stage.mixupAlpha, cutmix: stage.cutmixAlpha }) ?? null,
       },
-      stage: { imageSize: stage.imageSize, randAugmentMagnitude: stage.randAugmentMagnitude, mixupAlpha: stage.mixupAlpha, cutmixAlpha: stage.cutmixAlpha },
+      stage: {
+        imageSize: stage.imageSize,
+        randAugmentMagnitude: stage.randAugmentMagnitude,
+        mixupAlpha: stage.mixupAlpha,
+        cutmixAlpha: stage.cutmixAlpha,
+        dropout: stage.dropout ?? dropoutOf(model),
+      },
     };
   };
 }
@@ -93,7 +108,7 @@ export async function runTraining(setup: TrainingSetup, options: RunOptions): Pr
     checkpointEvery: recipe.train.checkpointEvery,
     storage,
     resume: options.resume,
-    plan: progressivePlan(recipe, data.channels, data.classes.length),
+    plan: progressivePlan(recipe, data.channels, data.classes.length, model),
     parallel: options.parallel && parallelEngine(options.parallel),
     renderPng: svgToPng,
     title: recipe.name ?? recipe.model.name,

@@ -1,6 +1,6 @@
 /** Per-epoch progress on stderr: a redrawn bar on a TTY, plain lines otherwise, driven by the Trainer's events. */
 import { join } from 'node:path';
-import type { Evaluation, TrainerEventName, TrainerListener } from '@nextnets/train';
+import type { Evaluation, StageInfo, TrainerEventName, TrainerListener } from '@nextnets/train';
 
 export interface ProgressUpdate {
   done: number;
@@ -61,6 +61,17 @@ export class ProgressBar {
   }
 }
 
+/** A progressive-learning stage in a few words: `192 px, RandAugment m6.7, dropout 0.15` ('' without a stage). */
+export function stageText(stage: StageInfo): string {
+  const parts: string[] = [];
+  if (stage.imageSize !== undefined) parts.push(`${stage.imageSize} px`);
+  if (stage.randAugmentMagnitude !== undefined) parts.push(`RandAugment m${Number(stage.randAugmentMagnitude.toFixed(2))}`);
+  if (stage.mixupAlpha) parts.push(`mixup ${Number(stage.mixupAlpha.toFixed(3))}`);
+  if (stage.cutmixAlpha) parts.push(`cutmix ${Number(stage.cutmixAlpha.toFixed(3))}`);
+  if (stage.dropout !== undefined) parts.push(`dropout ${Number(stage.dropout.toFixed(3))}`);
+  return parts.join(', ');
+}
+
 /**
  * Draws a Trainer's progress on stderr: the resume note, one bar per epoch, and after each evaluation the line
  * `describe` makes of it (null: no line).
@@ -77,8 +88,9 @@ export function attachProgress<E extends Evaluation>(
   trainer.on('start', ({ epoch, step, resumedFrom }) => {
     if (resumedFrom) log(`resuming from ${join(outDir, resumedFrom)} at epoch ${epoch + 1}, step ${step}`);
   });
-  trainer.on('epochStart', ({ epoch, epochs, stepsPerEpoch, skip }) => {
-    bar = new ProgressBar(`epoch ${epoch + 1}/${epochs}`, stepsPerEpoch, process.stderr, skip);
+  trainer.on('epochStart', ({ epoch, epochs, stepsPerEpoch, skip, stage }) => {
+    const text = stageText(stage);
+    bar = new ProgressBar(`epoch ${epoch + 1}/${epochs}${text ? ` (${text})` : ''}`, stepsPerEpoch, process.stderr, skip);
   });
   trainer.on('step', ({ batchInEpoch, loss, lr, imgPerSec }) => bar?.update({ done: batchInEpoch, loss, lr, imgPerSec }));
   trainer.on('epochTrained', (e) => {
