@@ -8,6 +8,7 @@ import { exportCommand } from '../commands/export.js';
 import { finetuneCommand } from '../commands/finetune.js';
 import { pretrainCommand } from '../commands/pretrain.js';
 import { benchCommand } from '../commands/bench.js';
+import { exportRecipeCommand } from '../commands/export-recipe.js';
 import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .description('Modern ConvNets on TensorFlow.js: list, profile, train, fine-tune, evaluate, predict, export, benchmark')
     .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand(), benchCommand()];
+  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand(), exportRecipeCommand(), benchCommand()];
   for (const command of [program, ...commands]) {
     // commander's own usage errors (unknown option, missing value) in the same one-line form as every other error
     command.exitOverride().configureOutput({
