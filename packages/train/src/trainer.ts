@@ -5,8 +5,7 @@
  * `TrainStorage`. Progress goes out as events (see events.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { manualSeed, valueAndGrads, type ValueAndGrads } from '@nextnets/core-layers';
-import { deriveSeed } from '@nextnets/data-augment';
+import { deriveSeed, manualSeed, valueAndGrads, type ValueAndGrads } from '@nextnets/core-layers';
 import { clipGradNorm, type LrScheduler, type ModelEma, type Optimizer } from '@nextnets/optim';
 import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint, saveWeightsCheckpoint, type TrainingPosition } from './checkpoint.js';
 import { renderCurves, writeCurves } from './curves.js';

@@ -5,8 +5,7 @@
  * resumed run and data-parallel replicas (which receive the main thread's mask) see the same masks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, type Module, type TensorData } from '@nextnets/core-layers';
-import { deriveSeed } from '@nextnets/data-augment';
+import { deriveSeed, Rng, type Module, type TensorData } from '@nextnets/core-layers';
 import type { EpochEndContext, Evaluation, StepContext, Task } from '../task.js';
 import type { TrainStorage } from '../storage.js';
 
