@@ -192,7 +192,7 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
       if (clipGrad !== undefined) clipGradNorm(grads, clipGrad);
       const loss = value.dataSync()[0];
       // the NaN/∞ guard: a diverged step must not reach the weights (or the checkpoint)
-      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.position.step + 1} (epoch ${this.position.epoch + 1})`);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.position.step + 1}`);
       optimizer.step(grads, lr);
       return loss;
     } finally {

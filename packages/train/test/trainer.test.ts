@@ -118,7 +118,7 @@ describe('Trainer with in-memory storage', () => {
     const before = model.namedParameters()[0][1].variable.dataSync().slice();
     const optimizer = new AdamW(params, { lr: 1e-3 });
     const trainer = new Trainer({ task, optimizer, scheduler: new LrScheduler(constant({ baseLr: 1e-3 })), train: batches, epochs: 1 });
-    await expect(trainer.run()).rejects.toThrow(/^training diverged: loss is NaN at step 1 \(epoch 1\)$/);
+    await expect(trainer.run()).rejects.toThrow(/^training diverged: loss is NaN at step 1$/);
     expect(Array.from(model.namedParameters()[0][1].variable.dataSync())).toEqual(Array.from(before));
     optimizer.dispose();
     images.dispose();
