@@ -1,5 +1,6 @@
 import type { ModelOverrides } from '@nextnets/core-layers';
-import { OverrideReader, checkStageLists } from '@nextnets/models-convnext';
+import { OverrideReader } from '@nextnets/core-layers';
+import { checkStageLists } from '@nextnets/models-convnext';
 
 /**
  * The switches of the roadmap network. Each step of the ConvNeXt paper (Liu et al. 2022, "A ConvNet for the

@@ -15,7 +15,8 @@ import {
   zerosInit,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
-import { ConvNeXtBlock, NormClassifierHead, Stage, convNeXtDownsample, dropPathRates } from '@nextnets/models-convnext';
+import { dropPathRates } from '@nextnets/core-layers';
+import { ConvNeXtBlock, NormClassifierHead, Stage, convNeXtDownsample } from '@nextnets/models-convnext';
 import { RoadmapBlock, maxPool3x3s2, resNetConvInit, roadmapAct, roadmapNorm } from './blocks.js';
 import { ROADMAP_STEPS, roadmapConfig, type RoadmapConfig } from './config.js';
 

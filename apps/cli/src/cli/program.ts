@@ -9,6 +9,7 @@ import { finetuneCommand } from '../commands/finetune.js';
 import { pretrainCommand } from '../commands/pretrain.js';
 import { benchCommand } from '../commands/bench.js';
 import { roadmapCommand } from '../commands/roadmap.js';
+import { exportRecipeCommand } from '../commands/export-recipe.js';
 import { cliVersion } from '../version.js';
 import { CliError } from './errors.js';
 
@@ -18,7 +19,19 @@ export function buildProgram(): Command {
     .description('Modern ConvNets on TensorFlow.js: list, profile, train, fine-tune, evaluate, predict, export, benchmark, rerun the ConvNeXt roadmap')
     .version(cliVersion())
     .exitOverride();
-  const commands = [modelsCommand(), profileCommand(), trainCommand(), pretrainCommand(), finetuneCommand(), evalCommand(), predictCommand(), exportCommand(), benchCommand(), roadmapCommand()];
+  const commands = [
+    modelsCommand(),
+    profileCommand(),
+    trainCommand(),
+    pretrainCommand(),
+    finetuneCommand(),
+    evalCommand(),
+    predictCommand(),
+    exportCommand(),
+    exportRecipeCommand(),
+    benchCommand(),
+    roadmapCommand(),
+  ];
   for (const command of [program, ...commands]) {
     // commander's own usage errors (unknown option, missing value) in the same one-line form as every other error
     command.exitOverride().configureOutput({

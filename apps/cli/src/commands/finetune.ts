@@ -6,7 +6,7 @@ import { loadForFinetune } from '../model/finetune-init.js';
 import { fetchPretrained, PRETRAINED_HELP } from '../model/weights-source.js';
 import { startReplicas } from '../train/replicas.js';
 import { createTrainingSetup, modelArgsFor } from '../train/setup.js';
-import { Trainer } from '../train/trainer.js';
+import { runTraining } from '../train/engine.js';
 import { printResult } from './train.js';
 import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOptions } from './train-options.js';
 
@@ -63,8 +63,7 @@ export function finetuneCommand(): Command {
       const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
       try {
         const header = [`nextnets finetune (recipe ${run.source}, from ${opts.from ?? hub?.source ?? '-'}, backend ${backend})`];
-        const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, parallel, header });
-        printResult(await trainer.run(), setup.data.evalName, run.outDir);
+        printResult(await runTraining(setup, { outDir: run.outDir, resume: run.resume, parallel, header }), setup.data.evalName, run.outDir);
       } finally {
         await parallel?.dispose();
       }

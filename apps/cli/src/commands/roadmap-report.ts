@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@nextnets/core-layers';
 import { ROADMAP_STEPS } from '@nextnets/models-roadmap';
-import { svgToPng } from '../train/curves-files.js';
+import { svgToPng } from '@nextnets/train/node';
 
 /** One trained network of the roadmap (a step, or a kernel size of the sweep). */
 export interface RoadmapRecord {

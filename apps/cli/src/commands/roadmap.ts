@@ -16,9 +16,10 @@ import { loadRecipe, validateRecipe } from '../recipes/load.js';
 import { applyOverrides } from '../recipes/overrides.js';
 import type { Recipe } from '../recipes/schema.js';
 import { applyDataFallback } from '../train/data.js';
-import { MetricsLog, type EpochSummary } from '../train/metrics-log.js';
+import { MetricsLog, type EpochSummary } from '@nextnets/train';
+import { NodeStorage } from '@nextnets/train/node';
 import { createTrainingSetup } from '../train/setup.js';
-import { Trainer } from '../train/trainer.js';
+import { runTraining } from '../train/engine.js';
 import { writeRoadmapReport, type RoadmapRecord, type RoadmapReport } from './roadmap-report.js';
 
 interface RoadmapOptions extends CommonOptions {
@@ -101,8 +102,8 @@ interface StepSummary {
 }
 
 /** Training time of a run over all its sessions (resumed ones included): the epochs' seconds in metrics.jsonl. */
-function trainingSeconds(dir: string): number {
-  const epochs = new MetricsLog(join(dir, 'metrics.jsonl')).read().filter((r): r is EpochSummary => r.type === 'epoch');
+async function trainingSeconds(dir: string): Promise<number> {
+  const epochs = (await new MetricsLog(new NodeStorage(dir)).read()).filter((r): r is EpochSummary => r.type === 'epoch');
   return epochs.reduce((sum, e) => sum + e.seconds, 0);
 }
 
@@ -121,9 +122,8 @@ async function trainRun(recipe: Recipe, dir: string, header: string, log: (line:
   const setup = createTrainingSetup(recipe);
   const numClasses = setup.data.classes.length;
   const resume = existsSync(join(dir, 'last'));
-  const trainer = new Trainer(setup, { outDir: dir, resume, header: [header], log });
   try {
-    const result = await trainer.run();
+    const result = await runTraining(setup, { outDir: dir, resume, header: [header], log });
     return { summary: { steps: result.steps, final: result.final }, numClasses };
   } finally {
     // Each step is a fresh network: free this one's weights, optimizer slots and EMA before the next.
@@ -215,7 +215,7 @@ export function roadmapCommand(): Command {
           top1: summary.final?.top1 ?? null,
           top5: summary.final?.top5 ?? null,
           steps: summary.steps,
-          seconds: trainingSeconds(dir),
+          seconds: await trainingSeconds(dir),
           paperTop1: info.paperTop1,
           paperGmacs: info.paperGmacs,
         });

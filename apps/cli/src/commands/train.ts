@@ -5,11 +5,12 @@ import { CliError, oneLine } from '../cli/errors.js';
 import { fetchPretrained, PRETRAINED_HELP } from '../model/weights-source.js';
 import { startReplicas } from '../train/replicas.js';
 import { createTrainingSetup, modelArgsFor } from '../train/setup.js';
-import { Trainer, type TrainResult } from '../train/trainer.js';
+import type { ClassificationEvaluation } from '@nextnets/train';
+import { runTraining, type TrainResult } from '../train/engine.js';
 import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOptions } from './train-options.js';
 
 /** Prints the final evaluation on stdout (the line the quick-start reports). */
-export function printResult(result: TrainResult, evalName: string, outDir: string): void {
+export function printResult(result: TrainResult<ClassificationEvaluation>, evalName: string, outDir: string): void {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const lines = [`trained ${result.steps} steps (${result.epochs} epochs) in ${result.seconds.toFixed(1)} s; outputs in ${outDir}`];
   if (result.final) lines.push(`${evalName} accuracy: top-1 ${pct(result.final.top1)}, top-5 ${pct(result.final.top5)}, loss ${result.final.loss.toFixed(4)} (${result.final.count} images)`);
@@ -49,8 +50,7 @@ export function trainCommand(): Command {
       });
       const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
       try {
-        const trainer = new Trainer(setup, { outDir: run.outDir, resume: run.resume, parallel, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
-        const result = await trainer.run();
+        const result = await runTraining(setup, { outDir: run.outDir, resume: run.resume, parallel, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
         printResult(result, setup.data.evalName, run.outDir);
       } finally {
         await parallel?.dispose();

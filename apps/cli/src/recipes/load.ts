@@ -46,6 +46,12 @@ export function formatRecipeError(error: ZodError, source: string): string {
 export function validateRecipe(value: unknown, source: string): Recipe {
   const result = recipeSchema.safeParse(value ?? {});
   if (!result.success) throw new CliError(formatRecipeError(result.error, source));
+  const { progressive, data } = result.data;
+  if (progressive && progressive.ibase > data.imageSize) {
+    throw new CliError(
+      `${source}: progressive.ibase ${progressive.ibase} is larger than data.imageSize ${data.imageSize} (the final train size); progressive learning only grows images — lower progressive.ibase or raise --image-size`,
+    );
+  }
   return result.data;
 }
 

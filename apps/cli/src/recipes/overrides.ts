@@ -65,7 +65,11 @@ export function applyOverrides(recipe: Recipe, o: RecipeOverrides, note: (line: 
   if (o.checkpointEvery !== undefined) next.train.checkpointEvery = o.checkpointEvery;
   if (o.workers !== undefined) next.data.workers = o.workers;
   if (o.seed !== undefined) next.seed = o.seed;
-  if (o.imageSize !== undefined) next.data.imageSize = o.imageSize;
+  if (o.imageSize !== undefined) {
+    // the final train size (progressive learning grows towards it) and the eval size together
+    next.data.imageSize = o.imageSize;
+    next.data.evalSize = o.imageSize;
+  }
   return validateRecipe(next, 'command-line overrides');
 }
 

@@ -124,6 +124,8 @@ export const progressiveSection = z
     maxMagnitude: nonNegative.optional(),
     mixupAlpha: nonNegative.default(0),
     cutmixAlpha: nonNegative.default(0),
+    /** [first, last] classifier dropout, raised with the image size (the paper's ramp, e.g. [0.1, 0.3] for EfficientNetV2-S). */
+    dropout: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).optional(),
   })
   .strict();
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { epochTicks, renderCurves } from '../src/train/curves';
-import { svgToPng, writeCurves } from '../src/train/curves-files';
+import { epochTicks, renderCurves, writeCurves } from '../src/index';
+import { NodeStorage, svgToPng } from '../src/node';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-curves-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -55,7 +55,7 @@ describe('curves', () => {
   it('writes curves.svg and curves.png atomically (no temporary files left)', async () => {
     const dir = mkdtempSync(join(work, 'run-'));
     const warnings: string[] = [];
-    await writeCurves(dir, svg, (line) => warnings.push(line));
+    await writeCurves(new NodeStorage(dir), svg, svgToPng, (line) => void warnings.push(line));
     expect(readdirSync(dir).sort()).toEqual(['curves.png', 'curves.svg']);
     expect(readFileSync(join(dir, 'curves.svg'), 'utf8')).toBe(svg);
     const png = readFileSync(join(dir, 'curves.png'));
@@ -67,7 +67,7 @@ describe('curves', () => {
   it('an SVG that cannot be rendered still gets written, with a one-line note instead of a PNG', async () => {
     const dir = mkdtempSync(join(work, 'bad-'));
     const warnings: string[] = [];
-    await writeCurves(dir, '<svg', (line) => warnings.push(line));
+    await writeCurves(new NodeStorage(dir), '<svg', svgToPng, (line) => void warnings.push(line));
     expect(readdirSync(dir)).toEqual(['curves.svg']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^note: curves\.png not written: /);

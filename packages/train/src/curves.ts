@@ -1,5 +1,6 @@
-/** `curves.svg` (and, via curves-files.ts, `curves.png`): training/eval loss and top-1 accuracy per epoch, drawn as two line charts (plain SVG, no dependencies). */
-import type { EpochSummary } from './metrics-log.js';
+/** `curves.svg` (and, with a PNG renderer such as `svgToPng` of `@nextnets/train/node`, `curves.png`): training/eval loss and top-1 accuracy per epoch, drawn as two line charts (plain SVG, no dependencies). */
+import type { EpochSummary } from './metrics.js';
+import type { TrainStorage } from './storage.js';
 
 interface Series {
   name: string;
@@ -92,4 +93,26 @@ export function renderCurves(epochs: EpochSummary[], title = 'training curves', 
     '</svg>',
     '',
   ].join('\n');
+}
+
+/**
+ * Writes `curves.svg` and, with a renderer (`svgToPng` of `@nextnets/train/node`), `curves.png`. A PNG that cannot be
+ * rendered is reported through `warn` and skipped (the SVG holds the same chart), so a long run never stops over it.
+ */
+export async function writeCurves(
+  storage: TrainStorage,
+  svg: string,
+  renderPng: ((svg: string) => Promise<Uint8Array>) | undefined,
+  warn: (line: string) => void | Promise<void>,
+): Promise<void> {
+  await storage.write('curves.svg', svg);
+  if (!renderPng) return;
+  let png: Uint8Array;
+  try {
+    png = await renderPng(svg);
+  } catch (error) {
+    await warn(`note: curves.png not written: ${(error as Error).message.split('\n')[0]}`);
+    return;
+  }
+  await storage.write('curves.png', png);
 }
