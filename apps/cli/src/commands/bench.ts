@@ -5,7 +5,8 @@ import { writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
 import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
 import { defaultPeerScript, peerUnavailable, runPeer, type PeerResult } from '../bench/peer.js';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { buildModel, checkActivationsFit, checkInputSize } from '../model/build.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger } from '../cli/parse.js';
 
@@ -54,6 +55,22 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Refuses, before any case runs, shapes smaller than a model's total stride and shapes whose estimated activation
+ * memory exceeds the machine's (`--shapes 4096x64` would otherwise start allocating a 12 GB input).
+ */
+function checkCases(cases: BenchCase[]): void {
+  for (const c of cases) {
+    const model = buildModel(c.model, { numClasses: 10 });
+    try {
+      checkInputSize(model, c.model, 3, c.size, c.size, `--shapes ${c.size}x${c.batch}`);
+      checkActivationsFit(model, c.model, 3, c.size, c.batch);
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
 export function benchCommand(): Command {
   return withCommonOptions(new Command('bench').description('training and inference throughput on the chosen backend (and the PyTorch peer when available)'), 'folder for bench.json and bench.md (default .bench)')
     .option('--models <list>', 'comma-separated model names; `name:reparam` measures the reparameterized form', DEFAULT_MODELS)
@@ -66,12 +83,15 @@ export function benchCommand(): Command {
     .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
     .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only')
     .action(async (opts: BenchOptions) => {
-      const backend = await activateBackend(opts.backend);
+      const outDir = opts.out ?? '.bench';
+      checkOutputDir(outDir);
       const shapes = parseShapes(opts.shapes);
+      const backend = await activateBackend(opts.backend);
       const cases: BenchCase[] = opts.models.split(',').flatMap((spec) => {
         const [model, mode] = spec.trim().split(':');
         return shapes.map(([size, batch]) => ({ model, size, batch, reparameterized: mode === 'reparam' }));
       });
+      checkCases(cases);
       const replicas = opts.replicas ?? Math.min(opts.threads, cpus().length);
       const rows: BenchResult[] = [];
       for (const c of cases) {
@@ -91,7 +111,6 @@ export function benchCommand(): Command {
           peer = { result, ratioTrain: (ours.trainImgPerSec ?? 0) / result.train_img_s, ratioInfer: ours.inferImgPerSec / result.infer_img_s };
         }
       }
-      const outDir = opts.out ?? '.bench';
       mkdirSync(outDir, { recursive: true });
       const report = markdown(rows, backend, peer);
       writeFileAtomic(join(outDir, 'bench.json'), `${JSON.stringify({ backend, cpus: cpus().length, node: process.version, results: rows, peer: peer ?? null }, null, 2)}\n`);

@@ -1,14 +1,16 @@
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { describeSkipped, ImageFolder } from '@nextnets/data-augment';
 import { writeFileAtomic } from '@nextnets/core-layers';
 import { Command } from 'commander';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
-import { buildModel, modelChannels } from '../model/build.js';
+import { buildModel, checkInputSize, modelChannels } from '../model/build.js';
 import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
-import { evalLoader, openData } from '../train/data.js';
+import type { Recipe } from '../recipes/schema.js';
+import { evalLoader, openData, type DataSplits } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
 
 interface EvalOptions extends CommonOptions {
@@ -23,6 +25,35 @@ interface EvalOptions extends CommonOptions {
   json?: boolean;
 }
 
+/**
+ * The evaluation data. With the run's class names (classes.json), an ImageFolder is labelled by those names, so a
+ * folder that lacks a class or orders them differently is still scored right, and a class the model was not trained
+ * on is an error naming it; other datasets must have the same class names in the same order.
+ */
+function openEvalData(recipe: Recipe, channels: number, classes: string[] | undefined): DataSplits {
+  const root = recipe.data.dataset;
+  if (classes && channels === 3 && existsSync(root) && statSync(root).isDirectory()) {
+    const split = ['val', 'validation', 'test'].map((d) => join(root, d)).find((d) => existsSync(d));
+    const dir = existsSync(join(root, 'train')) && split ? split : root;
+    let folder: ImageFolder;
+    try {
+      folder = new ImageFolder(dir, { classes });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    return { train: folder, eval: folder, evalName: 'val', classes, channels };
+  }
+  const data = openData(recipe, channels, 'eval');
+  if (classes) {
+    const differ = data.classes.findIndex((name, i) => name !== classes[i]);
+    if (differ >= 0 || data.classes.length !== classes.length) {
+      throw new CliError(`dataset '${root}' has classes (${data.classes.join(', ')}) but the checkpoint was trained on (${classes.join(', ')})`);
+    }
+  }
+  return data;
+}
+
+
 export function evalCommand(): Command {
   return withCommonOptions(new Command('eval').description('top-1/top-5 accuracy, loss and confusion matrix of a checkpoint'), 'write eval.json (metrics + confusion matrix) here')
     .option('--model <name>', 'registered model name (default: the run\'s model when the checkpoint comes from `nextnets train`)')
@@ -36,6 +67,7 @@ export function evalCommand(): Command {
     .option('--json', 'print the full result (with confusion matrix) as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  nextnets eval --checkpoint runs/fashion_mnist_quick/best\n  nextnets eval --model convnext_atto --checkpoint model.safetensors --data /data/val-folder')
     .action(async (opts: EvalOptions) => {
+      if (opts.out) checkOutputDir(opts.out);
       const files = locateCheckpoint(opts.checkpoint);
       const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
       const { tensors, metadata } = readCheckpoint(weightsPath);
@@ -47,13 +79,18 @@ export function evalCommand(): Command {
       if (opts.workers !== undefined) recipe.data.workers = opts.workers;
       recipe.data.evalLimit = undefined;
       const backend = await activateBackend(opts.backend);
-      const data = openData(recipe, modelChannels(settings.modelArgs), 'eval');
+      const channels = modelChannels(settings.modelArgs);
+      const data = openEvalData(recipe, channels, files.classes);
+      const skipped = data.eval instanceof ImageFolder ? describeSkipped(data.eval.skipped, data.eval.root) : undefined;
+      if (skipped) process.stderr.write(`${skipped}\n`);
       const numClasses = (argsForCheckpoint(settings.modelName, settings.modelArgs, tensors).numClasses as number | undefined) ?? data.classes.length;
       if (numClasses !== data.classes.length) {
         throw new CliError(`the checkpoint's classifier has ${numClasses} classes but dataset '${recipe.data.dataset}' has ${data.classes.length}`);
       }
       const model = buildModel(settings.modelName, { ...settings.modelArgs, numClasses });
       loadCheckpointInto(model, tensors, weightsPath);
+      const size = recipe.data.evalSize ?? recipe.data.imageSize;
+      checkInputSize(model, settings.modelName, data.channels, size, size, `evaluation size (--input-size) ${size}`);
       const loader = evalLoader(recipe, data);
       const result = await evaluate(model, loader, data.classes.length).finally(() => loader.close());
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

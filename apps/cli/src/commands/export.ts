@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { getModelEntry, saveSafetensors, stateDict } from '@nextnets/core-layers';
 import { reparameterize } from '@nextnets/models-rep';
 import { Command, Option } from 'commander';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseModelArgs } from '../cli/parse.js';
 import { buildModel } from '../model/build.js';
 import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
@@ -42,6 +42,7 @@ export function exportCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: ExportOptions) => {
+      checkOutputDir(opts.out ?? 'export');
       const files = locateCheckpoint(opts.checkpoint);
       const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
       const { tensors, metadata: recorded } = readCheckpoint(weightsPath);

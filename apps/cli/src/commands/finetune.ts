@@ -11,6 +11,7 @@ import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOption
 
 interface FinetuneOptions extends TrainLikeOptions {
   from?: string;
+  allowPartial?: boolean;
 }
 
 export function finetuneCommand(): Command {
@@ -19,6 +20,7 @@ export function finetuneCommand(): Command {
   );
   return command
     .option('--from <checkpoint>', 'pre-trained weights: a timm-key .safetensors file or a run checkpoint folder')
+    .option('--allow-partial', 'fine-tune even when some backbone tensors of --from do not load (they stay randomly initialised)')
     .addHelpText(
       'after',
       [
@@ -39,7 +41,7 @@ export function finetuneCommand(): Command {
         if (run.resume || !opts.from) return;
         const files = locateCheckpoint(opts.from);
         const path = run.recipe.finetune?.useEma && files.ema ? files.ema : files.weights;
-        const report = loadForFinetune(model, readWeights(path), path, headInitStd);
+        const report = loadForFinetune(model, readWeights(path), path, headInitStd, opts.allowPartial);
         const dropped = report.droppedShape.length > 0 ? `, dropped (shape differs): ${report.droppedShape.join(', ')}` : '';
         const missing = report.missing.length > 0 ? `, not in checkpoint: ${report.missing.length} (first ${report.missing[0]})` : '';
         const unused = report.unexpected.length > 0 ? `, unused: ${report.unexpected.length}` : '';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeNpy } from '@nextnets/core-layers';
 import { Command, Option } from 'commander';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputFile, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
-import { buildModel, modelChannels } from '../model/build.js';
+import { buildModel, checkInputSize, modelChannels } from '../model/build.js';
 import { argsForCheckpoint, loadCheckpointInto, locateCheckpoint, readCheckpoint } from '../model/checkpoint-files.js';
 import { inferenceSettings } from '../model/inference-config.js';
 import { evalTransform } from '../train/data.js';
@@ -21,20 +21,6 @@ interface PredictOptions extends CommonOptions {
   batchSize: number;
   inputSize?: number;
   ema: boolean;
-}
-
-/** Logits of `images` in eval mode, batch by batch. */
-function predictLogits(model: ReturnType<typeof buildModel>, images: tf.Tensor4D, batchSize: number): tf.Tensor2D {
-  model.eval();
-  const n = images.shape[0];
-  const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    parts.push(tf.tidy(() => model.forward(tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1])) as tf.Tensor2D));
-  }
-  const out = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return out;
 }
 
 export function predictCommand(): Command {
@@ -59,6 +45,7 @@ export function predictCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: PredictOptions) => {
+      if (opts.output) checkOutputFile(opts.output, '--output');
       const files = locateCheckpoint(opts.checkpoint);
       const weightsPath = opts.ema && files.ema ? files.ema : files.weights;
       const { tensors, metadata } = readCheckpoint(weightsPath);
@@ -69,26 +56,42 @@ export function predictCommand(): Command {
       loadCheckpointInto(model, tensors, weightsPath);
       const channels = modelChannels(args);
       const input = await readPredictInput(opts.input, { layout: opts.layout, channels, transform: () => evalTransform(settings.recipe, channels) });
-      let logits: tf.Tensor2D;
-      try {
-        logits = predictLogits(model, input.images, opts.batchSize);
-      } catch (error) {
-        throw new CliError(`forward pass failed on input of shape [${input.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
-      } finally {
-        input.images.dispose();
-      }
-      const [n, k] = logits.shape;
-      const values = logits.dataSync() as Float32Array;
-      if (opts.output) writeNpy(opts.output, { shape: [n, k], data: Float32Array.from(values) });
-      const probs = tf.tidy(() => tf.softmax(logits)).dataSync();
-      logits.dispose();
+      checkInputSize(model, settings.modelName, channels, input.size[0], input.size[1], `input ${opts.input}`);
+      model.eval();
       const labels = files.classes;
-      for (let i = 0; i < n; i++) {
-        const row = Array.from(probs.subarray(i * k, (i + 1) * k));
-        const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);
-        const text = top.map(([p, c]) => `${labels?.[c] ?? c} ${(100 * p).toFixed(1)}%`).join(', ');
-        process.stdout.write(`${input.names[i]}: ${text}\n`);
+      let logits: Float32Array | undefined;
+      let k = 0;
+      let done = 0;
+      // one batch decoded, run and printed at a time: memory stays flat in the number of inputs
+      for await (const batch of input.batches(opts.batchSize)) {
+        let out: tf.Tensor2D;
+        try {
+          out = tf.tidy(() => model.forward(batch.images) as tf.Tensor2D);
+        } catch (error) {
+          throw new CliError(`forward pass failed on input of shape [${batch.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
+        } finally {
+          batch.images.dispose();
+        }
+        k = out.shape[1];
+        const values = out.dataSync() as Float32Array;
+        const probs = tf.tidy(() => tf.softmax(out)).dataSync();
+        out.dispose();
+        if (opts.output) {
+          logits ??= new Float32Array(input.count * k);
+          logits.set(values, done * k);
+        }
+        for (let i = 0; i < batch.names.length; i++) {
+          const row = Array.from(probs.subarray(i * k, (i + 1) * k));
+          const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);
+          const text = top.map(([p, c]) => `${labels?.[c] ?? c} ${(100 * p).toFixed(1)}%`).join(', ');
+          process.stdout.write(`${batch.names[i]}: ${text}\n`);
+        }
+        done += batch.names.length;
       }
-      if (opts.output) process.stderr.write(`wrote logits [${n}, ${k}] to ${opts.output}\n`);
+      model.dispose();
+      if (opts.output && logits) {
+        writeNpy(opts.output, { shape: [input.count, k], data: logits });
+        process.stderr.write(`wrote logits [${input.count}, ${k}] to ${opts.output}\n`);
+      }
     });
 }

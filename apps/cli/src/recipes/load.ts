@@ -46,7 +46,23 @@ export function formatRecipeError(error: ZodError, source: string): string {
 export function validateRecipe(value: unknown, source: string): Recipe {
   const result = recipeSchema.safeParse(value ?? {});
   if (!result.success) throw new CliError(formatRecipeError(result.error, source));
+  checkSplits(result.data, source);
   return result.data;
+}
+
+/**
+ * Facts the schema cannot see key by key: the synthetic set split by valFraction must leave both splits non-empty
+ * (an empty evaluation set would report top-1 NaN%).
+ */
+function checkSplits(recipe: Recipe, source: string): void {
+  const { dataset, valFraction, syntheticCount } = recipe.data;
+  if (dataset !== 'synthetic') return;
+  const val = Math.round(valFraction * syntheticCount);
+  if (val === 0 || val === syntheticCount) {
+    throw new CliError(
+      `${source}: data.valFraction ${valFraction} of data.syntheticCount ${syntheticCount} leaves the ${val === 0 ? 'evaluation' : 'training'} split empty`,
+    );
+  }
 }
 
 /** Reads and validates a recipe file or built-in recipe name. */
