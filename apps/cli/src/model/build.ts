@@ -73,13 +73,13 @@ const TRAIN_BYTES_PER_PARAM = 16;
 const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
 /**
- * The memory the size checks compare against: this machine's total RAM, at most 4 GiB on the wasm backend
- * (override with NEXTNETS_MEMORY_BYTES).
+ * The memory the size checks compare against: this machine's total RAM (override with NEXTNETS_MEMORY_BYTES); with
+ * `tensorHeap`, at most 4 GiB on the wasm backend, where activations live.
  */
-export function machineMemoryBytes(): number {
+export function machineMemoryBytes(tensorHeap = false): number {
   const env = Number(process.env.NEXTNETS_MEMORY_BYTES);
   if (Number.isFinite(env) && env > 0) return env;
-  return tf.getBackend() === 'wasm' ? Math.min(totalmem(), WASM_HEAP_BYTES) : totalmem();
+  return tensorHeap && tf.getBackend() === 'wasm' ? Math.min(totalmem(), WASM_HEAP_BYTES) : totalmem();
 }
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -187,7 +187,7 @@ export function estimateActivationBytes(model: ImageClassifier, channels: number
 /** Refuses a (size, batch) whose estimated activation memory exceeds the machine's memory. */
 export function checkActivationsFit(model: ImageClassifier, name: string, channels: number, size: number, batch: number): void {
   const need = estimateActivationBytes(model, channels, size, batch);
-  const have = machineMemoryBytes();
+  const have = machineMemoryBytes(true);
   if (need > have) {
     throw new CliError(`${name} at ${size}x${size}, batch ${batch} needs about ${gib(need)} of activations, more than this machine's ${gib(have)}`);
   }
