@@ -12,7 +12,7 @@ import { readNpy, saveSafetensors, stateDict, writeNpy, type RawTensor } from '@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
-import { buildModel, checkModelFits, estimateParams, networkStride } from '../src/model/build';
+import { buildModel, checkModelFits, estimateParams, networkStride, TRAIN_BYTES_PER_PARAM } from '../src/model/build';
 import { loadForFinetune } from '../src/model/finetune-init';
 import { validateRecipe } from '../src/recipes/load';
 
@@ -191,7 +191,9 @@ describe('resource bounds', () => {
     process.env.NEXTNETS_MEMORY_BYTES = String(2 ** 30);
     try {
       const before = tf.memory().numBytes;
-      expect(() => buildModel('convnext_atto', { dims: [1024, 2048, 4096, 8192] })).toThrow(/parameters: about \d+\.\d GiB to train, more than this machine's 1\.0 GiB/);
+      expect(() => buildModel('convnext_atto', { dims: [1024, 2048, 4096, 8192] })).toThrow(/parameters: about \d+\.\d GiB of weights, more than this machine's 1\.0 GiB/);
+      expect(() => checkModelFits('convnext_atto', { dims: [256, 512, 1024, 2048] }, TRAIN_BYTES_PER_PARAM)).toThrow(/GiB to train/);
+      expect(checkModelFits('convnext_atto', { dims: [256, 512, 1024, 2048] })).toBeGreaterThan(1e8);
       expect(tf.memory().numBytes - before).toBeLessThan(64);
       expect(checkModelFits('convnext_atto', TINY)).toBeGreaterThan(0);
     } finally {

@@ -6,7 +6,7 @@ import '../models.js';
 
 /**
  * Builds a registered model with overrides; unknown names/keys become one-line CLI errors. Overrides other than
- * `numClasses`/`inChans` are first sized by a shape-only build, and refused when training them would not fit in memory.
+ * `numClasses`/`inChans` are first sized by a shape-only build, and refused when the weights would not fit in memory.
  */
 export function buildModel(name: string, args: Record<string, unknown> = {}): ImageClassifier {
   if (Object.keys(args).some((key) => key !== 'numClasses' && key !== 'inChans')) {
@@ -66,8 +66,10 @@ export function classifierWeightName(name: string, args: Record<string, unknown>
   });
 }
 
+/** Bytes per float32 parameter: the weights alone. */
+export const WEIGHT_BYTES_PER_PARAM = 4;
 /** Bytes per parameter while training with AdamW: the weight, its gradient and two moment estimates (float32). */
-const TRAIN_BYTES_PER_PARAM = 16;
+export const TRAIN_BYTES_PER_PARAM = 16;
 
 /** The wasm backend's heap is a 32-bit WebAssembly memory: at most 4 GiB, whatever the machine has. */
 const WASM_HEAP_BYTES = 4 * 1024 ** 3;
@@ -108,16 +110,18 @@ export function estimateParams(name: string, args: Record<string, unknown> = {})
 const MAX_BLOCKS = 10_000;
 
 /**
- * Refuses overrides whose training state (weights, gradients, AdamW moments: 16 bytes a parameter) would not fit in
- * the machine's memory, before any weight is allocated.
+ * Refuses overrides whose parameters would not fit in the machine's memory, before any weight is allocated:
+ * `bytesPerParam` 4 counts the weights alone (what `buildModel` checks), 16 the training state with AdamW (weights,
+ * gradients, two moments). Returns the parameter count.
  */
-export function checkModelFits(name: string, args: Record<string, unknown> = {}): number {
+export function checkModelFits(name: string, args: Record<string, unknown> = {}, bytesPerParam = WEIGHT_BYTES_PER_PARAM): number {
   const params = estimateParams(name, args);
-  const need = params * TRAIN_BYTES_PER_PARAM;
+  const need = params * bytesPerParam;
   const have = machineMemoryBytes();
   if (need > have) {
+    const what = bytesPerParam >= TRAIN_BYTES_PER_PARAM ? 'to train' : 'of weights';
     throw new CliError(
-      `${name} with ${JSON.stringify(args)} has ${params.toLocaleString('en-US')} parameters: about ${gib(need)} to train, more than this machine's ${gib(have)}`,
+      `${name} with ${JSON.stringify(args)} has ${params.toLocaleString('en-US')} parameters: about ${gib(need)} ${what}, more than this machine's ${gib(have)}`,
     );
   }
   return params;
