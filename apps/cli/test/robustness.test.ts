@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
 import { buildModel, checkModelFits, estimateParams, networkStride, TRAIN_BYTES_PER_PARAM } from '../src/model/build';
 import { loadForFinetune } from '../src/model/finetune-init';
-import { validateRecipe } from '../src/recipes/load';
+import { loadRecipe, validateRecipe } from '../src/recipes/load';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-robust-'));
 const TINY = { depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], patchSize: 2, numClasses: 3 };
@@ -168,6 +168,9 @@ describe('resource bounds', () => {
     const fifo = join(work, 'pipe.safetensors');
     execFileSync('mkfifo', [fifo]);
     await expectOneLineError(predict(['--input', checkpoint]).map((a) => (a === checkpoint ? fifo : a)), /pipe\.safetensors: not a regular file \(a FIFO\)/);
+    const recipe = join(work, 'pipe.yaml');
+    execFileSync('mkfifo', [recipe]);
+    expect(() => loadRecipe(recipe)).toThrow(/cannot read recipe .*pipe\.yaml: .*not a regular file \(a FIFO\)/);
   });
 
   it('item 15: inputs smaller than the total stride are refused naming the minimum', async () => {

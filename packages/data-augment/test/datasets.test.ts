@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cifar10, CIFAR10_CLASSES } from '../src/datasets/cifar10';
+import { Cifar10, Cifar10Dataset, CIFAR10_CLASSES } from '../src/datasets/cifar10';
 import { datasetFromDescriptor } from '../src/datasets/fromDescriptor';
 import { DEFAULT_FASHION_MNIST_DIR, FashionMNIST, FASHION_MNIST_CLASSES, IdxDataset, parseIdx } from '../src/datasets/idx';
 import { decodeImageFile, describeSkipped, ImageFolder } from '../src/datasets/imageFolder';
@@ -309,5 +310,14 @@ describe('issue 23: datasets and image bounds', () => {
       delete process.env.NEXTNETS_MAX_IMAGE_PIXELS;
     }
     await expect(decodeImageFile(dir)).rejects.toThrow(/not a regular file/);
+  });
+});
+
+describe('issue 23 item 14: dataset files must be regular files', () => {
+  it('an IDX or CIFAR-10 path that is a FIFO fails at once with one line', () => {
+    const fifo = join(dir, 'train-images-idx3-ubyte');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => new IdxDataset(fifo, fifo, ['a', 'b'])).toThrow(/train-images-idx3-ubyte: not a regular file \(a FIFO\)/);
+    expect(() => new Cifar10Dataset([fifo])).toThrow(/not a regular file \(a FIFO\)/);
   });
 });

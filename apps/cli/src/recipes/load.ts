@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readRegularFile } from '@nextnets/core-layers';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';
@@ -70,9 +71,9 @@ export function loadRecipe(fileOrName: string): { recipe: Recipe; path: string }
   const path = resolveRecipePath(fileOrName);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = new TextDecoder().decode(readRegularFile(path, 16 * 1024 ** 2));
   } catch (error) {
-    throw new CliError(`cannot read recipe ${path}: ${(error as Error).message}`);
+    throw new CliError(`cannot read recipe ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
   let value: unknown;
   try {
