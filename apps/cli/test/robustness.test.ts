@@ -105,6 +105,14 @@ describe('datasets', () => {
     const r = await cli(['eval', '--checkpoint', join(run, 'best'), '--data', root]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/skipped 1 file in .*val-skips: .*notes\.txt \(unsupported extension "\.txt"\)/);
+    process.env.NEXTNETS_MAX_IMAGE_PIXELS = '100';
+    const big = await cli(['eval', '--checkpoint', join(run, 'best'), '--data', root, '--workers', '0', '--json']);
+    delete process.env.NEXTNETS_MAX_IMAGE_PIXELS;
+    expect(big.stderr).toMatch(/skipped 2 files in .*val-skips while decoding: .*a\.png \(image is 20x20 .*over the limit/);
+    // item 10: an evaluation over no image is an error, not "top-1 NaN%"
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/nextnets: no image of '.*val-skips' could be evaluated/);
+    expect(big.stdout).toBe('');
     rmSync(join(root, 'c1', 'b.png'));
     await expectOneLineError(['eval', '--checkpoint', join(run, 'best'), '--data', root], /class 'c1' in .*val-skips has no readable image/);
   });
@@ -137,7 +145,7 @@ describe('resource bounds', () => {
     await writeImage(image, 5, 40);
     process.env.NEXTNETS_MAX_IMAGE_PIXELS = '1000';
     try {
-      await expectOneLineError(predict(['--input', image]), /wide\.png: image is 40x40 \(0\.0 megapixels\), over the limit/);
+      await expectOneLineError(predict(['--input', image]), /wide\.png: image is 40x40 \(1600 pixels\), over the limit of 1000 pixels/);
     } finally {
       delete process.env.NEXTNETS_MAX_IMAGE_PIXELS;
     }

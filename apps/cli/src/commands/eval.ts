@@ -93,6 +93,10 @@ export function evalCommand(): Command {
       checkInputSize(model, settings.modelName, data.channels, size, size, `evaluation size (--input-size) ${size}`);
       const loader = evalLoader(recipe, data);
       const result = await evaluate(model, loader, data.classes.length).finally(() => loader.close());
+      // files that passed the scan but failed to decode (corrupt, over the pixel limit) are left out of the metrics
+      const undecoded = describeSkipped(loader.skipped, `${recipe.data.dataset} while decoding`);
+      if (undecoded) process.stderr.write(`${undecoded}\n`);
+      if (result.count === 0) throw new CliError(`no image of '${recipe.data.dataset}' could be evaluated (the metrics would be NaN)`);
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
       const report = {
         model: settings.modelName,

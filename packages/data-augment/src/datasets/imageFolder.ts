@@ -58,6 +58,8 @@ function headerProblem(path: string): string | undefined {
   return jpeg || png || webp ? undefined : 'not a JPEG, PNG or WebP file (bad signature)';
 }
 
+const pixelCount = (n: number) => (n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`);
+
 /**
  * Decodes one file to a uint8 HWC image with sharp. The header is read first (sharp's `metadata()`), and an image of
  * more than `maxPixels` pixels is refused before any pixel is decoded: a 750 KB PNG can declare 16000x16000 (1 GB).
@@ -80,7 +82,7 @@ export async function decodeImageFile(path: string, channels: 1 | 3 = 3, maxPixe
   if (pixels > maxPixels) {
     throw new SampleDecodeError(
       path,
-      `image is ${header.width}x${header.height} (${(pixels / 1e6).toFixed(1)} megapixels), over the limit of ${(maxPixels / 1e6).toFixed(1)} megapixels (NEXTNETS_MAX_IMAGE_PIXELS)`,
+      `image is ${header.width}x${header.height} (${pixelCount(pixels)}), over the limit of ${pixelCount(maxPixels)} (NEXTNETS_MAX_IMAGE_PIXELS)`,
     );
   }
   try {
