@@ -30,7 +30,7 @@ describe('--replicas', () => {
 
   it('bench reports throughput on 2 replicas', () => {
     const out = join(work, 'bench');
-    const r = runCliSync(['bench', '--models', 'convnext_atto', '--shapes', '16x4', '--warmup', '0', '--steps', '1', '--no-peer', '--replicas', '2', '--out', out]);
+    const r = runCliSync(['bench', '--models', 'convnext_atto', '--shapes', '32x2', '--warmup', '0', '--steps', '1', '--no-peer', '--replicas', '2', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as { results: Array<{ replicas: number; trainImgPerSec: number }> };
     expect(json.results[0].replicas).toBe(2);

@@ -5,7 +5,14 @@ export { resize, resizeRegion, crop, INTERPOLATIONS, type Interpolation, type Bo
 
 export type { Dataset, DatasetDescriptor, Sample, SkippedFile } from './datasets/types';
 export { SampleDecodeError } from './datasets/types';
-export { ImageFolder, decodeImageFile, type ImageFolderOptions } from './datasets/imageFolder';
+export {
+  ImageFolder,
+  decodeImageFile,
+  describeSkipped,
+  maxImagePixels,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  type ImageFolderOptions,
+} from './datasets/imageFolder';
 export {
   FashionMNIST,
   MNIST,

@@ -6,8 +6,9 @@ import { Command } from 'commander';
 import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
 import { measureOnnx } from '../bench/onnx.js';
 import { defaultPeerScript, defaultTimmPeerScript, peerUnavailable, runPeer, runTimmPeer, timmPeerUnavailable, type PeerResult, type TimmPeerResult } from '../bench/peer.js';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { resolveEngine } from '../model/engine.js';
+import { buildModel, checkActivationsFit, checkInputSize } from '../model/build.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger } from '../cli/parse.js';
 
@@ -91,6 +92,22 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Refuses, before any case runs, shapes smaller than a model's total stride and shapes whose estimated activation
+ * memory exceeds the machine's (`--shapes 4096x64` would otherwise start allocating a 12 GB input).
+ */
+function checkCases(cases: BenchCase[]): void {
+  for (const c of cases) {
+    const model = buildModel(c.model, { numClasses: 10 });
+    try {
+      checkInputSize(model, c.model, 3, c.size, c.size, `--shapes ${c.size}x${c.batch}`);
+      checkActivationsFit(model, c.model, 3, c.size, c.batch);
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
 export function benchCommand(): Command {
   return withCommonOptions(new Command('bench').description('training and inference throughput on the chosen backend (and the PyTorch peer when available)'), 'folder for bench.json and bench.md (default .bench)')
     .option('--models <list>', 'comma-separated model names; `name:reparam` measures the reparameterized form', DEFAULT_MODELS)
@@ -108,14 +125,17 @@ export function benchCommand(): Command {
     .action(async (opts: BenchOptions) => {
       if (typeof opts.peer === 'string' && opts.peer !== 'timm') throw new CliError(`--peer takes timm (or --no-peer), got '${opts.peer}'`);
       if (opts.peer === 'timm' && !opts.timm) throw new CliError('--peer timm needs --timm DIR (a checkout of huggingface/pytorch-image-models)');
-      const backend = await activateBackend(opts.backend);
+      const outDir = opts.out ?? '.bench';
+      checkOutputDir(outDir);
       const shapes = parseShapes(opts.shapes);
       const engines = parseEngines(opts.engine);
+      const backend = await activateBackend(opts.backend);
       if (engines.includes('onnxruntime')) await resolveEngine('onnxruntime');
       const cases: BenchCase[] = opts.models.split(',').flatMap((spec) => {
         const [model, mode] = spec.trim().split(':');
         return shapes.map(([size, batch]) => ({ model, size, batch, reparameterized: mode === 'reparam' }));
       });
+      checkCases(cases);
       const replicas = opts.replicas ?? Math.min(opts.threads, cpus().length);
       const rows: BenchResult[] = [];
       for (const c of cases) {
@@ -150,7 +170,6 @@ export function benchCommand(): Command {
           peer = { result, ratioTrain: (ours.trainImgPerSec ?? 0) / result.train_img_s, ratioInfer: ours.inferImgPerSec / result.infer_img_s };
         }
       }
-      const outDir = opts.out ?? '.bench';
       mkdirSync(outDir, { recursive: true });
       const report = markdown(rows, backend, peer, timm);
       writeFileAtomic(join(outDir, 'bench.json'), `${JSON.stringify({ backend, cpus: cpus().length, node: process.version, results: rows, peer: peer ?? timm ?? null }, null, 2)}\n`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { getModelEntry, saveSafetensors, stateDict, writeFileAtomic } from '@nextnets/core-layers';
 import { reparameterize } from '@nextnets/models-rep';
 import { Command, Option } from 'commander';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
 import { buildModel, modelChannels } from '../model/build.js';
 import { argsForCheckpoint, loadCheckpointInto } from '../model/checkpoint-files.js';
@@ -57,6 +57,7 @@ export function exportCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: ExportOptions) => {
+      checkOutputDir(opts.out ?? 'export');
       const source = await openWeights(opts);
       const files = source.files;
       const { tensors, path: weightsPath, metadata: recorded } = source.read(opts.ema);

@@ -13,6 +13,7 @@ import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOption
 interface FinetuneOptions extends TrainLikeOptions {
   from?: string;
   pretrained?: string | true;
+  allowPartial?: boolean;
 }
 
 export function finetuneCommand(): Command {
@@ -22,6 +23,7 @@ export function finetuneCommand(): Command {
   return command
     .option('--from <checkpoint>', 'pre-trained weights: a timm-key .safetensors file or a run checkpoint folder')
     .option('--pretrained [ref]', `instead of --from: ${PRETRAINED_HELP}`)
+    .option('--allow-partial', 'fine-tune even when some backbone tensors of --from do not load (they stay randomly initialised)')
     .addHelpText(
       'after',
       [
@@ -54,7 +56,7 @@ export function finetuneCommand(): Command {
           path = run.recipe.finetune?.useEma && files.ema ? files.ema : files.weights;
           tensors = readWeights(path);
         }
-        const report = loadForFinetune(model, tensors, path, headInitStd);
+        const report = loadForFinetune(model, tensors, path, headInitStd, opts.allowPartial);
         const dropped = report.droppedShape.length > 0 ? `, dropped (shape differs): ${report.droppedShape.join(', ')}` : '';
         const missing = report.missing.length > 0 ? `, not in checkpoint: ${report.missing.length} (first ${report.missing[0]})` : '';
         const unused = report.unexpected.length > 0 ? `, unused: ${report.unexpected.length}` : '';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeNpy } from '@nextnets/core-layers';
 import { Command, Option } from 'commander';
-import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
+import { activateBackend, checkOutputFile, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';
-import { buildModel, modelChannels } from '../model/build.js';
+import { buildModel, checkInputSize, modelChannels } from '../model/build.js';
 import { engineOption, loadOnnx, onnxLogits, onnxPredictor, resolveEngine, type EngineChoice } from '../model/engine.js';
 import { argsForCheckpoint, loadCheckpointInto, type CheckpointFiles } from '../model/checkpoint-files.js';
 import { inferenceSettings, type InferenceSettings } from '../model/inference-config.js';
@@ -28,26 +28,6 @@ interface PredictOptions extends CommonOptions {
 }
 
 type BatchLogits = (batch: tf.Tensor4D) => Promise<tf.Tensor2D>;
-
-/** Logits of `images`, batch by batch. */
-async function predictLogits(logitsOf: BatchLogits, images: tf.Tensor4D, batchSize: number): Promise<tf.Tensor2D> {
-  const n = images.shape[0];
-  const parts: tf.Tensor2D[] = [];
-  try {
-    for (let start = 0; start < n; start += batchSize) {
-      const size = Math.min(batchSize, n - start);
-      const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
-      try {
-        parts.push(await logitsOf(batch));
-      } finally {
-        batch.dispose();
-      }
-    }
-    return tf.concat(parts, 0);
-  } finally {
-    tf.dispose(parts);
-  }
-}
 
 /**
  * An exported `.onnx` file: model name, arguments and preprocessing come from its metadata (written by
@@ -100,6 +80,7 @@ export function predictCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: PredictOptions) => {
+      if (opts.output) checkOutputFile(opts.output, '--output');
       const onnxPath = opts.checkpoint?.endsWith('.onnx') ? opts.checkpoint : undefined;
       if (onnxPath) {
         if (opts.pretrained !== undefined) throw new CliError('give either --checkpoint or --pretrained, not both');
@@ -119,6 +100,7 @@ export function predictCommand(): Command {
       await activateBackend(opts.backend);
       let logitsOf: BatchLogits;
       let release = async () => {};
+      let checkModel: ((size: [number, number], what: string) => void) | undefined;
       let channels = modelChannels(settings.modelArgs);
       if (onnxFile) {
         const session = onnxFile.session;
@@ -132,6 +114,8 @@ export function predictCommand(): Command {
         loadCheckpointInto(model, tensors, weightsPath);
         model.eval();
         channels = modelChannels(args);
+        const modelChannelCount = channels;
+        checkModel = (size, what) => checkInputSize(model, settings.modelName, modelChannelCount, size[0], size[1], what);
         if ((await resolveEngine(opts.engine ?? 'wasm')) === 'onnxruntime') {
           const engine = onnxPredictor(model, { modelName: settings.modelName, modelArgs: args });
           logitsOf = engine.predict;
@@ -145,28 +129,46 @@ export function predictCommand(): Command {
         }
       }
       const input = await readPredictInput(opts.input, { layout: opts.layout, channels, transform: () => evalTransform(settings.recipe, channels) });
-      let logits: tf.Tensor2D;
+      const labels = source ? undefined : files.classes;
+      let logits: Float32Array | undefined;
+      let k = 0;
+      let done = 0;
       try {
-        logits = await predictLogits(logitsOf, input.images, opts.batchSize);
-      } catch (error) {
-        if (error instanceof CliError) throw error;
-        throw new CliError(`forward pass failed on input of shape [${input.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
+        if (checkModel) checkModel(input.size, `input ${opts.input}`);
+        // one batch decoded, run and printed at a time: memory stays flat in the number of inputs
+        for await (const batch of input.batches(opts.batchSize)) {
+          let out: tf.Tensor2D;
+          try {
+            out = await logitsOf(batch.images);
+          } catch (error) {
+            if (error instanceof CliError) throw error;
+            throw new CliError(`forward pass failed on input of shape [${batch.images.shape.join(',')}] (NHWC): ${(error as Error).message.split('\n')[0]}`);
+          } finally {
+            batch.images.dispose();
+          }
+          k = out.shape[1];
+          const values = out.dataSync() as Float32Array;
+          const probs = tf.tidy(() => tf.softmax(out)).dataSync();
+          out.dispose();
+          if (opts.output) {
+            logits ??= new Float32Array(input.count * k);
+            logits.set(values, done * k);
+          }
+          const names = labels ?? source?.classes(k);
+          for (let i = 0; i < batch.names.length; i++) {
+            const row = Array.from(probs.subarray(i * k, (i + 1) * k));
+            const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);
+            const text = top.map(([p, c]) => `${names?.[c] ?? c} ${(100 * p).toFixed(1)}%`).join(', ');
+            process.stdout.write(`${batch.names[i]}: ${text}\n`);
+          }
+          done += batch.names.length;
+        }
       } finally {
-        input.images.dispose();
         await release();
       }
-      const [n, k] = logits.shape;
-      const values = logits.dataSync() as Float32Array;
-      if (opts.output) writeNpy(opts.output, { shape: [n, k], data: Float32Array.from(values) });
-      const probs = tf.tidy(() => tf.softmax(logits)).dataSync();
-      logits.dispose();
-      const labels = source ? source.classes(k) : files.classes;
-      for (let i = 0; i < n; i++) {
-        const row = Array.from(probs.subarray(i * k, (i + 1) * k));
-        const top = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, opts.topK);
-        const text = top.map(([p, c]) => `${labels?.[c] ?? c} ${(100 * p).toFixed(1)}%`).join(', ');
-        process.stdout.write(`${input.names[i]}: ${text}\n`);
+      if (opts.output && logits) {
+        writeNpy(opts.output, { shape: [input.count, k], data: logits });
+        process.stderr.write(`wrote logits [${input.count}, ${k}] to ${opts.output}\n`);
       }
-      if (opts.output) process.stderr.write(`wrote logits [${n}, ${k}] to ${opts.output}\n`);
     });
 }

@@ -3,9 +3,9 @@
  * folder (`<run>/last`, `<run>/best`) holding `model.safetensors`, optionally `ema.safetensors`, beside the run's
  * `config.yaml` one level up.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadStateDict, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { loadStateDict, readRegularFile, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
 import { classifierWeightName } from './build.js';
 import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';
@@ -34,11 +34,35 @@ export function locateCheckpoint(path: string): CheckpointFiles {
   const files: CheckpointFiles = { weights, ema: isDir && existsSync(emaPath) ? emaPath : undefined };
   const configPath = join(dirname(folder), 'config.yaml');
   if (ownsFolder && existsSync(configPath)) {
-    files.runConfig = validateRecipe(parseYaml(readFileSync(configPath, 'utf8')), configPath);
+    files.runConfig = validateRecipe(readRunFile(configPath, (text) => parseYaml(text) as unknown), configPath);
     const classesPath = join(dirname(folder), 'classes.json');
-    if (existsSync(classesPath)) files.classes = JSON.parse(readFileSync(classesPath, 'utf8')) as string[];
+    if (existsSync(classesPath)) {
+      const classes = readRunFile(classesPath, (text) => JSON.parse(text) as unknown);
+      if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
+        throw new CliError(`${classesPath}: expected a JSON array of class names`);
+      }
+      files.classes = classes as string[];
+    }
   }
   return files;
+}
+
+/**
+ * Reads and parses a small file of a run folder (config.yaml, classes.json, state.json); any failure (not a regular
+ * file, unreadable, malformed) is one line naming the file.
+ */
+export function readRunFile<T>(path: string, parse: (text: string) => T): T {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readRegularFile(path, 64 * 1024 ** 2));
+  } catch (error) {
+    throw new CliError((error as Error).message.split('\n')[0]);
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new CliError(`${path}: cannot parse (${(error as Error).message.split('\n')[0]})`);
+  }
 }
 
 /** Reads safetensors (tensors and `__metadata__`) with one-line errors. */
