@@ -30,6 +30,17 @@ export interface CheckpointState extends TrainingPosition {
   optimizer: Record<string, unknown>;
   scheduler: Record<string, unknown>;
   ema: Record<string, unknown> | null;
+  /** The unfinished epoch's running train loss (sum over its `epochBatches` steps) and its seconds so far. */
+  epochLossSum?: number;
+  epochBatches?: number;
+  epochSeconds?: number;
+}
+
+/** The running numbers of an unfinished epoch, saved with a mid-epoch checkpoint so a resume reports the whole epoch. */
+export interface EpochProgress {
+  lossSum: number;
+  batches: number;
+  seconds: number;
 }
 
 export interface TrainingObjects {
@@ -78,16 +89,18 @@ export async function saveCheckpoint(
   dir: string,
   objects: TrainingObjects,
   position: TrainingPosition,
-  extra: { seed: number; best: number | null },
+  extra: { seed: number; best: number | null; progress?: EpochProgress },
   extraFiles: Record<string, Map<string, TensorData>> = {},
 ): Promise<void> {
   const { model, optimizer, scheduler, ema } = objects;
+  const { progress, ...rest } = extra;
   const optimizerState = optimizer.state();
   const emaState: SavedState | undefined = ema?.state();
   const state: CheckpointState = {
     version: 1,
     ...position,
-    ...extra,
+    ...rest,
+    ...(progress && { epochLossSum: progress.lossSum, epochBatches: progress.batches, epochSeconds: progress.seconds }),
     optimizer: optimizerState.json,
     scheduler: scheduler.state().json,
     ema: emaState?.json ?? null,

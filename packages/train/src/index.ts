@@ -30,4 +30,4 @@ export {
   saveCheckpoint,
   saveWeightsCheckpoint,
 } from './checkpoint.js';
-export type { CheckpointState, TrainingObjects, TrainingPosition } from './checkpoint.js';
+export type { CheckpointState, EpochProgress, TrainingObjects, TrainingPosition } from './checkpoint.js';

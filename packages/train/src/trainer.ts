@@ -7,11 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, manualSeed, valueAndGrads, type ValueAndGrads } from '@nextnets/core-layers';
 import { clipGradNorm, type LrScheduler, type ModelEma, type Optimizer } from '@nextnets/optim';
-import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint, saveWeightsCheckpoint, type TrainingPosition } from './checkpoint.js';
+import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint, saveWeightsCheckpoint, type EpochProgress, type TrainingPosition } from './checkpoint.js';
 import { renderCurves, writeCurves } from './curves.js';
 import type { TrainerEventName, TrainerEvents, TrainerListener } from './events.js';
 import { MetricsLog, type EpochSummary, type StageInfo } from './metrics.js';
-import { MemoryStorage, type TrainStorage } from './storage.js';
+import { joinPath, MemoryStorage, type TrainStorage } from './storage.js';
 import type { Evaluation, Predict, ShardableBatch, Task } from './task.js';
 
 /** Batches of one epoch at a time; `@nextnets/data-augment`'s DataLoader is one. */
@@ -76,6 +76,11 @@ export interface TrainerOptions<B, E extends Evaluation, O = unknown> {
   startFiles?: Record<string, string>;
   /** Train records per epoch in metrics.jsonl (default 20). */
   logPoints?: number;
+  /**
+   * A loss or a weight beyond ±this (or non-finite) counts as diverged (default 1e6): no checkpoint is written with it,
+   * the run stops with one line, and `last` keeps the last sound state.
+   */
+  divergenceLimit?: number;
 }
 
 export interface TrainResult<E extends Evaluation = Evaluation> {
@@ -106,6 +111,11 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
   private position: TrainingPosition = { epoch: 0, batchInEpoch: 0, step: 0 };
   private best: number | null = null;
   private readonly seed: number;
+  /** The current epoch's running loss and time (restored by a mid-epoch resume). */
+  private progress: EpochProgress = { lossSum: 0, batches: 0, seconds: 0 };
+  private epochStartedAt = 0;
+  private lastLoss: number | undefined;
+  private lastSavedStep: number | undefined;
 
   constructor(readonly options: TrainerOptions<B, E, O>) {
     const { epochs, train } = options;
@@ -150,6 +160,8 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
         await restoreCheckpoint(storage, dir, this.objects, state);
         this.position = { epoch: state.epoch, batchInEpoch: state.batchInEpoch, step: state.step };
         this.best = state.best;
+        this.lastSavedStep = state.step;
+        if (state.batchInEpoch > 0) this.progress = { lossSum: state.epochLossSum ?? 0, batches: state.epochBatches ?? 0, seconds: state.epochSeconds ?? 0 };
         await this.metrics.truncateAfter(state.step);
         return dir;
       }
@@ -160,10 +172,34 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
     return undefined;
   }
 
+  /** Why the current state counts as diverged (a non-finite or exploding loss or weight), or undefined when sound. */
+  private divergence(): string | undefined {
+    const limit = this.options.divergenceLimit ?? 1e6;
+    if (this.lastLoss !== undefined && !(Math.abs(this.lastLoss) <= limit)) return `loss is ${this.lastLoss}`;
+    for (const [name, p] of this.options.task.model.namedParameters()) {
+      const data = p.variable.dataSync();
+      for (let i = 0; i < data.length; i++) {
+        if (!(Math.abs(data[i]) <= limit)) return `weight ${name} is ${data[i]}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Throws the one-line divergence error instead of letting a diverged state reach a checkpoint. */
+  private guardCheckpoint(): void {
+    const why = this.divergence();
+    if (why === undefined) return;
+    const kept = this.lastSavedStep === undefined ? 'no checkpoint was written' : `${joinPath(this.storage.location, 'last')} keeps step ${this.lastSavedStep}`;
+    throw new Error(`training diverged: ${why} at step ${this.position.step}; ${kept}`);
+  }
+
   private async saveLast(): Promise<void> {
     if (this.options.checkpoints === false) return;
+    this.guardCheckpoint();
     const { task } = this.options;
-    await saveCheckpoint(this.storage, 'last', this.objects, this.position, { seed: this.seed, best: this.best }, task.checkpointFiles?.() ?? {});
+    const progress = { ...this.progress, seconds: this.progress.seconds + (performance.now() - this.epochStartedAt) / 1000 };
+    await saveCheckpoint(this.storage, 'last', this.objects, this.position, { seed: this.seed, best: this.best, progress }, task.checkpointFiles?.() ?? {});
+    this.lastSavedStep = this.position.step;
   }
 
   /** One optimizer step on `batch`; returns the loss. Frees every tensor it made. */
@@ -209,8 +245,6 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
     const checkpointEvery = this.options.checkpointEvery ?? 0;
     const logEvery = epochLogEvery(stepsPerEpoch, this.options.logPoints ?? 20);
     await this.emit('epochStart', { epoch, epochs, stepsPerEpoch, skip, stage: plan.stage ?? {} });
-    let lossSum = 0;
-    let batches = 0;
     let index = 0;
     let lastTime = performance.now();
     task.model.train();
@@ -237,14 +271,16 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
       const now = performance.now();
       const imgPerSec = (size * 1000) / Math.max(now - lastTime, 1e-6);
       lastTime = now;
-      lossSum += loss;
-      batches += 1;
+      this.lastLoss = loss;
+      this.progress.lossSum += loss;
+      this.progress.batches += 1;
       const done = this.position.batchInEpoch;
       const logged = done % logEvery === 0 || done === stepsPerEpoch;
       if (logged) await this.metrics.append({ type: 'train', epoch, step: this.position.step, loss, lr, imgPerSec });
       await this.emit('step', { epoch, step: this.position.step, batchInEpoch: done, stepsPerEpoch, loss, lr, imgPerSec, logged });
       if (checkpointEvery > 0 && this.position.step % checkpointEvery === 0 && done < stepsPerEpoch) await this.saveLast();
     }
+    const { lossSum, batches } = this.progress;
     const trainLoss = batches > 0 ? lossSum / batches : NaN;
     await this.emit('epochTrained', { epoch, trainLoss });
     return trainLoss;
@@ -279,12 +315,14 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
     const evalEvery = this.options.evalEvery ?? 1;
     let final: E | undefined;
     let finalEma: E | undefined;
+    let epochsRun = 0;
     try {
       const resumedFrom = await this.start();
       await this.emit('start', { epoch: this.position.epoch, step: this.position.step, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps, resumedFrom });
-      while (this.position.epoch < epochs && this.position.step < this.totalSteps) {
+      // an epoch with batches done is finished even when no step is left (a kill during the final evaluation)
+      while (this.position.epoch < epochs && (this.position.step < this.totalSteps || this.position.batchInEpoch > 0)) {
         const epoch = this.position.epoch;
-        const epochStart = performance.now();
+        this.epochStartedAt = performance.now();
         const plan = this.options.plan?.(epoch) ?? {};
         const trainLoss = await this.trainEpoch(epoch, plan);
         const lastEpoch = epoch + 1 === epochs || this.position.step >= this.totalSteps;
@@ -294,7 +332,7 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
           step: this.position.step,
           trainLoss,
           lr: scheduler.lr,
-          seconds: (performance.now() - epochStart) / 1000,
+          seconds: this.progress.seconds + (performance.now() - this.epochStartedAt) / 1000,
           ...plan.stage,
         };
         if (lastEpoch || (epoch + 1) % evalEvery === 0) {
@@ -309,6 +347,7 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
             const metric = task.selectionMetric;
             const value = metric === undefined ? undefined : result.metrics[metric];
             if (value !== undefined && this.options.checkpoints !== false && (this.best === null || value > this.best)) {
+              this.guardCheckpoint();
               this.best = value;
               await saveWeightsCheckpoint(this.storage, 'best', task.model, this.options.ema, { epoch, step: this.position.step, loss: result.loss, ...result.metrics }, task.checkpointFiles?.() ?? {});
             }
@@ -318,8 +357,11 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
         await this.writeCurves(await this.metrics.read());
         await task.epochEnd?.({ epoch, storage: this.storage, log: (message) => void this.log(message) });
         this.position = { epoch: epoch + 1, batchInEpoch: 0, step: this.position.step };
+        this.progress = { lossSum: 0, batches: 0, seconds: 0 };
+        this.epochStartedAt = performance.now();
         await this.saveLast();
         await this.emit('epochEnd', { summary });
+        epochsRun += 1;
       }
     } finally {
       await this.options.train.close?.();
@@ -333,6 +375,8 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
       best: this.best,
       seconds: (performance.now() - started) / 1000,
     };
+    // resuming a finished run leaves its summary (with the final evaluation) as it is
+    if (epochsRun === 0 && this.options.resume && (await this.storage.exists('summary.json'))) return result;
     const summary = { ...result, final: flatEvaluation(final), finalEma: flatEvaluation(finalEma) };
     await this.storage.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
     return result;

@@ -8,7 +8,7 @@ import { setupBackend } from '@nextnets/backend';
 import { createModel, manualSeed, parseSafetensors, type ImageClassifier } from '@nextnets/core-layers';
 import { buildEvalTransform, DataLoader, SyntheticShapes, splitDataset } from '@nextnets/data-augment';
 import '@nextnets/models-convnext';
-import { AdamW, constant, cosineWithWarmup, LrScheduler, ModelEma } from '@nextnets/optim';
+import { AdamW, constant, cosineWithWarmup, LrScheduler, ModelEma, SGD } from '@nextnets/optim';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classificationTask, MemoryStorage, readText, Trainer, type ClassificationBatch, type EpochSummary, type Task } from '../src/index';
 
@@ -74,7 +74,7 @@ describe('Trainer with in-memory storage', () => {
     s.optimizer.dispose();
   });
 
-  it('resumes from the `last` checkpoint in the same storage and ends with the weights of an uninterrupted run', async () => {
+  it('resumes from the `last` checkpoint in the same storage: the weights and the epoch loss of an uninterrupted run', async () => {
     const straight = new MemoryStorage();
     const a = setup(2, straight);
     await new Trainer(a).run();
@@ -100,6 +100,78 @@ describe('Trainer with in-memory storage', () => {
     const x = parseSafetensors(straight.files.get('last/model.safetensors')!).tensors;
     const y = parseSafetensors(interrupted.files.get('last/model.safetensors')!).tensors;
     for (const [key, t] of x) expect(Array.from(y.get(key)!.data), key).toEqual(Array.from(t.data));
+    // the epoch that was cut at step 5 reports the loss of all its 6 steps, not of the 2 run after the resume
+    const epochRecords = async (storage: MemoryStorage) =>
+      (await readText(storage, 'metrics.jsonl'))!.trim().split('\n').map((l) => JSON.parse(l) as EpochSummary).filter((r) => r.type === 'epoch');
+    const [straight0, straight1] = await epochRecords(straight);
+    const [resumed0, resumed1] = await epochRecords(interrupted);
+    expect(resumed0.trainLoss).toBeCloseTo(straight0.trainLoss, 6);
+    expect(resumed1.trainLoss).toBeCloseTo(straight1.trainLoss, 6);
+    expect(resumed0.seconds).toBeGreaterThan(0);
+  });
+
+  it('a resume after a kill during the final evaluation finishes it: the last epoch record, best/, curves, summary', async () => {
+    const straight = new MemoryStorage();
+    const a = setup(2, straight);
+    const whole = await new Trainer({ ...a, maxSteps: 9 }).run();
+    a.optimizer.dispose();
+
+    const interrupted = new MemoryStorage();
+    const b = setup(2, interrupted);
+    // 6 steps per epoch: step 9 is mid-epoch 1 and a multiple of checkpointEvery, so `last` holds all the steps
+    const crashing = new Trainer({ ...b, maxSteps: 9, checkpointEvery: 3 });
+    crashing.on('evaluated', ({ epoch }) => {
+      if (epoch === 1) throw new Error('killed during the final evaluation');
+    });
+    await expect(crashing.run()).rejects.toThrow('killed during the final evaluation');
+    b.optimizer.dispose();
+    const c = setup(2, interrupted);
+    const result = await new Trainer({ ...c, maxSteps: 9, checkpointEvery: 3, resume: true }).run();
+    c.optimizer.dispose();
+    expect(result.steps).toBe(9);
+    expect(result.final?.top1).toBe(whole.final?.top1);
+    expect(result.final?.loss).toBeCloseTo(whole.final!.loss, 6);
+    const summary = JSON.parse((await readText(interrupted, 'summary.json'))!) as { final?: { top1: number } };
+    expect(summary.final?.top1).toBe(whole.final?.top1);
+    const records = (await readText(interrupted, 'metrics.jsonl'))!.trim().split('\n').map((l) => JSON.parse(l) as EpochSummary).filter((r) => r.type === 'epoch');
+    const expected = (await readText(straight, 'metrics.jsonl'))!.trim().split('\n').map((l) => JSON.parse(l) as EpochSummary).filter((r) => r.type === 'epoch');
+    expect(records.map((r) => [r.epoch, r.step, r.top1])).toEqual(expected.map((r) => [r.epoch, r.step, r.top1]));
+    expect(records[1].trainLoss).toBeCloseTo(expected[1].trainLoss, 6);
+    expect(await readText(interrupted, 'best/info.json')).toBe(await readText(straight, 'best/info.json'));
+    expect((await readText(interrupted, 'curves.svg'))!).toBe((await readText(straight, 'curves.svg'))!);
+
+    // resuming the finished run again changes nothing and keeps the summary with its metrics
+    const d = setup(2, interrupted);
+    await new Trainer({ ...d, maxSteps: 9, checkpointEvery: 3, resume: true }).run();
+    d.optimizer.dispose();
+    expect((JSON.parse((await readText(interrupted, 'summary.json'))!) as { final?: { top1: number } }).final?.top1).toBe(whole.final?.top1);
+  });
+
+  it('never writes a checkpoint with an exploding loss or weights: `last` keeps the last sound step', async () => {
+    manualSeed(0);
+    const model = createModel('convnext_atto', TINY) as ImageClassifier;
+    const inner = classificationTask(model, { numClasses: 4 });
+    // from step 3 on the loss is scaled by 1e12: finite, but the update throws the weights (and then the loss) far out
+    const task: Task<ClassificationBatch> = { ...inner, loss: (batch, ctx) => tf.mul(inner.loss(batch, ctx), ctx.step >= 2 ? 1e12 : 1) as tf.Scalar };
+    const images = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const batches = {
+      length: 6,
+      async *epoch() {
+        for (let i = 0; i < 6; i++) yield { images: tf.clone(images), labels: tf.tensor1d([0, 1], 'int32') };
+      },
+    };
+    const params = model.namedParameters().map(([name, p]) => ({ name, variable: p.variable }));
+    const optimizer = new SGD(params, { lr: 0.1 });
+    const storage = new MemoryStorage();
+    const trainer = new Trainer({ task, optimizer, scheduler: new LrScheduler(constant({ baseLr: 0.1 })), train: batches, epochs: 1, checkpointEvery: 1, storage });
+    await expect(trainer.run()).rejects.toThrow(/^training diverged: (loss|weight \S+) is \S+ at step 3; memory\/last keeps step 2$/);
+    const state = JSON.parse((await readText(storage, 'last/state.json'))!) as { step: number };
+    expect(state.step).toBe(2);
+    for (const [key, t] of parseSafetensors(storage.files.get('last/model.safetensors')!).tensors) {
+      expect(t.data.every((v) => Math.abs(v) < 1e3), key).toBe(true);
+    }
+    optimizer.dispose();
+    images.dispose();
   });
 
   it('stops on a non-finite loss before the update, with one line', async () => {
