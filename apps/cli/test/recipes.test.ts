@@ -28,6 +28,13 @@ describe('recipes', () => {
     expect(() => validateRecipe({ ...minimal, model: {} }, 'r.yaml')).toThrow(/'model\.name'/);
   });
 
+  it('a name is one folder name: separators and .. would write outside runs/', () => {
+    for (const name of ['../../../escaped', 'a/b', 'a\\b', '..', '.']) {
+      expect(() => validateRecipe({ ...minimal, name }, 'r.yaml'), name).toThrow(/^r\.yaml: .*name.*plain folder name/);
+    }
+    expect(validateRecipe({ ...minimal, name: 'my-run_1.2' }, 'r.yaml').name).toBe('my-run_1.2');
+  });
+
   it('an unknown recipe name lists the built-ins', () => {
     expect(() => loadRecipe('no_such_recipe')).toThrow(/unknown recipe 'no_such_recipe'.*fashion_mnist_quick/);
   });

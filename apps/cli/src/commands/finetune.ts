@@ -65,7 +65,7 @@ export function finetuneCommand(): Command {
       const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
       try {
         const header = [`nextnets finetune (recipe ${run.source}, from ${opts.from ?? hub?.source ?? '-'}, backend ${backend})`];
-        printResult(await runTraining(setup, { outDir: run.outDir, resume: run.resume, parallel, header }), setup.data.evalName, run.outDir);
+        printResult(await runTraining(setup, { outDir: run.outDir, resume: run.resume, force: run.force, parallel, header }), setup.data.evalName, run.outDir);
       } finally {
         await parallel?.dispose();
       }

@@ -5,13 +5,15 @@ import { startReplicas } from '../train/replicas.js';
 import { runPretraining } from '../train/pretrain.js';
 import { resolveRun, withRecipeOptions, withReplicasOption, type TrainLikeOptions } from './train-options.js';
 
+const DEFAULT_RECIPE = 'convnextv2_atto_fcmae';
+
 /**
  * `nextnets pretrain`: FCMAE masked-autoencoder pre-training of a ConvNeXt-V2 encoder on @nextnets/train (see
  * train/pretrain.ts for what the run folder holds). `--resume` continues from `last/`, mid-epoch included.
  */
 export function pretrainCommand(): Command {
   const command = withReplicasOption(
-    withRecipeOptions(withCommonOptions(new Command('pretrain').description('FCMAE self-supervised pre-training of a ConvNeXt-V2 encoder'), 'run folder (default runs/<recipe name>)'), 'convnextv2_atto_fcmae'),
+    withRecipeOptions(withCommonOptions(new Command('pretrain').description('FCMAE self-supervised pre-training of a ConvNeXt-V2 encoder'), 'run folder (default runs/<recipe name>)'), DEFAULT_RECIPE),
   );
   return command
     .addHelpText(
@@ -26,13 +28,14 @@ export function pretrainCommand(): Command {
       ].join('\n'),
     )
     .action(async (opts: TrainLikeOptions) => {
-      const run = resolveRun(opts, 'pretrain');
+      const run = resolveRun(opts, 'pretrain', undefined, DEFAULT_RECIPE);
       const backend = await activateBackend(opts.backend);
       process.stderr.write(`nextnets pretrain: ${run.source} on ${backend}, output ${run.outDir}\n`);
       const started = performance.now();
       const { result, losses, lr } = await runPretraining(run.recipe, {
         outDir: run.outDir,
         resume: run.resume,
+        force: run.force,
         header: [`nextnets pretrain (recipe ${run.source}, backend ${backend})`],
         replicas: (model, factoryArgs) => startReplicas(model, opts.replicas ?? 1, factoryArgs),
       });

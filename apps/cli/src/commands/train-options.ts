@@ -1,14 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs, parseNumber } from '../cli/parse.js';
 import type { CommonOptions } from '../cli/common.js';
+import { readRunFile } from '../model/checkpoint-files.js';
 import { loadRecipe, validateRecipe } from '../recipes/load.js';
 import { applyOverrides, type RecipeOverrides } from '../recipes/overrides.js';
 import type { Recipe } from '../recipes/schema.js';
 import { applyDataFallback } from '../train/data.js';
+import { checkRunFolder } from '../train/run-folder.js';
 
 export interface TrainLikeOptions extends CommonOptions {
   recipe?: string;
@@ -25,13 +27,15 @@ export interface TrainLikeOptions extends CommonOptions {
   workers?: number;
   imageSize?: number;
   replicas?: number;
+  force?: boolean;
 }
 
 /** Adds the recipe and override flags shared by train, pretrain and finetune. */
 export function withRecipeOptions(command: Command, defaultRecipe?: string): Command {
   return command
-    .option('--recipe <file|name>', `YAML recipe file or built-in recipe name${defaultRecipe ? ` (default ${defaultRecipe})` : ''}`, defaultRecipe)
+    .option('--recipe <file|name>', `YAML recipe file or built-in recipe name${defaultRecipe ? ` (default ${defaultRecipe})` : ''}`)
     .option('--resume <dir>', 'continue the run in this folder from its last checkpoint (uses its config.yaml)')
+    .option('--force', 'start a new run even where --out holds files, moving them aside to <out>.old-<time>')
     .option('--model <name>', 'override model.name')
     .option('--model-args <json>', 'merge into model.args (JSON object)')
     .option('--data <spec>', 'dataset: ImageFolder path, fashion-mnist, mnist, cifar10:PATH, synthetic')
@@ -74,6 +78,8 @@ export interface ResolvedRun {
   recipe: Recipe;
   outDir: string;
   resume: boolean;
+  /** Move an old run in `outDir` aside (`--force`). */
+  force: boolean;
   source: string;
 }
 
@@ -82,26 +88,46 @@ export interface ResolvedRun {
  * change on resume, so the continued run is the same run); otherwise recipe + overrides with `data.fallback` applied
  * (its notice goes to `note`, stderr by default), output `--out` or `runs/<name>`.
  */
-export function resolveRun(opts: TrainLikeOptions, expectedKind: Recipe['kind'], note: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ResolvedRun {
+export function resolveRun(
+  opts: TrainLikeOptions,
+  expectedKind: Recipe['kind'],
+  note: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  defaultRecipe?: string,
+): ResolvedRun {
   if (opts.resume) {
-    const configPath = join(opts.resume, 'config.yaml');
+    const dir = opts.resume;
+    if (opts.recipe !== undefined) throw new CliError(`--resume continues the run in ${dir} with its own config.yaml; drop --recipe`);
+    if (opts.out !== undefined) throw new CliError(`--resume continues the run in its own folder ${dir}; drop --out`);
+    if (opts.force) throw new CliError('--resume continues a run; drop --force');
+    const configPath = join(dir, 'config.yaml');
     if (!existsSync(configPath)) throw new CliError(`cannot resume: ${configPath} not found`);
     const changed = (['model', 'modelArgs', 'data', 'epochs', 'warmupEpochs', 'batchSize', 'lr', 'maxSteps', 'checkpointEvery', 'seed', 'imageSize'] as const).filter(
       (k) => opts[k] !== undefined,
     );
     if (changed.length > 0) throw new CliError(`--resume continues the saved run as configured; drop --${changed[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    const saved = validateRecipe(parseYaml(readFileSync(configPath, 'utf8')), configPath);
+    const saved = validateRecipe(readRunFile(configPath, (text) => parseYaml(text) as unknown), configPath);
+    if (saved.kind !== expectedKind) {
+      throw new CliError(`${dir} is a ${saved.kind} run (${configPath}); continue it with \`nextnets ${saved.kind} --resume ${dir}\``);
+    }
+    for (const last of ['last', 'last.old']) {
+      const statePath = join(dir, last, 'state.json');
+      if (existsSync(statePath)) readRunFile(statePath, (text) => JSON.parse(text) as unknown);
+    }
+    checkRunFolder(dir, { resume: true });
     const recipe = opts.workers !== undefined ? applyOverrides(saved, { workers: opts.workers }) : saved;
-    return { recipe, outDir: opts.resume, resume: true, source: configPath };
+    return { recipe, outDir: dir, resume: true, force: false, source: configPath };
   }
-  if (!opts.recipe) throw new CliError('give --recipe FILE|NAME (see apps/cli/recipes) or --resume DIR');
-  const { recipe: base, path } = loadRecipe(opts.recipe);
+  const recipeRef = opts.recipe ?? defaultRecipe;
+  if (!recipeRef) throw new CliError('give --recipe FILE|NAME (see apps/cli/recipes) or --resume DIR');
+  const { recipe: base, path } = loadRecipe(recipeRef);
   const recipe = applyOverrides(base, overridesOf(opts));
   if (recipe.kind !== expectedKind) {
     throw new CliError(`recipe ${path} is a '${recipe.kind}' recipe; use \`nextnets ${recipe.kind}\``);
   }
   const { recipe: used, notice } = applyDataFallback(recipe);
+  const name = used.name ?? recipeRef.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  const outDir = opts.out ?? join('runs', name);
+  checkRunFolder(outDir, { force: opts.force });
   if (notice) note(notice);
-  const name = used.name ?? opts.recipe.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-  return { recipe: used, outDir: opts.out ?? join('runs', name), resume: false, source: path };
+  return { recipe: used, outDir, resume: false, force: Boolean(opts.force), source: path };
 }

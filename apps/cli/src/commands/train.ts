@@ -50,7 +50,7 @@ export function trainCommand(): Command {
       });
       const parallel = await startReplicas(setup.model, opts.replicas ?? 1, { name: run.recipe.model.name, args: modelArgsFor(run.recipe, setup.data.classes.length) });
       try {
-        const result = await runTraining(setup, { outDir: run.outDir, resume: run.resume, parallel, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
+        const result = await runTraining(setup, { outDir: run.outDir, resume: run.resume, force: run.force, parallel, header: [`nextnets train (recipe ${run.source}, backend ${backend})`] });
         printResult(result, setup.data.evalName, run.outDir);
       } finally {
         await parallel?.dispose();

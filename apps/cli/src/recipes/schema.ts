@@ -173,9 +173,17 @@ export const finetuneSection = z
   })
   .strict();
 
+/** A run name becomes the folder runs/<name>: one path segment, never `..` or a separator that would leave runs/. */
+const runName = z
+  .string()
+  .min(1)
+  .refine((name) => !/[/\\]/.test(name) && name !== '.' && name !== '..' && !name.includes('\0'), {
+    message: 'must be a plain folder name (no /, \\, . or ..)',
+  });
+
 export const recipeSchema = z
   .object({
-    name: z.string().optional(),
+    name: runName.optional(),
     description: z.string().optional(),
     kind: z.enum(['train', 'pretrain', 'finetune']).default('train'),
     seed: z.number().int().min(0).default(0),

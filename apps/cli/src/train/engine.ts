@@ -11,6 +11,7 @@ import { NodeStorage, svgToPng } from '@nextnets/train/node';
 import type { Recipe } from '../recipes/schema.js';
 import { mixupOptions, trainTransform } from './data.js';
 import { attachProgress } from './progress.js';
+import { inRunFolder, openRunFolder } from './run-folder.js';
 import type { TrainingSetup } from './setup.js';
 import { warmupStepsFor } from './optimizer.js';
 import { l2Term } from './step.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   outDir: string;
   /** Continue from `<outDir>/last`. */
   resume?: boolean;
+  /** Start anew in a non-empty `outDir`, moving the old run aside (`--force`). */
+  force?: boolean;
   /** Extra lines for `config.yaml`'s header (backend, command). */
   header?: string[];
   log?: (line: string) => void;
@@ -80,47 +83,51 @@ export function parallelEngine(parallel: DataParallel): ParallelEngine {
 export async function runTraining(setup: TrainingSetup, options: RunOptions): Promise<TrainResult<ClassificationEvaluation>> {
   const { recipe, data, model } = setup;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const storage = new NodeStorage(options.outDir);
-  if (!options.resume && (await storage.exists('last'))) {
-    log(`note: ${options.outDir} already holds a run; it will be overwritten (use --resume ${options.outDir} to continue it)`);
-  }
-  const warmupNote = warmupStepsFor(recipe, setup.stepsPerEpoch).note;
-  if (warmupNote && !options.resume) log(warmupNote);
-  const header = (options.header ?? []).map((l) => `# ${l}\n`).join('');
-  const trainer = new Trainer<ClassificationBatch, ClassificationEvaluation, EpochOverrides>({
-    task: setup.task,
-    optimizer: setup.optimizer,
-    scheduler: setup.scheduler,
-    ema: setup.ema,
-    evaluateEma: Boolean(recipe.ema?.evaluate),
-    train: setup.train,
-    eval: setup.eval,
-    epochs: recipe.schedule.epochs,
-    maxSteps: recipe.train.maxSteps,
-    seed: recipe.seed,
-    clipGrad: recipe.optimizer.clipGrad,
-    regularizer: l2Term(setup.params, {
-      smoothing: 0,
-      l2WeightDecay: recipe.train.l2Loss ? recipe.optimizer.weightDecay : 0,
-      noDecay: (name) => model.noWeightDecay(name),
-    }),
-    evalEvery: recipe.train.evalEvery,
-    checkpointEvery: recipe.train.checkpointEvery,
-    storage,
-    resume: options.resume,
-    plan: progressivePlan(recipe, data.channels, data.classes.length, model),
-    parallel: options.parallel && parallelEngine(options.parallel),
-    renderPng: svgToPng,
-    title: recipe.name ?? recipe.model.name,
-    startFiles: {
-      'config.yaml': `${header}# lr after batch scaling: ${setup.lr}\n${toYaml(recipe)}`,
-      'classes.json': `${JSON.stringify(data.classes)}\n`,
-    },
+  const folder = openRunFolder(options.outDir, { resume: options.resume, force: options.force, log });
+  let stepped = false;
+  return inRunFolder(folder, () => stepped, async () => {
+    const storage = new NodeStorage(options.outDir);
+    const warmupNote = warmupStepsFor(recipe, setup.stepsPerEpoch).note;
+    if (warmupNote && !options.resume) log(warmupNote);
+    const header = (options.header ?? []).map((l) => `# ${l}\n`).join('');
+    const trainer = new Trainer<ClassificationBatch, ClassificationEvaluation, EpochOverrides>({
+      task: setup.task,
+      optimizer: setup.optimizer,
+      scheduler: setup.scheduler,
+      ema: setup.ema,
+      evaluateEma: Boolean(recipe.ema?.evaluate),
+      train: setup.train,
+      eval: setup.eval,
+      epochs: recipe.schedule.epochs,
+      maxSteps: recipe.train.maxSteps,
+      seed: recipe.seed,
+      clipGrad: recipe.optimizer.clipGrad,
+      regularizer: l2Term(setup.params, {
+        smoothing: 0,
+        l2WeightDecay: recipe.train.l2Loss ? recipe.optimizer.weightDecay : 0,
+        noDecay: (name) => model.noWeightDecay(name),
+      }),
+      evalEvery: recipe.train.evalEvery,
+      checkpointEvery: recipe.train.checkpointEvery,
+      storage,
+      resume: options.resume,
+      plan: progressivePlan(recipe, data.channels, data.classes.length, model),
+      parallel: options.parallel && parallelEngine(options.parallel),
+      renderPng: svgToPng,
+      title: recipe.name ?? recipe.model.name,
+      startFiles: {
+        'config.yaml': `${header}# lr after batch scaling: ${setup.lr}\n${toYaml(recipe)}`,
+        'classes.json': `${JSON.stringify(data.classes)}\n`,
+      },
+    });
+    attachProgress(trainer, options.outDir, log, (epoch, trainLoss, result, ema) => {
+      const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+      const emaText = ema ? `, EMA top-1 ${pct(ema.top1)}` : '';
+      return `epoch ${epoch + 1}: train loss ${trainLoss.toFixed(4)}, ${data.evalName} loss ${result.loss.toFixed(4)}, top-1 ${pct(result.top1)}, top-5 ${pct(result.top5)}${emaText}`;
+    });
+    trainer.on('step', () => {
+      stepped = true;
+    });
+    return trainer.run();
   });
-  attachProgress(trainer, options.outDir, log, (epoch, trainLoss, result, ema) => {
-    const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-    const emaText = ema ? `, EMA top-1 ${pct(ema.top1)}` : '';
-    return `epoch ${epoch + 1}: train loss ${trainLoss.toFixed(4)}, ${data.evalName} loss ${result.loss.toFixed(4)}, top-1 ${pct(result.top1)}, top-5 ${pct(result.top5)}${emaText}`;
-  });
-  return trainer.run();
 }

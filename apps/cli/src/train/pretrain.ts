@@ -21,6 +21,7 @@ import { evalTransform, meanStd, openData } from './data.js';
 import { buildSchedule, warmupStepsFor } from './optimizer.js';
 import { parallelEngine } from './engine.js';
 import { attachProgress } from './progress.js';
+import { inRunFolder, openRunFolder } from './run-folder.js';
 
 /** Images shown in each epoch's reconstruction previews. */
 const PREVIEW_IMAGES = 2;
@@ -28,6 +29,8 @@ const PREVIEW_IMAGES = 2;
 export interface PretrainRunOptions {
   outDir: string;
   resume?: boolean;
+  /** Start anew in a non-empty `outDir`, moving the old run aside (`--force`). */
+  force?: boolean;
   header?: string[];
   log?: (line: string) => void;
   /** Starts data-parallel replicas of the FCMAE (`--replicas N`), given the model and its factory arguments. */
@@ -126,49 +129,53 @@ export async function runPretraining(recipe: Recipe, options: PretrainRunOptions
     transform: minimalAugment({ size, scale: recipe.augment.scale, ...meanStd(recipe, data.channels) }),
   });
   if (loader.length === 0) throw new CliError(`dataset has ${data.train.length} images, fewer than one batch of ${recipe.train.batchSize}`);
-  const storage = new NodeStorage(options.outDir);
-  if (!options.resume && (await storage.exists('last'))) {
-    log(`note: ${options.outDir} already holds a run; it will be overwritten (use --resume ${options.outDir} to continue it)`);
-  }
-  const lr = effectiveLr(recipe);
-  const o = recipe.optimizer;
-  const optimizer = createPretrainOptimizer(model, { weightDecay: o.weightDecay, betas: o.betas });
-  const scheduler = new LrScheduler(buildSchedule(recipe, lr, loader.length));
-  const warmupNote = warmupStepsFor(recipe, loader.length).note;
-  if (warmupNote && !options.resume) log(warmupNote);
-  const preview = await previewImages(recipe, data);
-  const parallel = await options.replicas?.(model, args);
-  const header = (options.header ?? []).map((l) => `# ${l}\n`).join('');
-  const trainer = new Trainer<MaskedImageBatch>({
-    task: fcmaeTask(model, {
-      preview: { images: preview, write: pngWriter(storage, recipe, data.channels, args.normPixLoss) },
-      checkpointFiles: () => ({ 'encoder.safetensors': exportEncoder(model, 0) }),
-    }),
-    optimizer,
-    scheduler,
-    train: loader,
-    epochs: recipe.schedule.epochs,
-    maxSteps: recipe.train.maxSteps,
-    seed: recipe.seed,
-    clipGrad: o.clipGrad,
-    checkpointEvery: recipe.train.checkpointEvery,
-    storage,
-    resume: options.resume,
-    parallel: parallel && parallelEngine(parallel),
-    renderPng: svgToPng,
-    title: `${recipe.name ?? 'fcmae'} (masked reconstruction loss)`,
-    startFiles: { 'config.yaml': `${header}# lr after batch scaling: ${lr}\n${toYaml(recipe)}` },
+  const folder = openRunFolder(options.outDir, { resume: options.resume, force: options.force, log });
+  let stepped = false;
+  return inRunFolder(folder, () => stepped, async () => {
+    const storage = new NodeStorage(options.outDir);
+    const lr = effectiveLr(recipe);
+    const o = recipe.optimizer;
+    const optimizer = createPretrainOptimizer(model, { weightDecay: o.weightDecay, betas: o.betas });
+    const scheduler = new LrScheduler(buildSchedule(recipe, lr, loader.length));
+    const warmupNote = warmupStepsFor(recipe, loader.length).note;
+    if (warmupNote && !options.resume) log(warmupNote);
+    const preview = await previewImages(recipe, data);
+    const parallel = await options.replicas?.(model, args);
+    const header = (options.header ?? []).map((l) => `# ${l}\n`).join('');
+    const trainer = new Trainer<MaskedImageBatch>({
+      task: fcmaeTask(model, {
+        preview: { images: preview, write: pngWriter(storage, recipe, data.channels, args.normPixLoss) },
+        checkpointFiles: () => ({ 'encoder.safetensors': exportEncoder(model, 0) }),
+      }),
+      optimizer,
+      scheduler,
+      train: loader,
+      epochs: recipe.schedule.epochs,
+      maxSteps: recipe.train.maxSteps,
+      seed: recipe.seed,
+      clipGrad: o.clipGrad,
+      checkpointEvery: recipe.train.checkpointEvery,
+      storage,
+      resume: options.resume,
+      parallel: parallel && parallelEngine(parallel),
+      renderPng: svgToPng,
+      title: `${recipe.name ?? 'fcmae'} (masked reconstruction loss)`,
+      startFiles: { 'config.yaml': `${header}# lr after batch scaling: ${lr}\n${toYaml(recipe)}` },
+    });
+    attachProgress(trainer, options.outDir, log, () => null);
+    trainer.on('epochTrained', ({ epoch, trainLoss }) => log(`epoch ${epoch + 1}: masked reconstruction loss ${trainLoss.toFixed(4)}`));
+    const losses: number[] = [];
+    trainer.on('step', ({ loss }) => {
+      stepped = true;
+      losses.push(loss);
+    });
+    try {
+      const result = await trainer.run();
+      return { result, losses, lr };
+    } finally {
+      await parallel?.dispose();
+      preview.dispose();
+      optimizer.dispose();
+    }
   });
-  attachProgress(trainer, options.outDir, log, () => null);
-  trainer.on('epochTrained', ({ epoch, trainLoss }) => log(`epoch ${epoch + 1}: masked reconstruction loss ${trainLoss.toFixed(4)}`));
-  const losses: number[] = [];
-  trainer.on('step', ({ loss }) => void losses.push(loss));
-  try {
-    const result = await trainer.run();
-    return { result, losses, lr };
-  } finally {
-    await parallel?.dispose();
-    preview.dispose();
-    optimizer.dispose();
-  }
 }
