@@ -6,6 +6,7 @@ import {
   buildTrainTransform,
   Cifar10,
   compose,
+  describeSkipped,
   DataLoader,
   DEFAULT_FASHION_MNIST_DIR,
   DEFAULT_MNIST_DIR,
@@ -37,6 +38,8 @@ export interface DataSplits {
   classes: string[];
   /** Channels of the stored images (1 for MNIST-style data). */
   channels: number;
+  /** Lines about files the folder scan skipped (unreadable, not images), for the user. */
+  notes?: string[];
 }
 
 function limit(dataset: Dataset, n: number | undefined): Dataset {
@@ -75,6 +78,19 @@ export function applyDataFallback(recipe: Recipe): { recipe: Recipe; notice?: st
     `note: ${kind} not found in ${root}${IDX_HINT[kind]}; using the synthetic shapes set instead ` +
     `(${next.data.syntheticCount} images, ${next.data.syntheticClasses} classes; recipe data.fallback)`;
   return { recipe: next, notice };
+}
+
+/** An ImageFolder with its scan errors (an empty class, a single class, an unknown class) as one CLI line. */
+function openFolder(root: string, classes?: string[]): ImageFolder {
+  try {
+    return new ImageFolder(root, { classes });
+  } catch (error) {
+    throw new CliError((error as Error).message.split('\n')[0]);
+  }
+}
+
+function skippedNotes(folders: ImageFolder[]): string[] {
+  return folders.flatMap((f) => describeSkipped(f.skipped, f.root) ?? []);
 }
 
 /**
@@ -116,11 +132,15 @@ function openDatasets(recipe: Recipe, purpose: 'train' | 'eval', modelChannels: 
       const trainDir = join(root, 'train');
       const valDir = ['val', 'validation', 'test'].map((d) => join(root, d)).find((d) => existsSync(d));
       if (existsSync(trainDir) && valDir) {
-        return { train: new ImageFolder(trainDir), eval: new ImageFolder(valDir), evalName: 'val', channels: 3 };
+        const train = openFolder(trainDir);
+        // val is labelled by class name against train's classes: a class train lacks is an error naming it
+        const val = openFolder(valDir, train.classes);
+        return { train, eval: val, evalName: 'val', channels: 3, notes: skippedNotes([train, val]) };
       }
-      const folder = new ImageFolder(root);
-      if (purpose === 'eval') return { train: folder, eval: folder, evalName: 'val', channels: 3 };
-      return { ...splitSingle(folder, recipe), evalName: 'val', channels: 3 };
+      const folder = openFolder(root);
+      const notes = skippedNotes([folder]);
+      if (purpose === 'eval') return { train: folder, eval: folder, evalName: 'val', channels: 3, notes };
+      return { ...splitSingle(folder, recipe), evalName: 'val', channels: 3, notes };
     }
   }
 }
@@ -143,6 +163,7 @@ export function openData(recipe: Recipe, modelChannels: number, purpose: 'train'
     evalName: opened.evalName,
     classes: train.classes,
     channels,
+    notes: opened.notes,
   };
 }
 

@@ -111,6 +111,7 @@ export async function runPretraining(recipe: Recipe, options: PretrainRunOptions
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const args = fcmaeArgs(recipe);
   const data = openData(recipe, modelChannels(recipe.model.args));
+  for (const note of data.notes ?? []) log(note);
   manualSeed(recipe.seed);
   const model = buildFcmae(args);
   const size = recipe.data.imageSize;

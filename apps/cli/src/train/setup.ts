@@ -4,7 +4,7 @@ import type { DataLoader } from '@nextnets/data-augment';
 import { LrScheduler, ModelEma, type NamedParam, type Optimizer } from '@nextnets/optim';
 import { classificationTask, type ClassificationBatch, type ClassificationEvaluation, type Task } from '@nextnets/train';
 import { CliError } from '../cli/errors.js';
-import { buildModel, modelChannels } from '../model/build.js';
+import { buildModel, checkActivationsFit, checkInputSize, checkModelFits, modelChannels, TRAIN_BYTES_PER_PARAM } from '../model/build.js';
 import { effectiveLr } from '../recipes/overrides.js';
 import type { Recipe } from '../recipes/schema.js';
 import { evalLoader, openData, trainLoader, type DataSplits } from './data.js';
@@ -37,12 +37,37 @@ export function modelArgsFor(recipe: Recipe, numClasses: number): Record<string,
   return args;
 }
 
-/** `prepare` may replace the model's weights (fine-tuning) before the optimizer and EMA capture them. */
-export function createTrainingSetup(recipe: Recipe, prepare?: (model: ImageClassifier) => void): TrainingSetup {
+/**
+ * Refuses, before the first step, inputs smaller than the network's total stride (the smallest progressive stage and
+ * the evaluation size included) and a batch whose activations would not fit in memory.
+ */
+function checkTrainingShapes(recipe: Recipe, model: ImageClassifier, channels: number): void {
+  const { name } = recipe.model;
+  const { imageSize, evalSize } = recipe.data;
+  const smallest = Math.min(imageSize, recipe.progressive?.ibase ?? imageSize);
+  checkInputSize(model, name, channels, smallest, smallest, `training size ${smallest} (data.imageSize / --image-size${recipe.progressive ? ', progressive.ibase' : ''})`);
+  if (evalSize !== undefined) checkInputSize(model, name, channels, evalSize, evalSize, `evaluation size ${evalSize} (data.evalSize)`);
+  checkActivationsFit(model, name, channels, imageSize, recipe.train.batchSize);
+}
+
+/**
+ * `prepare` may replace the model's weights (fine-tuning) before the optimizer and EMA capture them. Lines about
+ * skipped dataset files go to `log` (stderr by default).
+ */
+export function createTrainingSetup(
+  recipe: Recipe,
+  prepare?: (model: ImageClassifier) => void,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): TrainingSetup {
   const data = openData(recipe, modelChannels(recipe.model.args));
+  for (const note of data.notes ?? []) log(note);
   if (data.train.length === 0) throw new CliError(`dataset '${recipe.data.dataset}' has no training samples`);
+  const args = modelArgsFor(recipe, data.classes.length);
+  // parameters, gradients and AdamW moments must fit before a weight is allocated
+  checkModelFits(recipe.model.name, args, TRAIN_BYTES_PER_PARAM);
   manualSeed(recipe.seed);
-  const model = buildModel(recipe.model.name, modelArgsFor(recipe, data.classes.length));
+  const model = buildModel(recipe.model.name, args);
+  checkTrainingShapes(recipe, model, data.channels);
   prepare?.(model);
   const train = trainLoader(recipe, data);
   const stepsPerEpoch = train.length;
