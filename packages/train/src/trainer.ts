@@ -320,7 +320,9 @@ export class Trainer<B, E extends Evaluation = Evaluation, O = unknown> {
       const resumedFrom = await this.start();
       await this.emit('start', { epoch: this.position.epoch, step: this.position.step, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps, resumedFrom });
       // an epoch with batches done is finished even when no step is left (a kill during the final evaluation)
-      while (this.position.epoch < epochs && (this.position.step < this.totalSteps || this.position.batchInEpoch > 0)) {
+      const workLeft = () => this.position.epoch < epochs && (this.position.step < this.totalSteps || this.position.batchInEpoch > 0);
+      if (resumedFrom && !workLeft()) await this.log(`${this.storage.location} holds a finished run (step ${this.position.step}): nothing left to do`);
+      while (workLeft()) {
         const epoch = this.position.epoch;
         this.epochStartedAt = performance.now();
         const plan = this.options.plan?.(epoch) ?? {};
