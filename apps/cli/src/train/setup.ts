@@ -38,14 +38,13 @@ export function modelArgsFor(recipe: Recipe, numClasses: number): Record<string,
 }
 
 /**
- * Refuses, before the first step, inputs smaller than the network's total stride (the smallest progressive stage and
- * the evaluation size included) and a batch whose activations would not fit in memory.
+ * Refuses, before the first step, a training or evaluation size smaller than the network's total stride and a batch
+ * whose activations would not fit in memory. (Early progressive stages are smaller on purpose and not checked.)
  */
 function checkTrainingShapes(recipe: Recipe, model: ImageClassifier, channels: number): void {
   const { name } = recipe.model;
   const { imageSize, evalSize } = recipe.data;
-  const smallest = Math.min(imageSize, recipe.progressive?.ibase ?? imageSize);
-  checkInputSize(model, name, channels, smallest, smallest, `training size ${smallest} (data.imageSize / --image-size${recipe.progressive ? ', progressive.ibase' : ''})`);
+  checkInputSize(model, name, channels, imageSize, imageSize, `training size ${imageSize} (data.imageSize / --image-size)`);
   if (evalSize !== undefined) checkInputSize(model, name, channels, evalSize, evalSize, `evaluation size ${evalSize} (data.evalSize)`);
   checkActivationsFit(model, name, channels, imageSize, recipe.train.batchSize);
 }
