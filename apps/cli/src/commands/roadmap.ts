@@ -3,7 +3,7 @@
  * dataset, one run folder per step (resumable: finished steps are kept, an interrupted one continues from its `last`
  * checkpoint), plus the kernel-size sweep of `roadmap_kernel_7`, and writes the table and figures.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { profile, writeFileAtomic } from '@nextnets/core-layers';
 import { ROADMAP_STEPS, roadmapStep } from '@nextnets/models-roadmap';
@@ -121,7 +121,9 @@ function measure(recipe: Recipe, numClasses: number): { params: number; gmacs: n
 async function trainRun(recipe: Recipe, dir: string, header: string, log: (line: string) => void): Promise<{ summary: StepSummary; numClasses: number }> {
   const setup = createTrainingSetup(recipe);
   const numClasses = setup.data.classes.length;
-  const resume = existsSync(join(dir, 'last'));
+  // a step's folder that holds files is this roadmap's earlier, interrupted attempt: continue it (from scratch when it
+  // has no checkpoint yet) rather than refusing the folder
+  const resume = existsSync(dir) && readdirSync(dir).some((name) => name !== '.lock');
   try {
     const result = await runTraining(setup, { outDir: dir, resume, header: [header], log });
     return { summary: { steps: result.steps, final: result.final }, numClasses };
