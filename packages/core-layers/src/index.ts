@@ -32,7 +32,7 @@ export type { MlpOptions } from './layers/mlp.js';
 export { SqueezeExcite } from './layers/squeeze-excite.js';
 export type { SqueezeExciteOptions } from './layers/squeeze-excite.js';
 export { ClassifierHead } from './layers/classifier-head.js';
-export { stateDict, loadStateDict, loadSafetensors, saveSafetensors } from './state-dict.js';
+export { stateDict, loadStateDict, loadSafetensorsBytes, safetensorsBytes } from './state-dict.js';
 export type { LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * from './io/index.js';
 export { valueAndGrads } from './grads.js';
@@ -43,5 +43,3 @@ export { ImageClassifier, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD } from './
 export type { PretrainedCfg } from './classifier.js';
 export { registerModel, getModelEntry, createModel, listModels } from './registry.js';
 export type { ModelEntry, ModelOverrides } from './registry.js';
-export { startWorkerEntry } from './worker-entry.js';
-export type { WorkerEntryOptions } from './worker-entry.js';

@@ -4,7 +4,7 @@
  * (seed, epoch, dataset index), so results do not depend on the worker count.
  */
 import type { Worker } from 'node:worker_threads';
-import { startWorkerEntry } from '@nextnets/core-layers';
+import { startWorkerEntry } from '@nextnets/core-layers/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { assembleBatch, type AssembledBatch, type BatchRequest } from './batch';
 import type { Dataset, SkippedFile } from './datasets/types';

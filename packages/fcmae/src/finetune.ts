@@ -4,12 +4,13 @@ import {
   loadStateDict,
   stateDict,
   truncNormal,
-  writeSafetensorsAtomic,
   type ImageClassifier,
   type ModelOverrides,
   type TensorData,
 } from '@nextnets/core-layers';
-import { DataLoader, type Dataset, type Transform } from '@nextnets/data-augment';
+import { writeSafetensorsAtomic } from '@nextnets/core-layers/node';
+import type { Dataset, Transform } from '@nextnets/data-augment';
+import { DataLoader } from '@nextnets/data-augment/node';
 import {
   AdamW,
   LrScheduler,

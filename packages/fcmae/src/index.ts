@@ -9,10 +9,5 @@ export { maskedReconstructionLoss, normalizePatches, patchStatistics } from './l
 export { FcmaeEncoder } from './encoder.js';
 export { FCMAE, type FcmaeOptions, type FcmaeOutput } from './fcmae.js';
 export { unitTruncNormalInit, type FcmaeInit } from './init.js';
-export { pretrain, createPretrainOptimizer, pretrainNoDecay } from './pretrain.js';
-export type { PretrainOptions, PretrainOptimizerOptions, PretrainContext, PretrainResult } from './pretrain.js';
-export { exportEncoder, saveEncoderCheckpoint, createFinetuneModel, finetuneParamGroups, finetune } from './finetune.js';
-export type { ExportEncoderOptions, FinetuneGroupOptions, FinetuneOptions } from './finetune.js';
 export { runTrainLoop, optimizerStep, minimalAugment } from './loop.js';
 export type { StepInfo, EpochInfo, TrainLoopOptions, MinimalAugmentOptions } from './loop.js';
-export { writeReconstructionPng, type ReconstructionPngOptions } from './reconstruction.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type Module } from '@nextnets/core-layers';
-import { compose, horizontalFlip, normalize, randomResizedCrop, type DataLoader, type Transform } from '@nextnets/data-augment';
+import { compose, horizontalFlip, normalize, randomResizedCrop, type Transform } from '@nextnets/data-augment';
+import type { DataLoader } from '@nextnets/data-augment/node';
 import type { LrScheduler, Optimizer } from '@nextnets/optim';
 
 /** Reported after every optimizer step. */

@@ -1,5 +1,6 @@
 import { Rng } from '@nextnets/core-layers';
-import { DataLoader, type Dataset } from '@nextnets/data-augment';
+import type { Dataset } from '@nextnets/data-augment';
+import { DataLoader } from '@nextnets/data-augment/node';
 import { AdamW, LrScheduler, cosineWithWarmup, makeParamGroups, scaleLr } from '@nextnets/optim';
 import type { FCMAE } from './fcmae.js';
 import { minimalAugment, optimizerStep, runTrainLoop, scheduleSteps, type EpochInfo, type StepInfo } from './loop.js';

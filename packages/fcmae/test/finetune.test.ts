@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel, loadSafetensors, manualSeed, stateDict, type ImageClassifier } from '@nextnets/core-layers';
+import { createModel, manualSeed, stateDict, type ImageClassifier } from '@nextnets/core-layers';
+import { loadSafetensors } from '@nextnets/core-layers/node';
 import { SyntheticShapes, normalize } from '@nextnets/data-augment';
-import { createFinetuneModel, exportEncoder, finetune, finetuneParamGroups, pretrain, saveEncoderCheckpoint } from '../src/index.js';
+import { createFinetuneModel, exportEncoder, finetune, finetuneParamGroups, pretrain, saveEncoderCheckpoint } from '../src/node.js';
 import { TINY_ENCODER, stdOf, tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);

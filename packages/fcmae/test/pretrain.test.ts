@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { manualSeed } from '@nextnets/core-layers';
 import { SyntheticShapes } from '@nextnets/data-augment';
-import { createPretrainOptimizer, pretrain, pretrainNoDecay, type EpochInfo, type StepInfo } from '../src/index.js';
+import { type EpochInfo, type StepInfo } from '../src/index.js';
+import { createPretrainOptimizer, pretrain, pretrainNoDecay } from '../src/node.js';
 import { tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
-import { readNpy } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 
 export const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { loadStateDict, profile, readNpy, readSafetensors } from '@nextnets/core-layers';
+import { loadStateDict, profile } from '@nextnets/core-layers';
+import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, EfficientNetV2 } from '../src/index.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/fixtures/tf_efficientnetv2_b0', import.meta.url));

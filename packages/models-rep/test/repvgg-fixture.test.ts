@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, profile, readNpy, readSafetensors, stateDict } from '@nextnets/core-layers';
+import { loadStateDict, profile, stateDict } from '@nextnets/core-layers';
+import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, reparameterize } from '../src/index.js';
 import { fixturesDir, relMaxDiff, useWasm, values } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';

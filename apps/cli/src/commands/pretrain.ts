@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
-import { createPretrainOptimizer, exportEncoder, FCMAE, pretrain } from '@nextnets/fcmae';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
+import { FCMAE } from '@nextnets/fcmae';
+import { createPretrainOptimizer, exportEncoder, pretrain } from '@nextnets/fcmae/node';
 import { constant, LrScheduler } from '@nextnets/optim';
 import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';

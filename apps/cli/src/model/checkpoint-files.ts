@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadStateDict, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { loadStateDict, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { readSafetensors } from '@nextnets/core-layers/node';
 import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli/errors.js';

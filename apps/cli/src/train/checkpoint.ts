@@ -10,7 +10,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, readSafetensors, stateDict, writeFileAtomic, writeSafetensorsAtomic, type ImageClassifier, type Module, type TensorData } from '@nextnets/core-layers';
+import { loadStateDict, stateDict, type ImageClassifier, type Module, type TensorData } from '@nextnets/core-layers';
+import { readSafetensors, writeFileAtomic, writeSafetensorsAtomic } from '@nextnets/core-layers/node';
 import type { LrScheduler, ModelEma, Optimizer, SavedState } from '@nextnets/optim';
 import { CliError } from '../cli/errors.js';
 

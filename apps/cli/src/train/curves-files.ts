@@ -1,6 +1,6 @@
 /** Writes a run's `curves.svg` and `curves.png` (the same chart rasterised by sharp through librsvg), each atomically. */
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import sharp from 'sharp';
 
 /** 144 dpi: twice sharp's default 72 (one pixel per SVG unit), so the PNG stays sharp on high-density screens. */

@@ -4,16 +4,8 @@ import { join } from 'node:path';
 import {
   buildEvalTransform,
   buildTrainTransform,
-  Cifar10,
   compose,
-  DataLoader,
-  DEFAULT_FASHION_MNIST_DIR,
-  DEFAULT_MNIST_DIR,
-  FashionMNIST,
   horizontalFlip,
-  IdxDataset,
-  ImageFolder,
-  MNIST,
   parseRandAugmentConfig,
   randomCropPad,
   randomErasing,
@@ -25,6 +17,16 @@ import {
   type MixupCutmixOptions,
   type Transform,
 } from '@nextnets/data-augment';
+import {
+  Cifar10,
+  DataLoader,
+  DEFAULT_FASHION_MNIST_DIR,
+  DEFAULT_MNIST_DIR,
+  FashionMNIST,
+  IdxDataset,
+  ImageFolder,
+  MNIST,
+} from '@nextnets/data-augment/node';
 import { CliError } from '../cli/errors.js';
 import type { Recipe } from '../recipes/schema.js';
 

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageClassifier } from '@nextnets/core-layers';
 import { crossEntropy } from '@nextnets/optim';
-import type { DataLoader } from '@nextnets/data-augment';
+import type { DataLoader } from '@nextnets/data-augment/node';
 
 export interface EvalResult {
   loss: number;

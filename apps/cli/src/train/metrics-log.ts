@@ -1,6 +1,6 @@
 /** `metrics.jsonl`: one JSON object per line (train log points and per-epoch summaries). */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 
 export interface TrainPoint {
   type: 'train';

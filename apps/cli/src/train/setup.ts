@@ -1,6 +1,6 @@
 /** Builds everything a training run needs from a resolved recipe: model, data, loaders, optimizer, schedule, EMA. */
 import { manualSeed, type ImageClassifier } from '@nextnets/core-layers';
-import type { DataLoader } from '@nextnets/data-augment';
+import type { DataLoader } from '@nextnets/data-augment/node';
 import { LrScheduler, ModelEma, type NamedParam, type Optimizer } from '@nextnets/optim';
 import { CliError } from '../cli/errors.js';
 import { buildModel, modelChannels } from '../model/build.js';

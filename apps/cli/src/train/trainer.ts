@@ -5,8 +5,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { manualSeed, writeFileAtomic } from '@nextnets/core-layers';
-import { deriveSeed, ProgressiveSchedule, type EpochOverrides } from '@nextnets/data-augment';
+import { manualSeed } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
+import { deriveSeed, ProgressiveSchedule } from '@nextnets/data-augment';
+import { type EpochOverrides } from '@nextnets/data-augment/node';
 import { stringify as toYaml } from 'yaml';
 import type { Recipe } from '../recipes/schema.js';
 import { findResumableCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint, saveWeightsCheckpoint, type TrainingPosition } from './checkpoint.js';

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readNpy, readSafetensors, serializeSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/io';
+import { serializeSafetensors } from '../../src/io';
+import { readNpy, readSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/node';
 import { expectOneLineError, expectSameBytes } from './helpers';
 
 let dir: string;

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, readNpy, readSafetensors, serializeNpy, serializeSafetensors } from '../../src/io';
+import { parseSafetensors, serializeNpy, serializeSafetensors } from '../../src/io';
+import { readNpy, readSafetensors } from '../../src/node';
 import { expectSameBytes } from './helpers';
 
 const fixturesDir = fileURLToPath(new URL('../../../../../shared/fixtures', import.meta.url));
