@@ -1,0 +1,252 @@
+/**
+ * The built app in headless Debian Chromium (puppeteer-core, /usr/bin/chromium; nothing downloads a browser), served by
+ * `vite preview` on 127.0.0.1: fixture logits on wasm, WebGL and WebGPU (the last two through SwiftShader), a short
+ * fine-tune on generated images of two classes, the downloaded .safetensors, and a screenshot for the README.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '@tensorflow/tfjs-backend-cpu';
+import { createModel, parseSafetensors, stateDict } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
+import '@nextnets/models-convnext';
+import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bmp } from './bmp';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outputDir = join(appDir, 'test-output');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FIXTURE = 'convnext_tiny_cfg';
+const manifest = smallManifest(FIXTURE);
+
+let server: PreviewServer;
+let browser: Browser;
+let page: Page;
+let profileDir: string;
+let workDir: string;
+const pageErrors: string[] = [];
+
+/** The page's `window.nextnets.state`, as JSON. */
+interface PageState {
+  backend: string;
+  busy: boolean;
+  losses: number[];
+  stepTensors: number[];
+  messages: string[];
+  inferenceImagesPerSecond: Record<string, number>;
+  trainImagesPerSecond: Record<string, number>;
+  logits: number[][] | null;
+}
+
+async function pageState(): Promise<PageState> {
+  return page.evaluate(() => {
+    const s = (window as unknown as { nextnets: { state: Record<string, unknown> } }).nextnets.state as {
+      backend: string; busy: boolean; losses: number[]; stepTensors: number[]; messages: string[];
+      inferenceImagesPerSecond: Map<string, number>; trainImagesPerSecond: Map<string, number>;
+      lastPrediction: { logits: Float32Array[] } | null;
+    };
+    return {
+      backend: s.backend, busy: s.busy, losses: s.losses, stepTensors: s.stepTensors, messages: s.messages,
+      inferenceImagesPerSecond: Object.fromEntries(s.inferenceImagesPerSecond),
+      trainImagesPerSecond: Object.fromEntries(s.trainImagesPerSecond),
+      logits: s.lastPrediction ? s.lastPrediction.logits.map((row) => [...row]) : null,
+    };
+  });
+}
+
+/** Waits until the page has finished its current task and returns the last message. */
+async function settled(timeout = 120_000): Promise<string> {
+  await page.waitForFunction(() => !(window as unknown as { nextnets: { state: { busy: boolean } } }).nextnets.state.busy, { timeout, polling: 100 });
+  return page.$eval('#message', (el) => `${el.className}: ${el.textContent}`);
+}
+
+async function chooseBackend(name: string): Promise<void> {
+  await page.select('#backend', name);
+  await page.waitForFunction((n) => (window as unknown as { nextnets: { state: { backend: string } } }).nextnets.state.backend === n, { timeout: 60_000 }, name);
+  const msg = await settled();
+  expect(msg).not.toMatch(/^error/);
+}
+
+async function upload(selector: string, ...paths: string[]): Promise<string> {
+  const input = await page.$(selector);
+  if (!input) throw new Error(`no ${selector} on the page`);
+  await page.evaluate(() => {
+    (window as unknown as { nextnets: { state: { messages: string[] } } }).nextnets.state.messages.length = 0;
+  });
+  await (input as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
+  await page.waitForFunction(() => (window as unknown as { nextnets: { state: { messages: string[]; busy: boolean } } }).nextnets.state.messages.length > 0 || (window as unknown as { nextnets: { state: { busy: boolean } } }).nextnets.state.busy, { timeout: 30_000, polling: 50 }).catch(() => undefined);
+  return settled();
+}
+
+async function setValue(selector: string, value: string): Promise<void> {
+  await page.$eval(selector, (el, v) => {
+    (el as HTMLInputElement).value = v;
+  }, value);
+}
+
+/** max|a − b| / max|b| over all entries. */
+function relativeError(a: number[][], b: Float32Array): number {
+  const flat = a.flat();
+  let diff = 0;
+  let scale = 0;
+  flat.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs(v - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  });
+  return diff / scale;
+}
+
+/** Generated images of two classes: warm with a horizontal bar vs cool with a vertical bar, plus noise. */
+function writeClassImages(dir: string, perClass: number): string[][] {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return [0, 1].map((cls) =>
+    Array.from({ length: perClass }, (_, i) => {
+      const offset = Math.floor(rand() * 16);
+      const image = bmp(48, 48, (x, y) => {
+        const onBar = cls === 0 ? Math.abs(y - 16 - offset) < 5 : Math.abs(x - 16 - offset) < 5;
+        const n = () => Math.floor(rand() * 60);
+        return cls === 0 ? [onBar ? 250 : 170 + n(), 60 + n(), 40 + n()] : [40 + n(), 90 + n(), onBar ? 250 : 170 + n()];
+      });
+      const path = join(dir, `class${cls}-${i}.bmp`);
+      writeFileSync(path, image);
+      return path;
+    }),
+  );
+}
+
+/** Process ids whose command line mentions `needle` (our Chromium profile folder). */
+function processesWith(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash .ci/install-deps)`);
+  mkdirSync(outputDir, { recursive: true });
+  workDir = mkdtempSync(join(tmpdir(), 'nextnets-web-'));
+  profileDir = join(workDir, 'profile');
+  await build({ root: appDir, logLevel: 'warn', configFile: join(appDir, 'vite.config.ts') });
+  server = await preview({ root: appDir, logLevel: 'warn', configFile: join(appDir, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0 } });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  const args = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', `--user-data-dir=${profileDir}`];
+  if (process.getuid?.() === 0) args.push('--no-sandbox'); // Chromium refuses to sandbox as root (CI containers)
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args, protocolTimeout: 150_000 });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1000, height: 1300 });
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  const session = await browser.target().createCDPSession();
+  await session.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: workDir });
+  await page.goto(`${url}?backend=wasm`);
+  await page.waitForFunction(() => (window as unknown as { nextnets?: { state: { backend: string } } }).nextnets?.state.backend === 'wasm', { timeout: 60_000 });
+  await settled();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  const left = profileDir ? processesWith(profileDir) : [];
+  rmSync(workDir, { recursive: true, force: true });
+  expect(left, 'Chromium processes left running').toEqual([]);
+});
+
+describe('nextnets web app in headless Chromium', () => {
+  const reference = readNpy(smallFixturePath(FIXTURE, 'logits.npy')).data as Float32Array;
+  const logits: Record<string, number> = {};
+
+  for (const [backend, tolerance] of [['wasm', 1e-4], ['webgl', 1e-3], ['webgpu', 1e-3]] as const) {
+    it(`loads the ${FIXTURE} weights and matches PyTorch's logits on ${backend} (≤ ${tolerance} relative)`, async () => {
+      await chooseBackend(backend);
+      await setValue('#model-name', manifest.model);
+      await setValue('#model-args', JSON.stringify(manifest.model_args));
+      await setValue('#input-size', String(manifest.input_shape[2]));
+      expect(await upload('#weights-file', smallFixturePath(FIXTURE, 'weights.safetensors'))).toMatch(/^ok: loaded convnext_atto/);
+      expect(await upload('#images-file', smallFixturePath(FIXTURE, 'input.npy'))).not.toMatch(/^error/);
+      const state = await pageState();
+      expect(state.backend).toBe(backend);
+      expect(state.logits).toHaveLength(manifest.input_shape[0]);
+      logits[backend] = relativeError(state.logits!, reference);
+      expect(logits[backend]).toBeLessThanOrEqual(tolerance);
+      console.log(`${backend}: logits rel. err ${logits[backend].toExponential(2)}, ${state.inferenceImagesPerSecond[backend]?.toFixed(1)} img/s at ${manifest.input_shape[2]}px`);
+    });
+  }
+
+  it('says in one line what is wrong with a bad weights file, a wrong model and an image that does not decode', async () => {
+    const junk = join(workDir, 'junk.safetensors');
+    writeFileSync(junk, 'this is not a safetensors file');
+    expect(await upload('#weights-file', junk)).toMatch(/^error: junk\.safetensors: [^\n]+$/);
+    await setValue('#model-name', 'convnextv2_atto');
+    await setValue('#model-args', JSON.stringify(manifest.model_args));
+    expect(await upload('#weights-file', smallFixturePath(FIXTURE, 'weights.safetensors'))).toMatch(/^error: weights\.safetensors: (missing|unexpected) key '[^']+'/);
+    const broken = join(workDir, 'broken.png');
+    writeFileSync(broken, 'not a png');
+    expect(await upload('#images-file', broken)).toMatch(/^error: broken\.png: the image cannot be decoded/);
+  });
+
+  it('fine-tunes on two generated classes on wasm: the loss falls, tensors do not leak, the download parses back', async () => {
+    await chooseBackend('wasm');
+    await setValue('#model-name', manifest.model);
+    await setValue('#model-args', JSON.stringify(manifest.model_args));
+    await setValue('#input-size', '32');
+    expect(await upload('#weights-file', smallFixturePath(FIXTURE, 'weights.safetensors'))).toMatch(/^ok/);
+    const [warm, cool] = writeClassImages(workDir, 6);
+    await page.$$eval('.class-name', (els) => {
+      (els[0] as HTMLInputElement).value = 'warm';
+      (els[1] as HTMLInputElement).value = 'cool';
+    });
+    const inputs = await page.$$('.class-files');
+    await (inputs[0] as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...warm);
+    await (inputs[1] as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...cool);
+    const steps = 24;
+    await setValue('#steps', String(steps));
+    await setValue('#lr', '0.004');
+    await setValue('#batch', '8');
+    await page.click('#train');
+    await page.waitForFunction(() => (window as unknown as { nextnets: { state: { busy: boolean } } }).nextnets.state.busy, { timeout: 10_000, polling: 20 }).catch(() => undefined);
+    expect(await settled(150_000)).toMatch(/^ok: fine-tuned/);
+    const state = await pageState();
+    expect(state.losses).toHaveLength(steps);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(state.losses.slice(0, 4));
+    const last = mean(state.losses.slice(-4));
+    console.log(`fine-tune: loss ${first.toFixed(4)} → ${last.toFixed(4)} in ${steps} steps, ${state.trainImagesPerSecond.wasm?.toFixed(1)} img/s training`);
+    expect(last).toBeLessThan(first * 0.7);
+    expect(new Set(state.stepTensors.slice(1)).size, `numTensors per step: ${state.stepTensors.join(',')}`).toBe(1);
+
+    // classify some of the generated images with the fine-tuned model (and keep the page for the README)
+    expect(await upload('#images-file', warm[0], cool[0], warm[1], cool[1])).not.toMatch(/^error/);
+    const after = await pageState();
+    const predicted = after.logits!.map((row) => (row[0] > row[1] ? 0 : 1));
+    expect(predicted).toEqual([0, 1, 0, 1]);
+    await page.screenshot({ path: join(outputDir, 'screenshot.png'), fullPage: true });
+
+    await page.click('#download');
+    const file = join(workDir, 'convnext_atto-finetuned.safetensors');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    const { tensors, metadata } = parseSafetensors(new Uint8Array(readFileSync(file)), file);
+    expect(JSON.parse(metadata.classes)).toEqual(['warm', 'cool']);
+    const expected = stateDict(createModel(manifest.model, { ...manifest.model_args, numClasses: 2 }));
+    expect([...tensors.keys()]).toEqual([...expected.keys()]);
+    for (const [key, t] of expected) expect(tensors.get(key)!.shape, key).toEqual(t.shape);
+    writeFileSync(join(outputDir, 'finetuned.safetensors'), readFileSync(file));
+    writeFileSync(join(outputDir, 'finetuned-input.bmp'), readFileSync(cool[2]));
+  });
+
+  it('prints no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
