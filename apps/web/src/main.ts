@@ -14,6 +14,8 @@ const state = {
   loaded: null as LoadedModel | null,
   backend: '',
   busy: false,
+  /** Tasks (loads, classifications, training runs, backend switches) finished so far, failed ones included. */
+  tasksDone: 0,
   inferenceImagesPerSecond: new Map<string, number>(),
   trainImagesPerSecond: new Map<string, number>(),
   lastPrediction: null as Prediction | null,
@@ -49,6 +51,7 @@ async function guarded(what: string, fn: () => Promise<void>): Promise<void> {
     message(errorText(err), 'error');
   } finally {
     state.busy = false;
+    state.tasksDone++;
   }
 }
 

@@ -22,6 +22,8 @@ const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outputDir = join(appDir, 'test-output');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIXTURE = 'convnext_tiny_cfg';
+/** The `nextnets` command from source (tsx), so the test needs no CLI build. */
+const CLI = join(appDir, '..', 'cli', 'src', 'bin.ts');
 const manifest = smallManifest(FIXTURE);
 
 let server: PreviewServer;
@@ -65,22 +67,25 @@ async function settled(timeout = 120_000): Promise<string> {
   return page.$eval('#message', (el) => `${el.className}: ${el.textContent}`);
 }
 
+const t0 = Date.now();
+const stamp = (what: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}`);
+
 async function chooseBackend(name: string): Promise<void> {
+  stamp(`backend ${name}`);
   await page.select('#backend', name);
   await page.waitForFunction((n) => (window as unknown as { nextnets: { state: { backend: string } } }).nextnets.state.backend === n, { timeout: 60_000 }, name);
   const msg = await settled();
   expect(msg).not.toMatch(/^error/);
 }
 
+/** Picks files in a file input (as a user would) and waits for the task it starts; returns the message line. */
 async function upload(selector: string, ...paths: string[]): Promise<string> {
   const input = await page.$(selector);
   if (!input) throw new Error(`no ${selector} on the page`);
-  await page.evaluate(() => {
-    (window as unknown as { nextnets: { state: { messages: string[] } } }).nextnets.state.messages.length = 0;
-  });
+  const before = await page.evaluate(() => (window as unknown as { nextnets: { state: { tasksDone: number } } }).nextnets.state.tasksDone);
   await (input as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
-  await page.waitForFunction(() => (window as unknown as { nextnets: { state: { messages: string[]; busy: boolean } } }).nextnets.state.messages.length > 0 || (window as unknown as { nextnets: { state: { busy: boolean } } }).nextnets.state.busy, { timeout: 30_000, polling: 50 }).catch(() => undefined);
-  return settled();
+  await page.waitForFunction((n) => (window as unknown as { nextnets: { state: { tasksDone: number } } }).nextnets.state.tasksDone > n, { timeout: 120_000, polling: 50 }, before);
+  return page.$eval('#message', (el) => `${el.className}: ${el.textContent}`);
 }
 
 async function setValue(selector: string, value: string): Promise<void> {
@@ -139,6 +144,7 @@ beforeAll(async () => {
   mkdirSync(outputDir, { recursive: true });
   workDir = mkdtempSync(join(tmpdir(), 'nextnets-web-'));
   profileDir = join(workDir, 'profile');
+  stamp('build');
   await build({ root: appDir, logLevel: 'warn', configFile: join(appDir, 'vite.config.ts') });
   server = await preview({ root: appDir, logLevel: 'warn', configFile: join(appDir, 'vite.config.ts'), preview: { host: '127.0.0.1', port: 0 } });
   const url = server.resolvedUrls?.local[0];
@@ -151,6 +157,7 @@ beforeAll(async () => {
   page.on('pageerror', (err) => pageErrors.push(String(err)));
   const session = await browser.target().createCDPSession();
   await session.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: workDir });
+  stamp('chromium up');
   await page.goto(`${url}?backend=wasm`);
   await page.waitForFunction(() => (window as unknown as { nextnets?: { state: { backend: string } } }).nextnets?.state.backend === 'wasm', { timeout: 60_000 });
   await settled();
@@ -179,6 +186,14 @@ describe('nextnets web app in headless Chromium', () => {
       const state = await pageState();
       expect(state.backend).toBe(backend);
       expect(state.logits).toHaveLength(manifest.input_shape[0]);
+      // our fused kernels (and SIMD modules) exist on wasm only; on WebGL/WebGPU core-layers runs the composite ops
+      const custom = await page.evaluate(
+        (b) => (window as unknown as { nextnets: { tf: typeof import('@tensorflow/tfjs-core') } }).nextnets.tf.getKernelsForBackend(b).map((k) => k.kernelName).filter((n) => n.startsWith('Nextnets')),
+        backend,
+      );
+      if (backend === 'wasm') expect(custom).toEqual(expect.arrayContaining(['NextnetsLayerNorm', 'NextnetsGelu', 'NextnetsAdamWUpdate']));
+      else expect(custom).toEqual([]);
+      stamp(`${backend} logits`);
       logits[backend] = relativeError(state.logits!, reference);
       expect(logits[backend]).toBeLessThanOrEqual(tolerance);
       console.log(`${backend}: logits rel. err ${logits[backend].toExponential(2)}, ${state.inferenceImagesPerSecond[backend]?.toFixed(1)} img/s at ${manifest.input_shape[2]}px`);
@@ -215,9 +230,10 @@ describe('nextnets web app in headless Chromium', () => {
     await setValue('#steps', String(steps));
     await setValue('#lr', '0.004');
     await setValue('#batch', '8');
+    const before = await page.evaluate(() => (window as unknown as { nextnets: { state: { tasksDone: number } } }).nextnets.state.tasksDone);
     await page.click('#train');
-    await page.waitForFunction(() => (window as unknown as { nextnets: { state: { busy: boolean } } }).nextnets.state.busy, { timeout: 10_000, polling: 20 }).catch(() => undefined);
-    expect(await settled(150_000)).toMatch(/^ok: fine-tuned/);
+    await page.waitForFunction((n) => (window as unknown as { nextnets: { state: { tasksDone: number } } }).nextnets.state.tasksDone > n, { timeout: 150_000, polling: 100 }, before);
+    expect(await settled()).toMatch(/^ok: fine-tuned/);
     const state = await pageState();
     expect(state.losses).toHaveLength(steps);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -233,6 +249,7 @@ describe('nextnets web app in headless Chromium', () => {
     const predicted = after.logits!.map((row) => (row[0] > row[1] ? 0 : 1));
     expect(predicted).toEqual([0, 1, 0, 1]);
     await page.screenshot({ path: join(outputDir, 'screenshot.png'), fullPage: true });
+    writeFileSync(join(outputDir, 'timings.json'), `${JSON.stringify({ ...after, logits: undefined, losses: state.losses }, null, 1)}\n`);
 
     await page.click('#download');
     const file = join(workDir, 'convnext_atto-finetuned.safetensors');
@@ -242,8 +259,17 @@ describe('nextnets web app in headless Chromium', () => {
     const expected = stateDict(createModel(manifest.model, { ...manifest.model_args, numClasses: 2 }));
     expect([...tensors.keys()]).toEqual([...expected.keys()]);
     for (const [key, t] of expected) expect(tensors.get(key)!.shape, key).toEqual(t.shape);
-    writeFileSync(join(outputDir, 'finetuned.safetensors'), readFileSync(file));
-    writeFileSync(join(outputDir, 'finetuned-input.bmp'), readFileSync(cool[2]));
+
+    // the downloaded weights load in `nextnets predict` and give the page's logits
+    expect(await upload('#images-file', smallFixturePath(FIXTURE, 'input.npy'))).not.toMatch(/^error/);
+    const pageLogits = (await pageState()).logits!;
+    const cliLogits = join(workDir, 'cli-logits.npy');
+    const cliArgs = ['predict', '--model', manifest.model, '--model-args', JSON.stringify({ ...manifest.model_args, numClasses: 2 })];
+    cliArgs.push('--checkpoint', file, '--input', smallFixturePath(FIXTURE, 'input.npy'), '--output', cliLogits);
+    execFileSync(process.execPath, ['--conditions=@nextnets/source', '--import', 'tsx', CLI, ...cliArgs], { cwd: appDir, stdio: 'pipe' });
+    const predicted2 = readNpy(cliLogits);
+    expect(predicted2.shape).toEqual([manifest.input_shape[0], 2]);
+    expect(relativeError(pageLogits, predicted2.data as Float32Array)).toBeLessThanOrEqual(1e-4);
   });
 
   it('prints no page errors', () => {
