@@ -3,7 +3,9 @@
  * software rasteriser, unless the machine has a GPU Chromium can use): inference img/s (the page's own readout,
  * batch 4) and training img/s (whole-model AdamW steps, batch 8) on random-init weights.
  *
- *   pnpm --filter @nextnets/web build && pnpm --filter @nextnets/web bench [model] [size] [steps]
+ *   pnpm --filter @nextnets/web build && pnpm --filter @nextnets/web bench [model] [size] [steps] [backends]
+ *
+ * steps 0 skips training; backends is a comma-separated subset of wasm,webgl,webgpu.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import puppeteer from 'puppeteer-core';
 import { preview } from 'vite';
 import { bmp } from '../test/bmp';
 
-const [modelName = 'convnext_atto', sizeArg = '224', stepsArg = '3'] = process.argv.slice(2);
+const [modelName = 'convnext_atto', sizeArg = '224', stepsArg = '3', backendsArg = 'wasm,webgl,webgpu'] = process.argv.slice(2);
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'nextnets-web-bench-'));
 manualSeed(0);
@@ -46,10 +48,10 @@ try {
   const tasks = () => page.evaluate(() => (window as unknown as NextnetsWindow).nextnets.state.tasksDone);
   await page.waitForFunction(() => (window as unknown as NextnetsWindow).nextnets?.state.backend === 'wasm', { timeout: 60_000 });
   const rows: string[] = [];
-  for (const backend of ['wasm', 'webgl', 'webgpu']) {
+  for (const backend of backendsArg.split(',')) {
     let before = await tasks();
     await page.select('#backend', backend);
-    if (backend !== 'wasm') await waitTask(before);
+    if (backend !== (await page.evaluate(() => (window as unknown as NextnetsWindow).nextnets.state.backend))) await waitTask(before);
     await page.$eval('#model-name', (el, v) => ((el as HTMLInputElement).value = v), modelName);
     await page.$eval('#model-args', (el) => ((el as HTMLInputElement).value = '{}'));
     await page.$eval('#input-size', (el, v) => ((el as HTMLInputElement).value = v), sizeArg);
@@ -61,9 +63,11 @@ try {
     await inputs[1].uploadFile(...images.slice(4));
     await page.$eval('#steps', (el, v) => ((el as HTMLInputElement).value = v), stepsArg);
     await page.$eval('#batch', (el) => ((el as HTMLInputElement).value = '8'));
-    before = await tasks();
-    await page.click('#train');
-    await waitTask(before);
+    if (stepsArg !== '0') {
+      before = await tasks();
+      await page.click('#train');
+      await waitTask(before);
+    }
     const result = await page.evaluate((b) => {
       const s = (window as unknown as NextnetsWindow).nextnets.state;
       return { backend: s.backend, inference: s.inferenceImagesPerSecond.get(b), training: s.trainImagesPerSecond.get(b), message: document.getElementById('message')!.textContent };
