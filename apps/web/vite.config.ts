@@ -7,8 +7,6 @@ export default defineConfig({
     // the workspace packages' TypeScript source (their `@nextnets/source` export), so no prior package build is needed
     conditions: ['@nextnets/source', 'module', 'browser', 'development|production'],
   },
-  // tfjs-backend-wasm's own loader must not be pre-bundled: it locates its .wasm files through setWasmPaths
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   preview: { host: '127.0.0.1' },
   server: { host: '127.0.0.1' },

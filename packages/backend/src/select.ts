@@ -69,7 +69,7 @@ async function loadBackendPackage(choice: ConcreteChoice): Promise<boolean> {
       default: {
         // Optional peer dependencies: the specifier is held in a variable so bundlers do not try to resolve it.
         const pkg = CANDIDATES[choice].pkg;
-        await import(pkg);
+        await import(/* @vite-ignore */ /* webpackIgnore: true */ pkg);
         return true;
       }
     }
