@@ -36,7 +36,12 @@ function message(text: string, kind: 'ok' | 'error' | '' = ''): void {
 
 /** One line for the user: our errors are already one line; tfjs/browser ones are cut to their first line. */
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const text = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  if (state.backend === 'webgl' && /shader/i.test(text)) {
+    // seen on SwiftShader (software WebGL/WebGPU) once WebGPU has run in the same page
+    return `${text} WebGL cannot build its shaders any more in this page; reload it (or pick another backend)`;
+  }
+  return text;
 }
 
 async function guarded(what: string, fn: () => Promise<void>): Promise<void> {
