@@ -238,6 +238,23 @@ describe('nextnets web app in headless Chromium', () => {
     });
   }
 
+  it('loads a `nextnets export --format tfjs` folder (model.json + shards) and gives the same logits on wasm', async () => {
+    const out = join(workDir, 'tfjs');
+    const cliArgs = ['export', '--model', manifest.model, '--model-args', JSON.stringify(manifest.model_args)];
+    cliArgs.push('--checkpoint', smallFixturePath(FIXTURE, 'weights.safetensors'), '--format', 'tfjs', '--out', out);
+    execFileSync(process.execPath, ['--conditions=@nextnets/source', '--import', 'tsx', CLI, ...cliArgs], { cwd: appDir, stdio: 'pipe' });
+    await chooseBackend('wasm');
+    await setValue('#model-name', 'convnextv2_atto'); // ignored: the name and args come from model.json
+    await setValue('#model-args', '{}');
+    await setValue('#input-size', String(manifest.input_shape[2]));
+    const files = readdirSync(out).map((f) => join(out, f));
+    expect(await upload('#weights-file', ...files)).toMatch(/^ok: loaded convnext_atto from model\.json/);
+    expect(await upload('#images-file', smallFixturePath(FIXTURE, 'input.npy'))).not.toMatch(/^error/);
+    expect(relativeError((await pageState()).logits!, reference)).toBeLessThanOrEqual(1e-4);
+    // a shard left out is named
+    expect(await upload('#weights-file', join(out, 'model.json'))).toMatch(/^error: model\.json: weight shard 'group1-shard1of1\.bin' is missing/);
+  });
+
   it('says in one line what is wrong with a bad weights file, a wrong model and an image that does not decode', async () => {
     const junk = join(workDir, 'junk.safetensors');
     writeFileSync(junk, 'this is not a safetensors file');
