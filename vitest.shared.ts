@@ -4,19 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-/**
- * Maps every `@nextnets/<pkg>` import to its TypeScript source, and `@nextnets/<pkg>/node` to `src/node.ts`, so tests
- * never need a prior build. The patterns are anchored regexes, so `@nextnets/x` does not swallow `@nextnets/x/node`.
- */
-export function workspaceAliases(): { find: RegExp; replacement: string }[] {
-  const aliases: { find: RegExp; replacement: string }[] = [];
-  for (const dir of readdirSync(join(root, 'packages'))) {
-    const src = join(root, 'packages', dir, 'src');
-    if (existsSync(join(src, 'node.ts'))) aliases.push({ find: new RegExp(`^@nextnets/${dir}/node$`), replacement: join(src, 'node.ts') });
-    if (existsSync(join(src, 'index.ts'))) aliases.push({ find: new RegExp(`^@nextnets/${dir}$`), replacement: join(src, 'index.ts') });
-  }
-  return aliases;
+/** Maps every `@nextnets/<pkg>` import to its TypeScript source, so tests never need a prior build. */
+export function workspaceAliases(): { find: string | RegExp; replacement: string }[] {
+  const dirs = readdirSync(join(root, 'packages')).filter((dir) => existsSync(join(root, 'packages', dir, 'src', 'index.ts')));
+  // subpath entries (`@nextnets/<pkg>/node`, `@nextnets/backend/kernel-names`) → src/<subpath>.ts, first: a plain
+  // string alias would also match them as a prefix
+  const subpaths = dirs.map((dir) => ({ find: new RegExp(`^@nextnets/${dir}/([\\w-]+)$`), replacement: join(root, 'packages', dir, 'src', '$1.ts') }));
+  return [...subpaths, ...dirs.map((dir) => ({ find: `@nextnets/${dir}`, replacement: join(root, 'packages', dir, 'src', 'index.ts') }))];
 }
-
-/** Absolute path of the shared reference fixtures (`../shared/fixtures` beside the repository). */
-export const fixturesDir = join(root, '..', 'shared', 'fixtures');

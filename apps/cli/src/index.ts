@@ -7,9 +7,8 @@ export { loadRecipe, validateRecipe, listBuiltinRecipes, builtinRecipesDir, form
 export { applyOverrides, effectiveLr, type RecipeOverrides } from './recipes/overrides.js';
 export { createTrainingSetup, type TrainingSetup } from './train/setup.js';
 export { applyDataFallback } from './train/data.js';
-export { Trainer, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { runTraining, type RunOptions, type TrainResult } from './train/engine.js';
 export { trainStep, type LossConfig, type StepBatch } from './train/step.js';
 export { classificationLoss } from '@nextnets/optim';
 export { evaluate, type EvalResult } from './train/evaluate.js';
-export { renderCurves } from './train/curves.js';
-export { svgToPng, writeCurves } from './train/curves-files.js';
+// the engine itself: @nextnets/train (Trainer, tasks, storage, curves)

@@ -2,3 +2,4 @@
 import '@nextnets/models-convnext';
 import '@nextnets/models-rep';
 import '@nextnets/models-efficient';
+import '@nextnets/models-roadmap';

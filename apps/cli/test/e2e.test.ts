@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readNpy, readSafetensors, writeNpy } from '@nextnets/core-layers/node';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixturesDir } from '../../../vitest.shared';
+import { smallFixturePath, smallManifest, type SmallFixture } from '@nextnets/test-fixtures';
 import { runCliSync, runUntilThenKill } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-e2e-'));
@@ -102,27 +102,57 @@ describe('nextnets end to end', () => {
     expect(bytes).toBe(4 * elements);
   });
 
+  const maxRel = (a: Float32Array, b: Float32Array): number => {
+    let diff = 0;
+    let ref = 0;
+    a.forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(v - b[i]));
+      ref = Math.max(ref, Math.abs(b[i]));
+    });
+    return diff / ref;
+  };
+  /** The fixture's model overrides without numClasses: the class count must come from the checkpoint. */
+  const shapeArgs = (fixture: SmallFixture): string => {
+    const { numClasses: _numClasses, ...args } = smallManifest(fixture).model_args;
+    return JSON.stringify(args);
+  };
+
   it('timm checkpoints load directly: predict reproduces timm logits, also after export --reparameterize', () => {
-    const maxRel = (a: Float32Array, b: Float32Array) => {
-      let diff = 0;
-      let ref = 0;
-      a.forEach((v, i) => {
-        diff = Math.max(diff, Math.abs(v - b[i]));
-        ref = Math.max(ref, Math.abs(b[i]));
-      });
-      return diff / ref;
-    };
-    const fixture = join(fixturesDir, 'repvgg_a0');
-    const reference = readNpy(join(fixture, 'logits.npy')).data as Float32Array;
+    const fixture: SmallFixture = 'repvgg_tiny_cfg';
+    const reference = readNpy(smallFixturePath(fixture, 'logits.npy')).data as Float32Array;
+    const weights = smallFixturePath(fixture, 'weights.safetensors');
     const direct = join(work, 'repvgg.npy');
-    const args = ['predict', '--model', 'repvgg_a0', '--input', join(fixture, 'input.npy')];
-    expect(runCliSync([...args, '--checkpoint', join(fixture, 'weights.safetensors'), '--output', direct]).code).toBe(0);
+    const args = ['predict', '--model', 'repvgg_a0', '--model-args', shapeArgs(fixture), '--input', smallFixturePath(fixture, 'input.npy')];
+    expect(runCliSync([...args, '--checkpoint', weights, '--output', direct]).code).toBe(0);
     expect(maxRel(readNpy(direct).data as Float32Array, reference)).toBeLessThan(1e-4);
 
     const deploy = join(work, 'deploy');
-    expect(runCliSync(['export', '--model', 'repvgg_a0', '--checkpoint', join(fixture, 'weights.safetensors'), '--reparameterize', '--out', deploy]).code).toBe(0);
+    expect(runCliSync(['export', '--model', 'repvgg_a0', '--model-args', shapeArgs(fixture), '--checkpoint', weights, '--reparameterize', '--out', deploy]).code).toBe(0);
+    // export records the model and its overrides in the file: predict needs neither --model nor --model-args
     const fused = join(work, 'repvgg-fused.npy');
-    expect(runCliSync([...args, '--checkpoint', join(deploy, 'model.safetensors'), '--output', fused]).code).toBe(0);
+    const input = ['--input', smallFixturePath(fixture, 'input.npy')];
+    expect(runCliSync(['predict', ...input, '--checkpoint', join(deploy, 'model.safetensors'), '--output', fused]).code).toBe(0);
     expect(maxRel(readNpy(fused).data as Float32Array, reference)).toBeLessThan(1e-4);
+  });
+
+  it.each(['inception_next_tiny_cfg', 'mobilenext_tiny_cfg', 'efficientnetv2_tiny_cfg'] as const)(
+    'predict reads the class count of %s from its own classifier weight',
+    (fixture) => {
+      const out = join(work, `${fixture}.npy`);
+      const { model } = smallManifest(fixture);
+      const run = runCliSync([
+        'predict', '--model', model, '--model-args', shapeArgs(fixture),
+        '--checkpoint', smallFixturePath(fixture, 'weights.safetensors'),
+        '--input', smallFixturePath(fixture, 'input.npy'), '--output', out,
+      ]);
+      expect(run.stderr).toBe(`wrote logits [4, 4] to ${out}\n`);
+      expect(maxRel(readNpy(out).data as Float32Array, readNpy(smallFixturePath(fixture, 'logits.npy')).data as Float32Array)).toBeLessThan(1e-4);
+    },
+  );
+
+  it('--model of another family drops the recipe\'s family-specific model.args with a note', () => {
+    const run = runCliSync(['train', '--recipe', 'synthetic_smoke', '--model', 'repvgg_a0', '--model-args', '{"widths":[8,8,8,8],"stemChs":8}', '--max-steps', '1', '--out', join(work, 'switch')]);
+    expect(run.stderr).toMatch(/note: --model repvgg_a0 \(repvgg\) replaces the recipe's convnext\w* \(convnext\w*\); not applying its model\.args .*dims/);
+    expect(run.code).toBe(0);
   });
 });

@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI (the test task depends on the package's own build). */
@@ -32,4 +34,14 @@ export function runUntilThenKill(args: string[], pattern: RegExp): Promise<{ kil
     child.on('error', reject);
     child.on('exit', () => resolve({ killed, stderr }));
   });
+}
+
+/** The `train` losses a run logged in its metrics.jsonl, in order. */
+export function trainLosses(runDir: string): number[] {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; loss?: number })
+    .filter((m) => m.type === 'train')
+    .map((m) => m.loss as number);
 }

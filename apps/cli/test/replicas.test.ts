@@ -6,18 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliSync } from './helpers';
+import { runCliSync, trainLosses } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-replicas-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const losses = (dir: string): number[] =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { type: string; loss?: number })
-    .filter((m) => m.type === 'train')
-    .map((m) => m.loss as number);
 
 describe('--replicas', () => {
   it('train with 2 replicas follows the single-replica run', () => {
@@ -27,7 +20,7 @@ describe('--replicas', () => {
     const two = runCliSync([...args, '--replicas', '2', '--out', join(work, 'two')]);
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
-    const [a, b] = [losses(join(work, 'one')), losses(join(work, 'two'))];
+    const [a, b] = [trainLosses(join(work, 'one')), trainLosses(join(work, 'two'))];
     expect(a.length).toBeGreaterThan(1);
     expect(b.length).toBe(a.length);
     b.forEach((loss, i) => expect(loss).toBeCloseTo(a[i], 4));
@@ -37,7 +30,7 @@ describe('--replicas', () => {
 
   it('bench reports throughput on 2 replicas', () => {
     const out = join(work, 'bench');
-    const r = runCliSync(['bench', '--models', 'convnext_atto', '--shapes', '16x4', '--warmup', '0', '--steps', '1', '--no-peer', '--replicas', '2', '--out', out]);
+    const r = runCliSync(['bench', '--models', 'convnext_atto', '--shapes', '32x2', '--warmup', '0', '--steps', '1', '--no-peer', '--replicas', '2', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as { results: Array<{ replicas: number; trainImgPerSec: number }> };
     expect(json.results[0].replicas).toBe(2);

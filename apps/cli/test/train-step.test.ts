@@ -6,7 +6,7 @@ import { applyOverrides } from '../src/recipes/overrides';
 import { loadRecipe } from '../src/recipes/load';
 import { createTrainingSetup } from '../src/train/setup';
 import { trainStep } from '../src/train/step';
-import { renderCurves } from '../src/train/curves';
+import { renderCurves } from '@nextnets/train';
 
 beforeAll(async () => {
   await setupBackend('wasm');

@@ -1,6 +1,6 @@
 export { Module, Identity, Sequential, withMacCounter, reportMacs, withShapeOnlyInit } from './module.js';
 export type { Parameter, StateBuffer, MacCounter, Initializer, Fans } from './module.js';
-export { Rng, manualSeed, defaultRng } from './random.js';
+export { Rng, deriveSeed, manualSeed, defaultRng } from './random.js';
 export {
   truncNormal,
   normal,
@@ -23,7 +23,7 @@ export { BatchNorm2d } from './layers/batchnorm.js';
 export type { BatchNorm2dOptions } from './layers/batchnorm.js';
 export { LayerNorm, LayerNorm2d, layerNormLastAxis } from './layers/layernorm.js';
 export { GlobalResponseNorm } from './layers/grn.js';
-export { DropPath, Dropout, dropPath } from './layers/drop.js';
+export { DropPath, Dropout, dropPath, setDropout } from './layers/drop.js';
 export { gelu, silu, relu, relu6, sigmoid, identityActivation, getActivation } from './layers/activations.js';
 export type { ActivationName, ActivationFn } from './layers/activations.js';
 export { globalAvgPool, globalAvgPoolKeepDims } from './layers/pooling.js';
@@ -42,4 +42,6 @@ export type { ProfileResult } from './profile.js';
 export { ImageClassifier, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD } from './classifier.js';
 export type { PretrainedCfg } from './classifier.js';
 export { registerModel, getModelEntry, createModel, listModels } from './registry.js';
+export { pyRound, makeDivisible, dropPathRates } from './builders.js';
+export { OverrideReader, checkOverrideKeys, mergeOverrides } from './overrides.js';
 export type { ModelEntry, ModelOverrides } from './registry.js';

@@ -16,8 +16,18 @@ export interface ModelEntry {
 
 const REGISTRY = new Map<string, ModelEntry>();
 
-/** Adds a named variant (model packages call this when imported). Re-registering a name replaces it. */
+/**
+ * Adds a named variant (model packages call this when imported). A name registered again by another package or family
+ * replaces the first with a warning (a package loaded twice, e.g. as ESM and CJS, re-registers silently).
+ */
 export function registerModel(entry: ModelEntry): void {
+  const existing = REGISTRY.get(entry.name);
+  if (existing && (existing.packageName !== entry.packageName || existing.family !== entry.family)) {
+    // through globalThis: some packages type-check this file with AssemblyScript's `console`, which has no `warn`
+    (globalThis as { console?: { warn?: (message: string) => void } }).console?.warn?.(
+      `registerModel: '${entry.name}' (${entry.family}, ${entry.packageName}) replaces the model of that name from ${existing.packageName} (${existing.family})`,
+    );
+  }
   REGISTRY.set(entry.name, entry);
 }
 

@@ -3,8 +3,7 @@
  * `workers: 0`) ahead of the consumer, and yields NHWC float32 tensors. Every sample's randomness derives from
  * (seed, epoch, dataset index), so results do not depend on the worker count.
  */
-import type { Worker } from 'node:worker_threads';
-import { startWorkerEntry } from '@nextnets/core-layers/node';
+import { startWorkerEntry, WorkerRpc } from '@nextnets/core-layers/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { assembleBatch, type AssembledBatch, type BatchRequest } from './batch';
 import type { Dataset, SkippedFile } from './datasets/types';
@@ -43,54 +42,15 @@ export interface LoaderBatch {
   indices: number[];
 }
 
-type Pending = { resolve: (batch: AssembledBatch) => void; reject: (error: Error) => void };
+type WorkerReply = { id: number; batch?: AssembledBatch; error?: string };
 
 /** Starts the loader's worker entry (`worker.{js,cjs}` beside this module, or `worker.ts` from source via tsx). */
-function startWorker(init: WorkerInit): Worker {
-  return startWorkerEntry(import.meta.url, 'worker', {
+function startWorker(init: WorkerInit): WorkerRpc<WorkerTask, WorkerReply> {
+  const worker = startWorkerEntry(import.meta.url, 'worker', {
     workerData: init,
     missingTsx: 'DataLoader: worker threads from TypeScript source need the `tsx` package (or use workers: 0)',
   });
-}
-
-class WorkerHandle {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private failure: Error | undefined;
-
-  constructor(init: WorkerInit) {
-    this.worker = startWorker(init);
-    this.worker.unref();
-    this.worker.on('message', (message: { id: number; batch?: AssembledBatch; error?: string }) => {
-      const waiter = this.pending.get(message.id);
-      if (!waiter) return;
-      this.pending.delete(message.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (message.error !== undefined || !message.batch) waiter.reject(new Error(`DataLoader worker: ${message.error}`));
-      else waiter.resolve(message.batch);
-    });
-    const fail = (error: Error) => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => fail(new Error(`DataLoader worker crashed: ${error.message}`)));
-    this.worker.on('exit', (code) => fail(new Error(`DataLoader worker exited with code ${code}`)));
-  }
-
-  run(task: WorkerTask): Promise<AssembledBatch> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.set(task.id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage(task);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    this.failure = new Error('DataLoader closed');
-    await this.worker.terminate();
-  }
+  return new WorkerRpc<WorkerTask, WorkerReply>(worker, 'DataLoader worker', (reply) => (reply.batch ? undefined : (reply.error ?? 'no batch')));
 }
 
 export class DataLoader {
@@ -105,7 +65,7 @@ export class DataLoader {
   mixup: MixupCutmixOptions | undefined;
   /** Files skipped because they failed to decode (each path once). */
   readonly skipped: SkippedFile[] = [];
-  private pool: WorkerHandle[] | undefined;
+  private pool: Array<WorkerRpc<WorkerTask, WorkerReply>> | undefined;
   private nextTaskId = 0;
 
   constructor(options: DataLoaderOptions) {
@@ -146,9 +106,9 @@ export class DataLoader {
 
   private startBatch(request: BatchRequest, transform: Transform | undefined, batchIndex: number): Promise<AssembledBatch> {
     if (this.workers === 0) return assembleBatch(this.dataset, transform, request);
-    this.pool ??= Array.from({ length: this.workers }, () => new WorkerHandle({ dataset: this.dataset.descriptor! }));
+    this.pool ??= Array.from({ length: this.workers }, () => startWorker({ dataset: this.dataset.descriptor! }));
     const task: WorkerTask = { id: this.nextTaskId++, request, transform: transform?.spec };
-    return this.pool[batchIndex % this.workers].run(task);
+    return this.pool[batchIndex % this.workers].run(task).then((reply) => reply.batch!);
   }
 
   /** Yields the batches of one epoch; the consumer owns (and must dispose) each batch's tensors. */

@@ -3,7 +3,14 @@
  * MNIST/Fashion-MNIST IDX files, CIFAR-10 batches), dataset descriptors that name them, and the DataLoader with its
  * worker threads. The main entry (transforms, Mixup/CutMix, RandAugment, batching on pixel arrays) is browser-safe.
  */
-export { ImageFolder, decodeImageFile, type ImageFolderOptions } from './datasets/imageFolder';
+export {
+  ImageFolder,
+  decodeImageFile,
+  describeSkipped,
+  maxImagePixels,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  type ImageFolderOptions,
+} from './datasets/imageFolder';
 export {
   FashionMNIST,
   MNIST,

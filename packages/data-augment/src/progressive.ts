@@ -49,6 +49,9 @@ export class ProgressiveSchedule {
     const ibase = options.ibase ?? 128;
     if (!(Number.isInteger(n) && n >= 1)) throw new Error(`ProgressiveSchedule: stages must be a positive integer, got ${n}`);
     if (!(options.total > 0)) throw new Error(`ProgressiveSchedule: total must be > 0, got ${options.total}`);
+    if (ibase > options.trainSize) {
+      throw new Error(`ProgressiveSchedule: ibase ${ibase} is larger than the final train size ${options.trainSize}; progressive learning only grows images`);
+    }
     this.stages = Array.from({ length: n }, (_, k) => ({
       stage: k,
       // EV2: stage k trains until max_steps = (k+1)/N · total

@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cifar10, CIFAR10_CLASSES } from '../src/datasets/cifar10';
+import { Cifar10, Cifar10Dataset, CIFAR10_CLASSES } from '../src/datasets/cifar10';
 import { datasetFromDescriptor } from '../src/datasets/fromDescriptor';
 import { DEFAULT_FASHION_MNIST_DIR, FashionMNIST, FASHION_MNIST_CLASSES, IdxDataset, parseIdx } from '../src/datasets/idx';
-import { ImageFolder } from '../src/datasets/imageFolder';
+import { decodeImageFile, describeSkipped, ImageFolder } from '../src/datasets/imageFolder';
 import { splitDataset, toRgbDataset } from '../src/datasets/split';
 import { SyntheticShapes } from '../src/datasets/syntheticShapes';
 import { SampleDecodeError } from '../src/datasets/types';
@@ -199,10 +200,124 @@ describe('splitDataset / toRgbDataset', () => {
 
     const grayRoot = join(dir, 'gray');
     mkdirSync(join(grayRoot, 'x'), { recursive: true });
+    mkdirSync(join(grayRoot, 'y'), { recursive: true });
     await sharp(Buffer.alloc(4 * 4, 50), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(grayRoot, 'x', 'a.png'));
+    await sharp(Buffer.alloc(4 * 4, 60), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(grayRoot, 'y', 'b.png'));
     const rgb = toRgbDataset(new ImageFolder(grayRoot, { channels: 1 }));
     const sample = await rgb.get(0);
     expect(sample.image.channels).toBe(3);
     expect(pixel(sample.image, 1, 1)).toEqual([50, 50, 50]);
+  });
+});
+
+/** CRC-32 (the PNG chunk checksum, ISO 3309 polynomial), for crafting a PNG header. */
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A small valid PNG whose IHDR is rewritten to declare `width` x `height` (a decompression bomb's header). */
+async function pngDeclaring(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await sharp(Buffer.alloc(8 * 8 * 3, 90), { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer());
+  // signature (8) + length (4) + 'IHDR' (4) + 13 data bytes + CRC (4)
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+describe('issue 23: datasets and image bounds', () => {
+  it('item 8: a validation folder is labelled by class name; a class the training folder lacks is an error naming it', async () => {
+    const root = join(dir, 'byname');
+    for (const [split, classes] of [['train', ['c0', 'c1', 'c2']], ['val', ['c0', 'c1', 'c3']], ['val2', ['c0', 'c2']]] as const) {
+      for (const [i, cls] of classes.entries()) {
+        mkdirSync(join(root, split, cls), { recursive: true });
+        await writeSolid(join(root, split, cls, 'a.png'), [40 * i, 0, 0]);
+      }
+    }
+    const train = new ImageFolder(join(root, 'train'));
+    expect(() => new ImageFolder(join(root, 'val'), { classes: train.classes })).toThrow(
+      /class 'c3' in .*val is not one of the 3 known classes \(c0, c1, c2\)/,
+    );
+    const val = new ImageFolder(join(root, 'val2'), { classes: train.classes });
+    expect(val.classes).toEqual(['c0', 'c1', 'c2']);
+    expect(val.files.map((f) => [f.path.split('/').at(-2), f.label])).toEqual([
+      ['c0', 0],
+      ['c2', 2],
+    ]);
+    expect((await val.get(1)).label).toBe(2);
+    const rebuilt = datasetFromDescriptor(JSON.parse(JSON.stringify(val.descriptor)));
+    expect((await rebuilt.get(1)).label).toBe(2);
+  });
+
+  it('item 9: an empty class and a one-class folder are errors; a dangling symlink is skipped and reported', async () => {
+    const root = join(dir, 'holes');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'), { recursive: true });
+    await writeSolid(join(root, 'a', 'one.png'), [1, 2, 3]);
+    await writeSolid(join(root, 'a', 'two.png'), [1, 2, 3]);
+    writeFileSync(join(root, 'b', 'x.txt'), 'not an image');
+    writeFileSync(join(root, 'b', 'y.png'), 'not a png');
+    expect(() => new ImageFolder(root)).toThrow(/class 'b' in .*holes has no readable image \(skipped 2 files in .*b: .*x\.txt \(unsupported extension/);
+
+    await writeSolid(join(root, 'b', 'z.png'), [9, 9, 9]);
+    symlinkSync(join(root, 'a', 'gone.png'), join(root, 'a', 'link.png'));
+    const folder = new ImageFolder(root);
+    expect(folder.length).toBe(3);
+    expect(folder.skipped.map((s) => [s.path.split('/').pop(), s.reason])).toEqual([
+      ['link.png', 'dangling symlink'],
+      ['x.txt', 'unsupported extension ".txt"'],
+      ['y.png', 'file too short (9 bytes)'],
+    ]);
+    expect(describeSkipped(folder.skipped, root, 2)).toMatch(/^skipped 3 files in .*holes: .*link\.png \(dangling symlink\), .*x\.txt \(unsupported extension "\.txt"\), and 1 more$/);
+    expect(describeSkipped([], root)).toBeUndefined();
+
+    const single = join(dir, 'single');
+    mkdirSync(join(single, 'only'), { recursive: true });
+    await writeSolid(join(single, 'only', 'a.png'), [5, 5, 5]);
+    expect(() => new ImageFolder(single)).toThrow(/only one class sub-folder \('only'\); classification needs at least 2/);
+  });
+
+  it('item 10: a split that leaves the validation (or training) set empty is an error', () => {
+    const ds = new SyntheticShapes({ numClasses: 2, size: 8, count: 1, seed: 1 });
+    expect(() => splitDataset(ds, 0.1)).toThrow(/valFraction 0.1 of 1 images leaves the validation split empty/);
+    const ten = new SyntheticShapes({ numClasses: 2, size: 8, count: 10, seed: 1 });
+    expect(() => splitDataset(ten, 0)).toThrow(/leaves the validation split empty/);
+    expect(() => splitDataset(ten, 0.99)).toThrow(/leaves the training split empty/);
+    expect(splitDataset(ten, 0.1).val.length).toBe(1);
+  });
+
+  it('item 12: an image whose header declares too many pixels is refused before decoding, with one line', async () => {
+    const bomb = join(dir, 'bomb.png');
+    writeFileSync(bomb, await pngDeclaring(16000, 16000));
+    const error = await decodeImageFile(bomb).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(SampleDecodeError);
+    expect((error as Error).message).toMatch(/bomb\.png: image is 16000x16000 \(256\.0 megapixels\), over the limit of 40\.0 megapixels/);
+    expect((error as Error).message).not.toMatch(/\n/);
+
+    const small = join(dir, 'small.png');
+    await writeSolid(small, [1, 1, 1], 20, 10);
+    expect((await decodeImageFile(small, 3, 200)).width).toBe(20);
+    await expect(decodeImageFile(small, 3, 199)).rejects.toThrow(/image is 20x10 .* over the limit/);
+    process.env.NEXTNETS_MAX_IMAGE_PIXELS = '100';
+    try {
+      await expect(decodeImageFile(small)).rejects.toThrow(/image is 20x10 \(200 pixels\), over the limit of 100 pixels/);
+    } finally {
+      delete process.env.NEXTNETS_MAX_IMAGE_PIXELS;
+    }
+    await expect(decodeImageFile(dir)).rejects.toThrow(/not a regular file/);
+  });
+});
+
+describe('issue 23 item 14: dataset files must be regular files', () => {
+  it('an IDX or CIFAR-10 path that is a FIFO fails at once with one line', () => {
+    const fifo = join(dir, 'train-images-idx3-ubyte');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => new IdxDataset(fifo, fifo, ['a', 'b'])).toThrow(/train-images-idx3-ubyte: not a regular file \(a FIFO\)/);
+    expect(() => new Cifar10Dataset([fifo])).toThrow(/not a regular file \(a FIFO\)/);
   });
 });

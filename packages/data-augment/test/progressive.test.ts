@@ -29,4 +29,10 @@ describe('EfficientNetV2 progressive learning (spec §8)', () => {
     expect(steps.stageFor(500).dropout).toBeCloseTo(0.3, 6);
     expect(() => efficientNetV2Schedule('z', 10)).toThrow(/unknown variant/);
   });
+
+  it('refuses a schedule that would shrink images (ibase above the final size)', () => {
+    expect(() => new ProgressiveSchedule({ trainSize: 96, total: 10 })).toThrow(
+      /^ProgressiveSchedule: ibase 128 is larger than the final train size 96; progressive learning only grows images$/,
+    );
+  });
 });

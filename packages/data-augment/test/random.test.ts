@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveSeed, Rng, sampleRng } from '../src/random';
-import { pyRound } from '../src/pyround';
+import { pyRound } from '@nextnets/core-layers';
 
 describe('Rng', () => {
   it('is deterministic per seed and differs across seeds', () => {

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import {
   createModel,
   loadStateDict,
@@ -11,18 +10,11 @@ import {
 import { writeSafetensorsAtomic } from '@nextnets/core-layers/node';
 import type { Dataset, Transform } from '@nextnets/data-augment';
 import { DataLoader } from '@nextnets/data-augment/node';
-import {
-  AdamW,
-  LrScheduler,
-  cosineWithWarmup,
-  crossEntropy,
-  layerDecayLrScale,
-  makeParamGroups,
-  scaleLr,
-  type ParamGroup,
-} from '@nextnets/optim';
+import { AdamW, LrScheduler, cosineWithWarmup, layerDecayLrScale, makeParamGroups, scaleLr, type ParamGroup } from '@nextnets/optim';
+import { classificationTask } from '@nextnets/train';
+import { minimalAugment, scheduleSteps } from './augment.js';
 import type { FCMAE } from './fcmae.js';
-import { minimalAugment, optimizerStep, runTrainLoop, scheduleSteps, type EpochInfo, type StepInfo } from './loop.js';
+import { runLoop, type EpochInfo, type StepInfo } from './run-trainer.js';
 
 export interface ExportEncoderOptions {
   /** std of the fresh classifier weight (spec §3 fine-tuning: trunc_normal std 2e-5, bias 0). */
@@ -126,7 +118,7 @@ export interface FinetuneOptions extends FinetuneGroupOptions {
 }
 
 /**
- * A small fine-tuning loop (spec §3 `main_finetune.py` defaults): AdamW (0.9, 0.999), eps 1e-8, wd 0.05 on weights
+ * Fine-tuning on @nextnets/train's Trainer (spec §3 `main_finetune.py` defaults): AdamW (0.9, 0.999), eps 1e-8, wd 0.05 on weights
  * only, layer decay, lr = blr·batch/256, per-iteration warmup (ConvNeXt linspace style) + cosine to minLr, label-smoothed
  * cross-entropy. Returns the loss of every step. The full recipe's RandAugment/mixup/EMA belong to the CLI.
  */
@@ -147,15 +139,15 @@ export async function finetune(opts: FinetuneOptions): Promise<number[]> {
   const scheduler = new LrScheduler(cosineWithWarmup({ baseLr: lr, totalSteps, warmupSteps, minLr: opts.minLr ?? 1e-6 }));
   const optimizer = new AdamW(finetuneParamGroups(model, opts), { betas: [0.9, 0.999], eps: 1e-8, weightDecay: opts.weightDecay ?? 0.05 });
   const labelSmoothing = opts.labelSmoothing ?? 0.1;
-  model.train();
   try {
-    return await runTrainLoop({
-      loader,
-      epochs: opts.epochs,
+    return await runLoop({
+      task: classificationTask(model, { numClasses: Math.max(1, model.numClasses), smoothing: labelSmoothing }),
+      optimizer,
       scheduler,
+      train: loader,
+      epochs: opts.epochs,
       maxSteps: opts.maxSteps,
-      step: (images, labels, stepLr) =>
-        optimizerStep(model, optimizer, stepLr, () => tf.tidy(() => crossEntropy(model.forward(images), labels, { labelSmoothing }))),
+      seed,
       onStep: opts.onStep,
       onEpoch: opts.onEpoch,
     });

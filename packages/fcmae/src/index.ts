@@ -1,7 +1,7 @@
 /**
  * @nextnets/fcmae: ConvNeXt-V2 fully convolutional masked autoencoder (FCMAE) pre-training, spec §3:
  * random patch masking, the densely emulated sparse encoder, the ConvNeXt-V2 decoder, the masked (norm-pix) loss,
- * a small pre-training loop, and the hand-off to fine-tuning (encoder export, layer-decay fine-tuning).
+ * pre-training and fine-tuning on @nextnets/train's Trainer, and the hand-off to fine-tuning (encoder export, layer-decay fine-tuning).
  */
 export { generateRandomMask, upsampleMask, numKept, type NormalSource } from './mask.js';
 export { patchify, unpatchify } from './patchify.js';
@@ -9,5 +9,5 @@ export { maskedReconstructionLoss, normalizePatches, patchStatistics } from './l
 export { FcmaeEncoder } from './encoder.js';
 export { FCMAE, type FcmaeOptions, type FcmaeOutput } from './fcmae.js';
 export { unitTruncNormalInit, type FcmaeInit } from './init.js';
-export { runTrainLoop, optimizerStep, minimalAugment } from './loop.js';
-export type { StepInfo, EpochInfo, TrainLoopOptions, MinimalAugmentOptions } from './loop.js';
+export { minimalAugment, type MinimalAugmentOptions } from './augment.js';
+export type { StepInfo, EpochInfo } from './run-trainer.js';

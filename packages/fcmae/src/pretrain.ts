@@ -1,9 +1,10 @@
-import { Rng } from '@nextnets/core-layers';
 import type { Dataset } from '@nextnets/data-augment';
 import { DataLoader } from '@nextnets/data-augment/node';
 import { AdamW, LrScheduler, cosineWithWarmup, makeParamGroups, scaleLr } from '@nextnets/optim';
+import { fcmaeTask } from '@nextnets/train';
+import { minimalAugment, scheduleSteps } from './augment.js';
 import type { FCMAE } from './fcmae.js';
-import { minimalAugment, optimizerStep, runTrainLoop, scheduleSteps, type EpochInfo, type StepInfo } from './loop.js';
+import { runLoop, type EpochInfo, type StepInfo } from './run-trainer.js';
 
 /**
  * FCMAE pre-training weight-decay rule (spec §3, timm-0.3.2 `add_weight_decay` on the official model): no decay for
@@ -56,11 +57,8 @@ export interface PretrainOptions extends PretrainOptimizerOptions {
   workers?: number;
   /** Stop after this many optimizer steps (the schedule still spans all epochs). */
   maxSteps?: number;
-  /** Resume: an optimizer from `createPretrainOptimizer` (with restored state) and the first epoch to run. */
+  /** An optimizer from `createPretrainOptimizer` (default: a fresh one, disposed at the end). */
   optimizer?: AdamW;
-  startEpoch?: number;
-  /** Resume: the scheduler position (completed steps) to continue from. */
-  startStep?: number;
   onStep?: (info: StepInfo, ctx: PretrainContext) => void | Promise<void>;
   onEpoch?: (info: EpochInfo, ctx: PretrainContext) => void | Promise<void>;
 }
@@ -82,9 +80,11 @@ export interface PretrainResult {
 }
 
 /**
- * FCMAE pre-training (spec §3 `main_pretrain.py` / `engine_pretrain.py`): minimal augmentation, a fresh random mask
- * per batch, masked (norm-pix) MSE, AdamW (0.9, 0.95) with wd 0.05 on weights only, lr = blr·batch/256 with a
- * per-iteration linear warmup from 0 (reaching the peak at the end of warmup) and half-cycle cosine to minLr.
+ * FCMAE pre-training (spec §3 `main_pretrain.py` / `engine_pretrain.py`) on @nextnets/train's Trainer with the `fcmae`
+ * task: minimal augmentation, a fresh random mask per batch, masked (norm-pix) MSE, AdamW (0.9, 0.95) with wd 0.05 on
+ * weights only, lr = blr·batch/256 with a per-iteration linear warmup from 0 (reaching the peak at the end of warmup)
+ * and half-cycle cosine to minLr. For checkpoints, metrics files and resuming, use the Trainer directly (as
+ * `nextnets pretrain` does).
  */
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const { model, batchSize } = opts;
@@ -101,28 +101,18 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   });
   const { totalSteps, warmupSteps } = scheduleSteps('pretrain', loader.length, opts.epochs, opts.warmupEpochs ?? 40);
   const lr = opts.lr ?? scaleLr(opts.blr ?? 1.5e-4, batchSize);
-  const schedule = cosineWithWarmup({ baseLr: lr, totalSteps, warmupSteps, minLr: opts.minLr ?? 0, warmupStyle: 'exclusive' });
-  const scheduler = new LrScheduler(schedule, opts.startStep ?? 0);
+  const scheduler = new LrScheduler(cosineWithWarmup({ baseLr: lr, totalSteps, warmupSteps, minLr: opts.minLr ?? 0, warmupStyle: 'exclusive' }));
   const optimizer = opts.optimizer ?? createPretrainOptimizer(model, opts);
   const ctx: PretrainContext = { model, optimizer, scheduler };
-  const maskRng = new Rng(seed + 0x6d61736b + (opts.startStep ?? 0));
-  model.train();
   try {
-    const losses = await runTrainLoop({
-      loader,
-      epochs: opts.epochs,
-      startEpoch: opts.startEpoch,
+    const losses = await runLoop({
+      task: fcmaeTask(model),
+      optimizer,
       scheduler,
+      train: loader,
+      epochs: opts.epochs,
       maxSteps: opts.maxSteps,
-      step: (images, _labels, stepLr) => {
-        const [n, h, w] = images.shape;
-        const mask = model.randomMask(n, h, w, maskRng);
-        try {
-          return optimizerStep(model, optimizer, stepLr, () => model.loss(images, mask));
-        } finally {
-          mask.dispose();
-        }
-      },
+      seed,
       onStep: opts.onStep && ((info) => opts.onStep?.(info, ctx)),
       onEpoch: opts.onEpoch && ((info) => opts.onEpoch?.(info, ctx)),
     });

@@ -6,6 +6,8 @@ import {
   IMAGENET_DEFAULT_STD,
   LayerNorm2d,
   Sequential,
+  OverrideReader,
+  dropPathRates,
   registerModel,
   type ModelOverrides,
   type PretrainedCfg,
@@ -13,7 +15,7 @@ import {
 import { ConvNeXtBlock, NormClassifierHead, Stage, convNeXtDownsample } from './convnext-blocks.js';
 import { timmBiasInit, timmWeightInit } from './init.js';
 import { convNeXtLayerDecay, type LayerDecayGroups, type LayerDecayScheme } from './layer-decay.js';
-import { OverrideReader, checkStageLists, dropPathRates } from './overrides.js';
+import { checkStageLists } from './overrides.js';
 
 export const PACKAGE_NAME = '@nextnets/models-convnext';
 

@@ -6,6 +6,8 @@ import {
   IMAGENET_DEFAULT_MEAN,
   IMAGENET_DEFAULT_STD,
   Sequential,
+  OverrideReader,
+  dropPathRates,
   registerModel,
   type ModelOverrides,
 } from '@nextnets/core-layers';
@@ -13,7 +15,7 @@ import { Stage } from './convnext-blocks.js';
 import { MetaNeXtBlock, MlpClassifierHead, metaNeXtDownsample } from './inception-next-blocks.js';
 import { timmBiasInit, timmWeightInit } from './init.js';
 import { convNeXtLayerDecay, type LayerDecayGroups, type LayerDecayScheme } from './layer-decay.js';
-import { OverrideReader, checkStageLists, dropPathRates } from './overrides.js';
+import { checkStageLists } from './overrides.js';
 import { PACKAGE_NAME } from './convnext.js';
 
 /** Configuration of an InceptionNeXt model (timm `MetaNeXt` kwargs in camelCase). */

@@ -13,4 +13,5 @@ export type { ConvNeXtBlockOptions } from './convnext-blocks.js';
 export { InceptionDWConv2d, MetaNeXtBlock, MlpClassifierHead, metaNeXtDownsample } from './inception-next-blocks.js';
 export type { MetaNeXtBlockOptions } from './inception-next-blocks.js';
 export { convNeXtLayerDecay } from './layer-decay.js';
+export { checkStageLists } from './overrides.js';
 export type { LayerDecayGroups, LayerDecayScheme } from './layer-decay.js';

@@ -1,18 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
 import { readNpy } from '@nextnets/core-layers/node';
+import { extraFixturesDir } from '@nextnets/test-fixtures';
 
-export const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
+/** The large timm fixtures (optional extra suite), or undefined with a one-line note. */
+export const extraDir = extraFixturesDir('models-convnext: full-size timm models');
 
 /** wasm is the product's default backend; every test runs on it. */
 export async function useWasm(): Promise<void> {
   await setupBackend('wasm');
 }
 
+/** A file of a large timm fixture; only called inside suites skipped when `extraDir` is undefined. */
 export function fixturePath(model: string, file: string): string {
-  return join(fixturesDir, model, file);
+  if (!extraDir) throw new Error('extra fixtures are not available');
+  return join(extraDir, model, file);
 }
 
 /** A fixture .npy as a tensor (NCHW as stored). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,13 +6,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { profile } from '@nextnets/core-layers';
 import { loadSafetensors, saveSafetensors } from '@nextnets/core-layers/node';
 import { createModel } from '../src/index.js';
-import { fixturePath, loadNpy, relErr, useWasm } from './helpers.js';
+import { extraDir, fixturePath, loadNpy, relErr, useWasm } from './helpers.js';
 
 beforeAll(useWasm);
 
 const FIXTURES = ['convnext_atto', 'convnextv2_atto', 'inception_next_atto'] as const;
 
-describe.each(FIXTURES)('%s matches timm', (name) => {
+// GMACs at 224 with 10 classes, as timm's profiler reports them (fixture generator, timm aa4b5850).
+const GMACS_224: Record<(typeof FIXTURES)[number], number> = { convnext_atto: 0.547, convnextv2_atto: 0.547, inception_next_atto: 0.5021 };
+
+describe.skipIf(!extraDir).each(FIXTURES)('%s matches timm (full size)', (name) => {
   it('reproduces logits.npy and features.npy (rel. max error ≤ 1e-4)', () => {
     const model = createModel(name, { numClasses: 10 });
     loadSafetensors(model, fixturePath(name, 'weights.safetensors'), { strict: true });
@@ -32,11 +35,13 @@ describe.each(FIXTURES)('%s matches timm', (name) => {
     model.dispose();
   });
 
-  it('has the manifest GMACs at 224 (3 significant digits)', () => {
-    const manifest = JSON.parse(readFileSync(fixturePath(name, 'manifest.json'), 'utf8')) as { gmacs_224: number };
+});
+
+describe.each(FIXTURES)('%s', (name) => {
+  it("has timm's GMACs at 224 (3 significant digits)", () => {
     const model = createModel(name, { numClasses: 10 });
     const { gmacs } = profile(model, 224);
-    expect(Number(gmacs.toPrecision(3))).toBe(Number(manifest.gmacs_224.toPrecision(3)));
+    expect(Number(gmacs.toPrecision(3))).toBe(Number(GMACS_224[name].toPrecision(3)));
     model.dispose();
   });
 });

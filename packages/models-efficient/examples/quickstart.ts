@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { setupBackend } from '@nextnets/backend';
-import { loadStateDict, profile } from '@nextnets/core-layers';
+import { loadStateDict, profile, type ModelOverrides } from '@nextnets/core-layers';
 import { readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, listModels } from '../src/index.js'; // '@nextnets/models-efficient' outside this repository
 
@@ -14,12 +14,12 @@ export interface QuickstartResult {
   mobilenextGmacs: number;
 }
 
-export async function quickstart(checkpoint?: string): Promise<QuickstartResult> {
+export async function quickstart(checkpoint?: string, overrides: ModelOverrides = { numClasses: 10 }): Promise<QuickstartResult> {
   await setupBackend('wasm');
   const registered = [...listModels('mobilenext'), ...listModels('efficientnetv2')];
 
   // EfficientNetV2-B0 (timm's tf_efficientnetv2_b0) with a 10-class head; timm checkpoints load by key name.
-  const effnet = createModel('tf_efficientnetv2_b0', { numClasses: 10 });
+  const effnet = createModel('tf_efficientnetv2_b0', overrides);
   if (checkpoint) loadStateDict(effnet, readSafetensors(checkpoint).tensors, { strict: true, source: checkpoint });
   effnet.eval();
   // NHWC float32, already resized and normalised (pretrainedCfg has the size, mean and std).

@@ -1,4 +1,4 @@
-import { makeDivisible } from './common.js';
+import { makeDivisible } from '@nextnets/core-layers';
 
 /** timm EfficientNet block types used by EfficientNetV2: ConvBnAct, EdgeResidual (Fused-MBConv), InvertedResidual (MBConv). */
 export type EfficientBlockType = 'cn' | 'er' | 'ir';

@@ -9,7 +9,8 @@ import {
   zerosInit,
   type Conv2dPadding,
 } from '@nextnets/core-layers';
-import { googConvInit, makeDivisible, pyRound } from './common.js';
+import { makeDivisible, pyRound } from '@nextnets/core-layers';
+import { googConvInit } from './common.js';
 
 /** `pytorch`: symmetric static padding (timm default); `tf-same`: TF "SAME" as timm's `pad_type='same'` ports. */
 export type PadType = 'pytorch' | 'tf-same';

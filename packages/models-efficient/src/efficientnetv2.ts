@@ -9,13 +9,14 @@ import {
   Linear,
   Sequential,
   globalAvgPool,
+  OverrideReader,
   registerModel,
   silu,
   zerosInit,
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
-import { checkInput, checkOverrideKeys, googLinearInit, intOverride, positiveOverride, rateOverride } from './common.js';
+import { checkInput, googLinearInit } from './common.js';
 import { decodeStage, roundChannels, scaleRepeats } from './efficientnet-arch.js';
 import { createEfficientBlock, effConv, type PadType } from './efficientnet-blocks.js';
 
@@ -234,7 +235,7 @@ const ALLOWED_OVERRIDES = [
 export function efficientnetv2Config(model: string, overrides: ModelOverrides = {}): EfficientNetV2Config {
   const v = EFFICIENTNETV2_VARIANTS[model];
   if (!v) throw new Error(`unknown EfficientNetV2 variant '${model}'`);
-  checkOverrideKeys(model, overrides, ALLOWED_OVERRIDES);
+  const r = new OverrideReader(model, overrides, ALLOWED_OVERRIDES);
   const { stages, padType } = overrides;
   if (stages !== undefined && !(Array.isArray(stages) && stages.length > 0 && stages.every((s) => typeof s === 'string'))) {
     throw new Error(`${model}: override 'stages' must be a non-empty array of arch strings like 'ir_r2_k3_s2_e4_c32_se0.25'`);
@@ -244,17 +245,17 @@ export function efficientnetv2Config(model: string, overrides: ModelOverrides = 
   }
   return {
     stages: (stages as string[] | undefined) ?? [...v.arch],
-    stemSize: intOverride(model, overrides, 'stemSize', v.stemSize, 1),
-    numFeatures: intOverride(model, overrides, 'numFeatures', 1280, 1),
-    channelMultiplier: positiveOverride(model, overrides, 'channelMultiplier', v.channelMultiplier),
-    depthMultiplier: positiveOverride(model, overrides, 'depthMultiplier', v.depthMultiplier),
+    stemSize: r.int('stemSize', v.stemSize, 1),
+    numFeatures: r.int('numFeatures', 1280, 1),
+    channelMultiplier: r.positive('channelMultiplier', v.channelMultiplier),
+    depthMultiplier: r.positive('depthMultiplier', v.depthMultiplier),
     roundLimit: v.roundLimit,
-    bnEps: positiveOverride(model, overrides, 'bnEps', v.tfPort ? 1e-3 : 1e-5),
+    bnEps: r.positive('bnEps', v.tfPort ? 1e-3 : 1e-5),
     padType: (padType as PadType | undefined) ?? (v.tfPort ? 'tf-same' : 'pytorch'),
-    numClasses: intOverride(model, overrides, 'numClasses', 1000),
-    inChans: intOverride(model, overrides, 'inChans', 3, 1),
-    dropRate: rateOverride(model, overrides, 'dropRate', v.dropRate),
-    dropPathRate: rateOverride(model, overrides, 'dropPathRate', 0),
+    numClasses: r.int('numClasses', 1000),
+    inChans: r.int('inChans', 3, 1),
+    dropRate: r.rate('dropRate', v.dropRate),
+    dropPathRate: r.rate('dropPathRate', 0),
   };
 }
 

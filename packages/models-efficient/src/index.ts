@@ -13,4 +13,4 @@ export { ConvBnAct, EdgeResidual, InvertedResidual, convPadding, createEfficient
 export type { EfficientBlockOptions, PadType } from './efficientnet-blocks.js';
 export { decodeStage, roundChannels, scaleRepeats } from './efficientnet-arch.js';
 export type { EfficientBlockType, EfficientStageArgs } from './efficientnet-arch.js';
-export { makeDivisible } from './common.js';
+export { makeDivisible } from '@nextnets/core-layers';

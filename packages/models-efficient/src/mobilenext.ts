@@ -12,13 +12,15 @@ import {
   globalAvgPool,
   kaimingNormalFanOutInit,
   normalInit,
+  OverrideReader,
+  makeDivisible,
   registerModel,
   relu6,
   zerosInit,
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
-import { Activation, checkInput, checkOverrideKeys, intOverride, makeDivisible, positiveOverride, rateOverride } from './common.js';
+import { Activation, checkInput } from './common.js';
 import { SandglassBlock } from './sandglass.js';
 
 /** One row of MobileNeXt's stage table: reduction ratio t, channels c, blocks n, stride s (spec §7). */
@@ -163,17 +165,17 @@ function parseStages(model: string, v: unknown): SandglassStage[] | undefined {
 
 /** Builds a MobileNeXt config from registry overrides (unknown keys → one-line error). */
 export function mobilenextConfig(model: string, widthMult: number, overrides: ModelOverrides): MobileNeXtConfig {
-  checkOverrideKeys(model, overrides, ALLOWED_OVERRIDES);
+  const r = new OverrideReader(model, overrides, ALLOWED_OVERRIDES);
   const d = MOBILENEXT_DEFAULTS;
   return {
-    numClasses: intOverride(model, overrides, 'numClasses', d.numClasses),
-    inChans: intOverride(model, overrides, 'inChans', d.inChans, 1),
-    widthMult: positiveOverride(model, overrides, 'widthMult', widthMult),
-    identityDiv: intOverride(model, overrides, 'identityDiv', d.identityDiv, 1),
-    dropRate: rateOverride(model, overrides, 'dropRate', d.dropRate),
-    dropPathRate: rateOverride(model, overrides, 'dropPathRate', d.dropPathRate),
+    numClasses: r.int('numClasses', d.numClasses),
+    inChans: r.int('inChans', d.inChans, 1),
+    widthMult: r.positive('widthMult', widthMult),
+    identityDiv: r.int('identityDiv', d.identityDiv, 1),
+    dropRate: r.rate('dropRate', d.dropRate),
+    dropPathRate: r.rate('dropPathRate', d.dropPathRate),
     stages: parseStages(model, overrides.stages) ?? [...MOBILENEXT_STAGES],
-    stemChannels: intOverride(model, overrides, 'stemChannels', d.stemChannels, 1),
+    stemChannels: r.int('stemChannels', d.stemChannels, 1),
   };
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Module, Sequential, dropPath, kaimingNormalFanOutInit, relu6 } from '@nextnets/core-layers';
-import { Activation, makeDivisible } from './common.js';
+import { makeDivisible } from '@nextnets/core-layers';
+import { Activation } from './common.js';
 
 /**
  * The four structural cases of MobileNeXt's `SGBlock` (spec §7):

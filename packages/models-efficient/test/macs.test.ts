@@ -1,13 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { profile } from '@nextnets/core-layers';
 import { createModel } from '../src/index.js';
 
-const fixtures = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 
 /** Profiles a freshly built model at 224 (Conv2d + Linear MACs, as the fixtures and spec count them). */
 function gmacsAt224(name: string, numClasses: number): number {
@@ -24,12 +20,10 @@ describe('GMACs at 224', () => {
     await setupBackend('wasm');
   });
 
-  it('efficientnetv2_rw_t matches its fixture manifest (10 classes)', () => {
-    const manifest = JSON.parse(readFileSync(join(fixtures, 'efficientnetv2_rw_t', 'manifest.json'), 'utf8')) as { gmacs_224: number };
+  it("efficientnetv2_rw_t has timm's 1.9119 GMACs (10 classes)", () => {
     const before = tf.memory().numTensors;
     const gmacs = gmacsAt224('efficientnetv2_rw_t', 10);
-    console.log(`efficientnetv2_rw_t GMACs@224: ${gmacs.toFixed(4)} (manifest ${manifest.gmacs_224})`);
-    expect(gmacs).toBeCloseTo(manifest.gmacs_224, 3);
+    expect(gmacs).toBeCloseTo(1.9119, 3);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -1,22 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { loadStateDict, profile } from '@nextnets/core-layers';
 import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, EfficientNetV2 } from '../src/index.js';
 
-const dir = fileURLToPath(new URL('../../../../shared/fixtures/tf_efficientnetv2_b0', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { gmacs_224: number; param_count: number };
+import { extraFixturesDir } from '@nextnets/test-fixtures';
+
+const extraDir = extraFixturesDir('models-efficient: full-size tf_efficientnetv2_b0');
+const dir = join(extraDir ?? '', 'tf_efficientnetv2_b0');
+// timm aa4b5850 with 10 classes: parameters and GMACs at 224 (Conv2d + Linear MACs).
+const TIMM = { params: 5_871_514, gmacs224: 0.7168 };
 
 /** max|a − b| / max|b| (the fixtures README's relative criterion). */
 function relMaxDiff(actual: tf.Tensor, reference: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, reference))).dataSync()[0] / tf.max(tf.abs(reference)).dataSync()[0]);
 }
 
-describe('tf_efficientnetv2_b0 vs the timm fixture (wasm)', () => {
+describe.skipIf(!extraDir)('tf_efficientnetv2_b0 vs the full-size timm fixture (wasm)', () => {
   let model: EfficientNetV2;
 
   beforeAll(async () => {
@@ -33,7 +35,7 @@ describe('tf_efficientnetv2_b0 vs the timm fixture (wasm)', () => {
       .map(([n]) => n);
     expect(same).toEqual(['conv_stem', 'blocks.1.0.conv_exp', 'blocks.2.0.conv_exp', 'blocks.3.0.conv_dw', 'blocks.5.0.conv_dw']);
     expect(model.bn1.eps).toBe(1e-3);
-    expect(model.numParams()).toBe(manifest.param_count);
+    expect(model.numParams()).toBe(TIMM.params);
   });
 
   it('reproduces logits and features to 1e-4 of max |ref|', () => {
@@ -76,9 +78,15 @@ describe('tf_efficientnetv2_b0 vs the timm fixture (wasm)', () => {
     }
   });
 
-  it('has the manifest GMACs at 224', () => {
-    const { gmacs } = profile(model, 224);
-    console.log(`tf_efficientnetv2_b0 GMACs@224: ${gmacs.toFixed(4)} (manifest ${manifest.gmacs_224})`);
-    expect(gmacs).toBeCloseTo(manifest.gmacs_224, 3);
+});
+
+describe('tf_efficientnetv2_b0 size', () => {
+  it("has timm's parameter count and GMACs at 224 with 10 classes", async () => {
+    await setupBackend('wasm');
+    const model = createModel('tf_efficientnetv2_b0', { numClasses: 10 });
+    const { params, gmacs } = profile(model, 224);
+    model.dispose();
+    expect(params).toBe(TIMM.params);
+    expect(gmacs).toBeCloseTo(TIMM.gmacs224, 3);
   });
 });

@@ -9,13 +9,14 @@ import {
   Module,
   Sequential,
   globalAvgPool,
+  dropPathRates,
+  mergeOverrides,
   registerModel,
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
 import { ConvBn } from './conv-bn.js';
 import { ConvFFN, RepLKBlock } from './replknet-blocks.js';
-import { applyOverrides, stageDropPathRates } from './overrides.js';
 
 export interface RepLKNetConfig {
   /** Large kernel size per stage (31B: 31, 29, 27, 13). */
@@ -93,7 +94,7 @@ export class RepLKNet extends ImageClassifier {
         convBnRelu(c0, c0, 3, 2, c0),
       ]),
     );
-    const dpr = stageDropPathRates(config.dropPathRate, depths);
+    const dpr = dropPathRates(config.dropPathRate, depths);
     this.stages = this.addModule('stages', new Sequential());
     this.transitions = this.addModule('transitions', new Sequential());
     depths.forEach((_, i) => {
@@ -217,7 +218,7 @@ const REPLKNET_PRETRAINED: Record<string, PretrainedCfg> = {
 export function createRepLKNet(name: string, overrides: ModelOverrides = {}): RepLKNet {
   const base = REPLKNET_VARIANTS[name];
   if (!base) throw new Error(`unknown RepLKNet variant '${name}' (known: ${Object.keys(REPLKNET_VARIANTS).join(', ')})`);
-  return new RepLKNet(applyOverrides(name, base, overrides, ['smallKernel']));
+  return new RepLKNet(mergeOverrides(name, base, overrides, ['smallKernel']));
 }
 
 for (const name of Object.keys(REPLKNET_VARIANTS)) {

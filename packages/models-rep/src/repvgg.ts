@@ -7,13 +7,14 @@ import {
   Sequential,
   globalAvgPool,
   normalInit,
+  dropPathRates,
+  mergeOverrides,
   registerModel,
   zerosInit,
   type ModelOverrides,
   type PretrainedCfg,
 } from '@nextnets/core-layers';
 import { RepVggBlock } from './repvgg-block.js';
-import { applyOverrides, stageDropPathRates } from './overrides.js';
 
 export interface RepVggConfig {
   /** Blocks per stage (stages 1–4 of the paper; the stem is one more block). */
@@ -65,7 +66,7 @@ export class RepVgg extends ImageClassifier {
       'stem',
       new RepVggBlock({ inChannels: config.inChans, outChannels: config.stemChs, stride: 2, groups: 1, se, deploy }),
     );
-    const dpr = stageDropPathRates(config.dropPathRate, depths);
+    const dpr = dropPathRates(config.dropPathRate, depths);
     this.stages = this.addModule('stages', new Sequential());
     let inChannels = config.stemChs;
     depths.forEach((depth, s) => {
@@ -182,7 +183,7 @@ export const REPVGG_VARIANTS: Record<string, RepVggConfig> = {
 export function createRepVgg(name: string, overrides: ModelOverrides = {}): RepVgg {
   const base = REPVGG_VARIANTS[name];
   if (!base) throw new Error(`unknown RepVGG variant '${name}' (known: ${Object.keys(REPVGG_VARIANTS).join(', ')})`);
-  return new RepVgg(applyOverrides(name, base, overrides));
+  return new RepVgg(mergeOverrides(name, base, overrides));
 }
 
 for (const name of Object.keys(REPVGG_VARIANTS)) {

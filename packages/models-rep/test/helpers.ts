@@ -1,10 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { BatchNorm2d, Rng, type Module } from '@nextnets/core-layers';
+import { extraFixturesDir } from '@nextnets/test-fixtures';
 
-export const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
+/** The large timm fixtures (optional extra suite), or undefined with a one-line note. */
+export const extraDir = extraFixturesDir('models-rep: full-size repvgg_a0');
 
 /** Runs the file's tests on the wasm backend (the product default). */
 export function useWasm(): void {

@@ -1,6 +1,7 @@
 /**
  * Data parallelism over worker threads: the main thread's model is replica 0, and `replicas − 1` workers hold copies
- * built by a factory module. Each batch is split into contiguous shards; every replica computes its shard's loss
+ * built by a factory module. Each batch (named tensors sharing their first axis) is split into contiguous shards;
+ * every replica computes its shard's loss (the task's: classification by default, FCMAE's masked reconstruction, …)
  * (scaled by its share of the batch) and gradients, and the main thread adds them up — the gradients of the mean loss
  * over the whole batch, as one replica would compute them (up to float summation order). The main thread keeps the
  * only optimizer, EMA and checkpoint state: before each task the replicas copy its current weights and buffers from
@@ -9,9 +10,10 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads, type Module, type ValueAndGrads } from '@nextnets/core-layers';
-import { classificationLoss } from '@nextnets/optim';
+import { WorkerRpc } from '@nextnets/core-layers/node';
 import { elementCount, stateLayout, stateVariables } from './layout';
-import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
+import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, ShardTensor, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
+import { defaultShardLoss, type ShardLoss } from './shard-loss';
 import { shardRanges, weightedShardRanges } from './shards';
 import { floatData } from './tensor-data';
 import { startReplicaWorker } from './start-worker';
@@ -23,7 +25,18 @@ export interface DataParallelOptions extends ReplicaFactory {
   replicas: number;
   /** Backend of the worker replicas (default: the active backend, e.g. 'wasm'). */
   backend?: string;
+  /**
+   * The main thread's shard loss; the factory module's `replicaLoss` export must compute the same on the workers.
+   * Default (both sides): the classification loss.
+   */
+  loss?: ShardLoss;
 }
+
+/** A batch: tensors that all have the batch size as their first dimension (undefined entries are skipped). */
+/** @deprecated the options are no longer classification-only: use `ValueAndGradsOptions`. */
+export type ClassificationLossOptions = ValueAndGradsOptions;
+
+export type ShardableTensors = Record<string, tf.Tensor | undefined>;
 
 export interface ClassificationBatch {
   images: tf.Tensor4D;
@@ -33,8 +46,10 @@ export interface ClassificationBatch {
   targets?: tf.Tensor2D;
 }
 
-export interface ClassificationLossOptions {
-  /** Label smoothing of the hard-label cross-entropy. */
+export interface ValueAndGradsOptions {
+  /** Options of the shard loss (structured-clonable; the default classification loss takes `{ smoothing }`). */
+  lossOptions?: unknown;
+  /** Label smoothing of the default classification loss (shorthand for `lossOptions: { smoothing }`). */
   smoothing?: number;
   /** A batch-independent term (e.g. an L2 penalty) added once, on the main thread. */
   extraLoss?: () => tf.Scalar;
@@ -45,71 +60,34 @@ export interface ClassificationLossOptions {
   seed?: number;
 }
 
-interface Pending {
-  resolve(reply: WorkerReply): void;
-  reject(error: Error): void;
+/** Resolves once the worker has built its replica (or rejects with its one-line reason). */
+function replicaReady(worker: Worker, index: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (status: WorkerStatus): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      if (status.kind === 'ready') resolve();
+      else reject(new Error(`DataParallel replica ${index}: ${status.message}`));
+    };
+    const onError = (error: Error): void => {
+      worker.off('message', onMessage);
+      reject(new Error(`DataParallel replica ${index} crashed: ${error.message}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+  });
 }
 
-/** One worker replica: request/reply with a pending map; keeps the process alive only while tasks are pending. */
-class Replica {
-  private readonly pending = new Map<number, Pending>();
-  private failure: Error | undefined;
+/** One worker replica: its RPC channel and its gradients block. */
+interface Replica {
+  rpc: WorkerRpc<WorkerTask, WorkerReply>;
+  grads: Float32Array;
+}
 
-  constructor(
-    readonly index: number,
-    private readonly worker: Worker,
-    readonly grads: Float32Array,
-  ) {
-    worker.on('message', (reply: WorkerReply) => {
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      if (reply.kind === 'error') waiter.reject(new Error(`DataParallel replica ${index}: ${reply.message}`));
-      else waiter.resolve(reply);
-    });
-    const fail = (error: Error): void => {
-      this.failure ??= error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    worker.on('error', (error) => fail(new Error(`DataParallel replica ${index} crashed: ${error.message}`)));
-    worker.on('exit', (code) => fail(new Error(`DataParallel replica ${index} exited with code ${code}`)));
-  }
-
-  /** Resolves once the worker has built its replica (or rejects with its one-line reason). */
-  static ready(worker: Worker, index: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (status: WorkerStatus): void => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        if (status.kind === 'ready') resolve();
-        else reject(new Error(`DataParallel replica ${index}: ${status.message}`));
-      };
-      const onError = (error: Error): void => {
-        worker.off('message', onMessage);
-        reject(new Error(`DataParallel replica ${index} crashed: ${error.message}`));
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-    });
-  }
-
-  run(task: GradsTask, transfer: ArrayBuffer[]): Promise<GradsReply>;
-  run(task: PredictTask, transfer: ArrayBuffer[]): Promise<PredictReply>;
-  run(task: WorkerTask, transfer: ArrayBuffer[]): Promise<WorkerReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.set(task.id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage(task, transfer);
-    });
-  }
-
-  terminate(): Promise<number> {
-    this.failure ??= new Error(`DataParallel replica ${this.index} was closed`);
-    return this.worker.terminate();
-  }
+/** A tensor's rows [start, start + size) as shard data (float32 or int32). */
+function shardOf(name: string, t: tf.Tensor, data: Float32Array | Int32Array, start: number, size: number): ShardTensor {
+  const row = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return { name, data: data.slice(start * row, (start + size) * row), shape: [size, ...t.shape.slice(1)], dtype: t.dtype === 'int32' ? 'int32' : 'float32' };
 }
 
 export class DataParallel {
@@ -122,17 +100,18 @@ export class DataParallel {
   private predictSpeeds: number[] | undefined;
 
   private constructor(
-    private readonly model: ForwardModule,
+    private readonly model: Module,
     private readonly layout: StateEntry[],
     private readonly weights: Float32Array,
     private readonly workers: Replica[],
+    private readonly loss: ShardLoss,
   ) {}
 
   /**
    * Starts `replicas − 1` worker replicas of `model`. Each worker sets up `backend`, imports `factoryUrl` and calls its
    * `createReplica(factoryArgs)`, which must build the same architecture (same parameter names and shapes; checked).
    */
-  static async create(model: ForwardModule, options: DataParallelOptions): Promise<DataParallel> {
+  static async create(model: Module, options: DataParallelOptions): Promise<DataParallel> {
     if (!Number.isInteger(options.replicas) || options.replicas < 1) {
       throw new Error(`DataParallel: replicas must be a positive integer, got ${options.replicas}`);
     }
@@ -151,17 +130,17 @@ export class DataParallel {
       });
       starting.push({ worker, grads: new Float32Array(grads) });
     }
-    const ready = await Promise.allSettled(starting.map(({ worker }, i) => Replica.ready(worker, i + 1)));
+    const ready = await Promise.allSettled(starting.map(({ worker }, i) => replicaReady(worker, i + 1)));
     const failed = ready.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(starting.map(({ worker }) => worker.terminate()));
       throw failed.reason as Error;
     }
-    const workers = starting.map(({ worker, grads }, i) => {
-      worker.unref();
-      return new Replica(i + 1, worker, grads);
-    });
-    return new DataParallel(model, entries, weights, workers);
+    const workers = starting.map(({ worker, grads }, i): Replica => ({
+      rpc: new WorkerRpc<WorkerTask, WorkerReply>(worker, `DataParallel replica ${i + 1}`, (reply) => (reply.kind === 'error' ? reply.message : undefined)),
+      grads,
+    }));
+    return new DataParallel(model, entries, weights, workers, options.loss ?? defaultShardLoss);
   }
 
   /** Replicas in all, the main thread's included. */
@@ -184,34 +163,31 @@ export class DataParallel {
   }
 
   /**
-   * Mean classification loss over the whole batch and its gradients (keyed by timm name, like `valueAndGrads`), with
-   * the batch split across the replicas. The main model runs in train mode. Caller disposes the results.
+   * Mean loss over the whole batch and its gradients (keyed by timm name, like `valueAndGrads`), with the batch split
+   * across the replicas: each computes the shard loss (`options.loss` here, the factory's `replicaLoss` there) on
+   * its rows, scaled by its share. The main model runs in train mode. Caller disposes the results.
    */
-  async valueAndGrads(batch: ClassificationBatch, options: ClassificationLossOptions = {}): Promise<ValueAndGrads> {
-    const total = batch.images.shape[0];
+  async valueAndGrads(batch: ShardableTensors, options: ValueAndGradsOptions = {}): Promise<ValueAndGrads> {
+    const named = Object.entries(batch).filter((entry): entry is [string, tf.Tensor] => entry[1] !== undefined);
+    if (named.length === 0) throw new Error('DataParallel.valueAndGrads: the batch has no tensors');
+    const total = named[0][1].shape[0];
+    const uneven = named.find(([, t]) => t.shape[0] !== total);
+    if (uneven) throw new Error(`DataParallel.valueAndGrads: '${uneven[0]}' has ${uneven[1].shape[0]} rows, '${named[0][0]}' has ${total}`);
+    const lossOptions = options.lossOptions ?? { smoothing: options.smoothing ?? 0 };
     const ranges = shardRanges(total, this.replicas);
-    const smoothing = options.smoothing ?? 0;
     if (ranges.length > 1) this.publishWeights();
-    const images = ranges.length > 1 ? (batch.images.dataSync() as Float32Array) : undefined;
-    const labels = ranges.length > 1 ? (batch.labels.dataSync() as Int32Array) : undefined;
-    const targets = ranges.length > 1 ? (batch.targets?.dataSync() as Float32Array | undefined) : undefined;
-    const [h, w, c] = batch.images.shape.slice(1);
-    const classes = batch.targets?.shape[1] ?? 0;
+    const data = ranges.length > 1 ? named.map(([, t]) => t.dataSync() as Float32Array | Int32Array) : [];
     const replies = ranges.slice(1).map(([start, size], k) => {
       const task: GradsTask = {
         id: this.nextId++,
         kind: 'grads',
         weightsVersion: this.weightsVersion,
-        images: images!.slice(start * h * w * c, (start + size) * h * w * c),
-        shape: [size, h, w, c],
-        labels: labels!.slice(start, start + size),
-        targets: targets?.slice(start * classes, (start + size) * classes),
-        smoothing,
+        tensors: named.map(([name, t], i) => shardOf(name, t, data[i], start, size)),
+        lossOptions,
         scale: size / total,
         seed: options.seed === undefined ? undefined : options.seed + k + 1,
       };
-      const transfer = [task.images.buffer, task.labels.buffer, ...(task.targets ? [task.targets.buffer] : [])] as ArrayBuffer[];
-      return this.workers[k].run(task, transfer);
+      return this.workers[k].rpc.run(task, task.tensors.map((t) => t.data.buffer as ArrayBuffer)) as Promise<GradsReply>;
     });
 
     // the main thread's shard, computed while the workers run theirs
@@ -219,11 +195,8 @@ export class DataParallel {
     this.model.train();
     const own = valueAndGrads(this.model, () =>
       tf.tidy(() => {
-        const slice = <T extends tf.Tensor>(t: T): T => (ranges.length > 1 ? (tf.slice(t, 0, mainSize) as T) : t);
-        const logits = this.model.forward(slice(batch.images));
-        const targets = batch.targets ? slice(batch.targets) : undefined;
-        const loss = classificationLoss(logits, { labels: slice(batch.labels), targets }, smoothing);
-        const scaled = tf.mul(loss, mainSize / total) as tf.Scalar;
+        const shard = Object.fromEntries(named.map(([name, t]) => [name, ranges.length > 1 ? tf.slice(t, 0, mainSize) : t]));
+        const scaled = tf.mul(this.loss(this.model, shard, lossOptions), mainSize / total) as tf.Scalar;
         return options.extraLoss ? (tf.add(scaled, options.extraLoss()) as tf.Scalar) : scaled;
       }),
     );
@@ -262,10 +235,12 @@ export class DataParallel {
    * disposes.
    */
   async predict(images: tf.Tensor4D): Promise<tf.Tensor2D> {
+    const model = this.model as ForwardModule;
+    if (typeof model.forward !== 'function') throw new Error('DataParallel.predict: the model has no forward()');
     const total = images.shape[0];
     const ranges = this.predictSpeeds ? weightedShardRanges(total, this.predictSpeeds) : shardRanges(total, this.replicas);
     this.model.eval();
-    if (ranges.length === 1) return tf.tidy(() => this.model.forward(images) as tf.Tensor2D);
+    if (ranges.length === 1) return tf.tidy(() => model.forward(images) as tf.Tensor2D);
     this.publishWeights();
     const pixels = images.dataSync() as Float32Array;
     const [h, w, c] = images.shape.slice(1);
@@ -277,10 +252,10 @@ export class DataParallel {
         images: pixels.slice(start * h * w * c, (start + size) * h * w * c),
         shape: [size, h, w, c],
       };
-      return this.workers[k].run(task, [task.images.buffer as ArrayBuffer]);
+      return this.workers[k].rpc.run(task, [task.images.buffer as ArrayBuffer]) as Promise<PredictReply>;
     });
     const started = performance.now();
-    const own = tf.tidy(() => this.model.forward(tf.slice(images, 0, ranges[0][1])) as tf.Tensor2D);
+    const own = tf.tidy(() => model.forward(tf.slice(images, 0, ranges[0][1])) as tf.Tensor2D);
     const ownMs = performance.now() - started;
     const settled = await Promise.all(replies).catch((error: unknown) => {
       own.dispose();
@@ -306,7 +281,7 @@ export class DataParallel {
 
   /** Stops the worker replicas (the main model stays usable). */
   async dispose(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.rpc.terminate()));
     this.workers.length = 0;
   }
 }

@@ -9,7 +9,11 @@ export interface StateEntry {
   offset: number;
 }
 
-/** How a worker builds its replica: `createReplica(factoryArgs)` exported by the module at `factoryUrl`. */
+/**
+ * How a worker builds its replica: `createReplica(factoryArgs)` exported by the module at `factoryUrl`. The module may
+ * also export `replicaLoss(model, tensors, lossOptions)`, the loss of one shard (default: the classification loss,
+ * see `classificationShardLoss`); it must be the loss the main thread uses (`DataParallelOptions.loss`).
+ */
 export interface ReplicaFactory {
   /** File URL (or package specifier resolvable from the worker) of a module exporting `createReplica`. */
   factoryUrl: string;
@@ -26,17 +30,23 @@ export interface WorkerInit extends ReplicaFactory {
   grads: SharedArrayBuffer;
 }
 
+/** One tensor of a shard, as typed-array data. */
+export interface ShardTensor {
+  name: string;
+  data: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
 export interface GradsTask {
   id: number;
   kind: 'grads';
   /** Version of the shared weights block; a replica reloads its weights when it differs from the last it loaded. */
   weightsVersion: number;
-  images: Float32Array;
-  shape: [number, number, number, number];
-  labels: Int32Array;
-  /** Soft targets [batch, classes] (mixup/cutmix); when set, `labels` are ignored by the loss. */
-  targets?: Float32Array;
-  smoothing: number;
+  /** The shard: every batch tensor's rows for this replica (e.g. images, labels, targets; images and mask). */
+  tensors: ShardTensor[];
+  /** Options of the loss (structured-clonable), handed to the replica's `replicaLoss`. */
+  lossOptions: unknown;
   /** The shard's loss is multiplied by this (its share of the full batch), so shard gradients add up. */
   scale: number;
   /** Seeds this replica's randomness (drop path, dropout) for the step, when set. */

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@nextnets/backend';
 import { manualSeed, valueAndGrads, type Module } from '@nextnets/core-layers';
-import { classificationLoss } from '@nextnets/optim';
+import { defaultShardLoss, type ShardLoss } from './shard-loss';
 import { elementCount, layoutMismatch, stateLayout, stateVariables } from './layout';
 import { floatData } from './tensor-data';
 import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
@@ -29,18 +29,16 @@ function loadWeights(model: Forward, weights: Float32Array): void {
   });
 }
 
-function shardLoss(model: Forward, task: GradsTask): tf.Scalar {
-  const batch = task.shape[0];
-  const images = tf.tensor4d(task.images, task.shape);
-  const logits = model.forward(images) as tf.Tensor2D;
-  const targets = task.targets ? tf.tensor2d(task.targets, [batch, logits.shape[1]]) : undefined;
-  return tf.mul(classificationLoss(logits, { labels: tf.tensor1d(task.labels, 'int32'), targets }, task.smoothing), task.scale);
+/** The task's loss of this replica's shard, scaled by the shard's share of the batch. */
+function shardLoss(model: Forward, task: GradsTask, loss: ShardLoss): tf.Scalar {
+  const tensors = Object.fromEntries(task.tensors.map((t) => [t.name, tf.tensor(t.data, t.shape, t.dtype)]));
+  return tf.mul(loss(model, tensors, task.lossOptions), task.scale);
 }
 
-function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array): WorkerReply {
+function computeGrads(model: Forward, task: GradsTask, gradsOut: Float32Array, loss: ShardLoss): WorkerReply {
   model.train();
   if (task.seed !== undefined) manualSeed(task.seed);
-  const { value, grads } = valueAndGrads(model, () => tf.tidy(() => shardLoss(model, task)));
+  const { value, grads } = valueAndGrads(model, () => tf.tidy(() => shardLoss(model, task, loss)));
   try {
     for (const entry of init.layout) {
       if (entry.kind !== 'param') continue;
@@ -72,9 +70,10 @@ function predict(model: Forward, task: PredictTask): WorkerReply {
 async function main(): Promise<void> {
   if (!port) throw new Error('@nextnets/parallel worker: must run in a worker thread');
   await setupBackend(init.backend as BackendChoice);
-  const factory = (await import(init.factoryUrl)) as { createReplica?: (args: unknown) => Forward | Promise<Forward> };
+  const factory = (await import(init.factoryUrl)) as { createReplica?: (args: unknown) => Forward | Promise<Forward>; replicaLoss?: ShardLoss };
   if (typeof factory.createReplica !== 'function') throw new Error(`${init.factoryUrl} does not export createReplica()`);
   const model = await factory.createReplica(init.factoryArgs);
+  const loss = factory.replicaLoss ?? defaultShardLoss;
   const mismatch = layoutMismatch(init.layout, stateLayout(model).entries);
   if (mismatch) throw new Error(`replica built by ${init.factoryUrl} differs from the model: ${mismatch}`);
   const weights = new Float32Array(init.weights);
@@ -87,7 +86,7 @@ async function main(): Promise<void> {
         loadWeights(model, weights);
         loadedVersion = task.weightsVersion;
       }
-      reply = task.kind === 'grads' ? computeGrads(model, task, grads) : predict(model, task);
+      reply = task.kind === 'grads' ? computeGrads(model, task, grads, loss) : predict(model, task);
     } catch (error) {
       reply = { id: task.id, kind: 'error', message: (error as Error).message };
     }

@@ -5,6 +5,7 @@ import { manualSeed, valueAndGrads, type ImageClassifier } from '@nextnets/core-
 import { crossEntropy, softTargetCrossEntropy } from '@nextnets/optim';
 import { DataParallel, shardRanges, weightedShardRanges } from '../src/index';
 import { createReplica } from './replica';
+import { replicaLoss as regressionLoss } from './replica-regression';
 
 const factoryUrl = new URL('./replica.ts', import.meta.url).href;
 const tinyArgs = { numClasses: 5, depths: [1, 1], dims: [8, 16], patchSize: 2, dropPathRate: 0 };
@@ -146,5 +147,25 @@ describe('DataParallel on wasm', () => {
     await expect(
       DataParallel.create(model, { replicas: 2, factoryUrl, factoryArgs: { ...tinyArgs, dims: [8, 24] } }),
     ).rejects.toThrow(/replica 1: replica built by .*replica\.ts differs from the model: replica stages\.1\.\S+ has shape/);
+  });
+
+  it('runs any task\'s loss: the main thread\'s `loss` and the factory\'s `replicaLoss` on named batch tensors', async () => {
+    const regressionUrl = new URL('./replica-regression.ts', import.meta.url).href;
+    const regression = await DataParallel.create(model, { replicas: 2, factoryUrl: regressionUrl, factoryArgs: tinyArgs, loss: regressionLoss });
+    try {
+      model.train();
+      const images = tf.randomNormal([5, 16, 16, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+      const y = tf.randomNormal([5, 5], 0, 1, 'float32', 9);
+      const ref = valueAndGrads(model, () => regressionLoss(model, { images, y }, { weight: 2 }));
+      const got = await regression.valueAndGrads({ images, y }, { lossOptions: { weight: 2 } });
+      expect(got.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+      for (const name of Object.keys(ref.grads)) expect(maxRelDiff(got.grads[name], ref.grads[name]), name).toBeLessThan(1e-4);
+      tf.dispose([images, y, ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads)]);
+      await expect(regression.valueAndGrads({ images: tf.zeros([4, 16, 16, 3]), y: tf.zeros([3, 5]) })).rejects.toThrow(
+        /^DataParallel\.valueAndGrads: 'y' has 3 rows, 'images' has 4$/,
+      );
+    } finally {
+      await regression.dispose();
+    }
   });
 });

@@ -166,9 +166,34 @@ export function gradientParity(model: ImageClassifier, fixture: SmallFixture): G
   return result;
 }
 
+/**
+ * Fixtures whose manifest names timm's constructor (as text) instead of our overrides: the text it holds and the
+ * registry overrides that build the same network. resnet_tiny_cfg: timm's `channels` are the bottleneck (inner)
+ * widths, the roadmap's `dims` the block outputs (×4, timm `Bottleneck.expansion`); timm's `stem_width` only sizes
+ * its deep stems, the plain 7×7 stem always has 64 channels (the fixture's `conv1.weight` is [64, 3, 7, 7]).
+ */
+const TIMM_CONSTRUCTOR_OVERRIDES: Partial<Record<SmallFixture, { timm: string; overrides: Record<string, unknown> }>> = {
+  resnet_tiny_cfg: {
+    timm: 'ResNet(block=Bottleneck, layers=(1,1,1,1), channels=(16,32,64,128), stem_width=16, num_classes=4)',
+    overrides: { depths: [1, 1, 1, 1], dims: [64, 128, 256, 512], stemWidth: 64, numClasses: 4 },
+  },
+};
+
+/** The overrides `createModel` takes for a fixture: its `model_args`, or the translation of its timm constructor. */
+export function fixtureOverrides(fixture: SmallFixture): Record<string, unknown> {
+  const { model_args: args } = smallManifest(fixture);
+  if (!('timm_constructor' in args)) return args;
+  const mapped = TIMM_CONSTRUCTOR_OVERRIDES[fixture];
+  if (!mapped || mapped.timm !== args.timm_constructor) {
+    throw new Error(`${fixture}/manifest.json: no override translation for timm constructor '${String(args.timm_constructor)}'`);
+  }
+  return mapped.overrides;
+}
+
 /** Builds the fixture's model from the registry with its overrides and loads its weights (strict). */
 export function createFixtureModel(fixture: SmallFixture): ImageClassifier {
-  const { model: name, model_args: args } = smallManifest(fixture);
+  const { model: name } = smallManifest(fixture);
+  const args = fixtureOverrides(fixture);
   // The references ran with dropout and drop path off (some variants default to dropout 0.2, as in their papers).
   const model = createModel(name, { ...args, dropRate: 0, dropPathRate: 0 });
   try {

@@ -16,6 +16,8 @@ export interface BenchCase {
 }
 
 export interface BenchResult extends BenchCase {
+  /** What ran it: the tfjs backend name, or 'onnxruntime'. */
+  engine?: string;
   /** Data-parallel replicas (worker threads + the main thread) the case ran on. */
   replicas: number;
   trainImgPerSec: number | null;
@@ -30,7 +32,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function timeIt(fn: () => unknown, warmup: number, steps: number): Promise<number> {
+export async function timeIt(fn: () => unknown, warmup: number, steps: number): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getModelEntry, listModels, profile, withShapeOnlyInit } from '@nextnets/core-layers';
 import { writeFileAtomic } from '@nextnets/core-layers/node';
+import { findDefaultTag } from '@nextnets/hub/node';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseInteger } from '../cli/parse.js';
@@ -10,6 +11,20 @@ import { buildModel } from '../model/build.js';
 interface ModelsOptions extends CommonOptions {
   filter?: string;
   gmacsMaxParams: number;
+  pretrained?: boolean;
+}
+
+/** `nextnets models --pretrained`: each model's default timm tag (what `--pretrained` without a reference loads). */
+function printPretrainedTags(filter: string | undefined): void {
+  const names = listModels(filter);
+  const width = Math.max(10, ...names.map((n) => n.length));
+  process.stdout.write(`${'model'.padEnd(width)}  default pretrained weights (Hugging Face hub)\n`);
+  for (const name of names) {
+    const tag = findDefaultTag(name);
+    const text = tag ? `${tag.hubId}  (${tag.labels}, ${tag.pretrainedCfg.inputSize[1]}px, crop ${tag.pretrainedCfg.cropPct})` : 'no pretrained weights published';
+    process.stdout.write(`${name.padEnd(width)}  ${text}\n`);
+  }
+  if (names.length === 0) process.stdout.write(`no registered model matches '${filter ?? ''}'\n`);
 }
 
 export interface ModelRow {
@@ -41,8 +56,10 @@ export function modelsCommand(): Command {
   return withCommonOptions(new Command('models').description('list registered models with parameter counts and GMACs at 224²'), 'also write models.json here')
     .option('--filter <text>', 'only names containing this text')
     .option('--gmacs-max-params <n>', 'measure GMACs (a forward pass at 224²) only for models up to this many parameters', parseInteger('--gmacs-max-params'), 16_000_000)
-    .addHelpText('after', '\nExample:\n  nextnets models --filter convnextv2')
+    .option('--pretrained', 'list the default pretrained timm tag of each model instead (what --pretrained loads)')
+    .addHelpText('after', '\nExamples:\n  nextnets models --filter convnextv2\n  nextnets models --pretrained')
     .action(async (opts: ModelsOptions) => {
+      if (opts.pretrained) return printPretrainedTags(opts.filter);
       await activateBackend(opts.backend);
       const rows = describeModels(opts.filter, opts.gmacsMaxParams);
       const width = Math.max(10, ...rows.map((r) => r.name.length));

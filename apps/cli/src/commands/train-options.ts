@@ -42,7 +42,7 @@ export function withRecipeOptions(command: Command, defaultRecipe?: string): Com
     .option('--max-steps <n>', 'stop after this many optimizer steps', parseInteger('--max-steps', 1))
     .option('--checkpoint-every <n>', 'also save `last` every N steps', parseInteger('--checkpoint-every'))
     .option('--workers <n>', 'data loader worker threads', parseInteger('--workers'))
-    .option('--image-size <n>', 'override data.imageSize', parseInteger('--image-size', 8));
+    .option('--image-size <n>', 'final train size and eval size (data.imageSize and data.evalSize; progressive stages grow towards it)', parseInteger('--image-size', 8));
 }
 
 /**

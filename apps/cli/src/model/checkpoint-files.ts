@@ -3,10 +3,11 @@
  * folder (`<run>/last`, `<run>/best`) holding `model.safetensors`, optionally `ema.safetensors`, beside the run's
  * `config.yaml` one level up.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadStateDict, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
-import { readSafetensors } from '@nextnets/core-layers/node';
+import { readRegularFile, readSafetensors } from '@nextnets/core-layers/node';
+import { classifierWeightName } from './build.js';
 import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli/errors.js';
@@ -34,26 +35,59 @@ export function locateCheckpoint(path: string): CheckpointFiles {
   const files: CheckpointFiles = { weights, ema: isDir && existsSync(emaPath) ? emaPath : undefined };
   const configPath = join(dirname(folder), 'config.yaml');
   if (ownsFolder && existsSync(configPath)) {
-    files.runConfig = validateRecipe(parseYaml(readFileSync(configPath, 'utf8')), configPath);
+    files.runConfig = validateRecipe(readRunFile(configPath, (text) => parseYaml(text) as unknown), configPath);
     const classesPath = join(dirname(folder), 'classes.json');
-    if (existsSync(classesPath)) files.classes = JSON.parse(readFileSync(classesPath, 'utf8')) as string[];
+    if (existsSync(classesPath)) {
+      const classes = readRunFile(classesPath, (text) => JSON.parse(text) as unknown);
+      if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
+        throw new CliError(`${classesPath}: expected a JSON array of class names`);
+      }
+      files.classes = classes as string[];
+    }
   }
   return files;
 }
 
-/** Reads safetensors with one-line errors. */
-export function readWeights(path: string): Map<string, RawTensor> {
+/**
+ * Reads and parses a small file of a run folder (config.yaml, classes.json, state.json); any failure (not a regular
+ * file, unreadable, malformed) is one line naming the file.
+ */
+export function readRunFile<T>(path: string, parse: (text: string) => T): T {
+  let text: string;
   try {
-    return readSafetensors(path).tensors;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readRegularFile(path, 64 * 1024 ** 2));
+  } catch (error) {
+    throw new CliError((error as Error).message.split('\n')[0]);
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new CliError(`${path}: cannot parse (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Reads safetensors (tensors and `__metadata__`) with one-line errors. */
+export function readCheckpoint(path: string): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
+  try {
+    return readSafetensors(path);
   } catch (error) {
     throw new CliError((error as Error).message.split('\n')[0]);
   }
 }
 
-/** Number of classes of a timm checkpoint, read from the last 2-D tensor whose name looks like a classifier. */
-export function checkpointNumClasses(tensors: Map<string, RawTensor>): number | undefined {
-  const heads = [...tensors.entries()].filter(([k, t]) => /(^|\.)(head\.fc|fc|classifier|head|linear)\.weight$/.test(k) && t.shape.length === 2);
-  return heads.length > 0 ? heads[heads.length - 1][1].shape[0] : undefined;
+export function readWeights(path: string): Map<string, RawTensor> {
+  return readCheckpoint(path).tensors;
+}
+
+/**
+ * The overrides that rebuild a checkpoint's model: `numClasses` unless given is read from the checkpoint's tensor
+ * under the model's own classifier weight name (`head.fc.weight`, `head.fc2.weight`, `classifier.1.weight`, …).
+ */
+export function argsForCheckpoint(modelName: string, modelArgs: Record<string, unknown>, tensors: Map<string, RawTensor>): Record<string, unknown> {
+  if (modelArgs.numClasses !== undefined) return modelArgs;
+  const weightName = classifierWeightName(modelName, modelArgs);
+  const weight = weightName === undefined ? undefined : tensors.get(weightName);
+  return weight ? { ...modelArgs, numClasses: weight.shape[0] } : modelArgs;
 }
 
 /**

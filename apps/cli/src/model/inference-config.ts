@@ -1,5 +1,5 @@
 /** How inputs are prepared for a model outside training: the run's recipe when known, else the model's pretrained cfg. */
-import { getModelEntry } from '@nextnets/core-layers';
+import { getModelEntry, type PretrainedCfg } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
 import { validateRecipe } from '../recipes/load.js';
 import type { Recipe } from '../recipes/schema.js';
@@ -13,18 +13,22 @@ export interface InferenceSettings {
 }
 
 /**
- * Combines `--model`/`--model-args` with what a training run recorded. Without a run config the data settings come
- * from the model's timm pretrained cfg (input size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
+ * Combines `--model`/`--model-args` with what a training run recorded, or else with the `model` / `model_args`
+ * metadata that `nextnets export` writes into a safetensors file. Without a run config the data settings come from
+ * the pretrained cfg of the weights' timm tag when known (`pretrainedCfg`), else the model's registered one (input
+ * size, mean/std, crop_pct, interpolation), overridable by `inputSize`.
  */
 export function inferenceSettings(
   files: CheckpointFiles,
   model: string | undefined,
   modelArgs: Record<string, unknown>,
   inputSize?: number,
+  extra: { metadata?: Record<string, string>; pretrainedCfg?: PretrainedCfg } = {},
 ): InferenceSettings {
   const run = files.runConfig;
-  const modelName = model ?? run?.model.name;
-  if (!modelName) throw new CliError('give --model NAME (the checkpoint is not from a nextnets training run)');
+  const exported = run ? undefined : exportedModel(extra.metadata ?? {}, files.weights);
+  const modelName = model ?? run?.model.name ?? exported?.name;
+  if (!modelName) throw new CliError('give --model NAME (the checkpoint is not from a nextnets training run and names no model)');
   if (run && model && model !== run.model.name) {
     throw new CliError(`--model ${model} differs from the run's model ${run.model.name} (see its config.yaml)`);
   }
@@ -35,6 +39,7 @@ export function inferenceSettings(
     let cfg;
     try {
       cfg = getModelEntry(modelName).pretrainedCfg;
+      if (extra.pretrainedCfg) cfg = extra.pretrainedCfg;
     } catch (error) {
       throw new CliError((error as Error).message);
     }
@@ -53,6 +58,21 @@ export function inferenceSettings(
     recipe.data.imageSize = inputSize;
     recipe.data.evalSize = inputSize;
   }
-  const args = { ...(run ? run.model.args : {}), ...modelArgs };
-  return { modelName, modelArgs: args, recipe };
+  const recordedArgs = run ? run.model.args : exported?.name === modelName ? exported.args : {};
+  return { modelName, modelArgs: { ...recordedArgs, ...modelArgs }, recipe };
+}
+
+/** The model a safetensors file names in its metadata (`nextnets export` writes `model` and `model_args`). */
+function exportedModel(metadata: Record<string, string>, path: string): { name: string; args: Record<string, unknown> } | undefined {
+  if (!metadata.model) return undefined;
+  let args: unknown = {};
+  try {
+    args = metadata.model_args ? JSON.parse(metadata.model_args) : {};
+  } catch {
+    throw new CliError(`${path}: metadata 'model_args' is not valid JSON: ${metadata.model_args}`);
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new CliError(`${path}: metadata 'model_args' must be a JSON object, got ${metadata.model_args}`);
+  }
+  return { name: metadata.model, args: args as Record<string, unknown> };
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';
@@ -46,7 +47,29 @@ export function formatRecipeError(error: ZodError, source: string): string {
 export function validateRecipe(value: unknown, source: string): Recipe {
   const result = recipeSchema.safeParse(value ?? {});
   if (!result.success) throw new CliError(formatRecipeError(result.error, source));
+  const { progressive, data } = result.data;
+  if (progressive && progressive.ibase > data.imageSize) {
+    throw new CliError(
+      `${source}: progressive.ibase ${progressive.ibase} is larger than data.imageSize ${data.imageSize} (the final train size); progressive learning only grows images — lower progressive.ibase or raise --image-size`,
+    );
+  }
+  checkSplits(result.data, source);
   return result.data;
+}
+
+/**
+ * Facts the schema cannot see key by key: the synthetic set split by valFraction must leave both splits non-empty
+ * (an empty evaluation set would report top-1 NaN%).
+ */
+function checkSplits(recipe: Recipe, source: string): void {
+  const { dataset, valFraction, syntheticCount } = recipe.data;
+  if (dataset !== 'synthetic') return;
+  const val = Math.round(valFraction * syntheticCount);
+  if (val === 0 || val === syntheticCount) {
+    throw new CliError(
+      `${source}: data.valFraction ${valFraction} of data.syntheticCount ${syntheticCount} leaves the ${val === 0 ? 'evaluation' : 'training'} split empty`,
+    );
+  }
 }
 
 /** Reads and validates a recipe file or built-in recipe name. */
@@ -54,9 +77,9 @@ export function loadRecipe(fileOrName: string): { recipe: Recipe; path: string }
   const path = resolveRecipePath(fileOrName);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = new TextDecoder().decode(readRegularFile(path, 16 * 1024 ** 2));
   } catch (error) {
-    throw new CliError(`cannot read recipe ${path}: ${(error as Error).message}`);
+    throw new CliError(`cannot read recipe ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
   let value: unknown;
   try {

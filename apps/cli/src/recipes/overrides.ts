@@ -1,4 +1,6 @@
+import { getModelEntry } from '@nextnets/core-layers';
 import { scaleLr } from '@nextnets/optim';
+import '../models.js';
 import { validateRecipe } from './load.js';
 import type { Recipe } from './schema.js';
 
@@ -19,9 +21,32 @@ export interface RecipeOverrides {
   imageSize?: number;
 }
 
-/** Applies overrides and validates the result again (so an override cannot produce an invalid recipe). */
-export function applyOverrides(recipe: Recipe, o: RecipeOverrides): Recipe {
+/** Model overrides every family accepts, kept when `--model` switches family. */
+const FAMILY_NEUTRAL_ARGS = new Set(['numClasses', 'inChans', 'dropRate', 'dropPathRate']);
+
+const familyOf = (name: string): string | undefined => {
+  try {
+    return getModelEntry(name).family;
+  } catch {
+    return undefined; // an unknown name fails later with the registry's one-line error
+  }
+};
+
+/**
+ * Applies overrides and validates the result again (so an override cannot produce an invalid recipe). A `--model`
+ * of another family drops the recipe's family-specific `model.args` (ConvNeXt's `dims` mean nothing to RepVGG) and
+ * says so through `note`.
+ */
+export function applyOverrides(recipe: Recipe, o: RecipeOverrides, note: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Recipe {
   const next = structuredClone(recipe);
+  if (o.model !== undefined && o.model !== next.model.name) {
+    const [from, to] = [familyOf(next.model.name), familyOf(o.model)];
+    const dropped = Object.keys(next.model.args ?? {}).filter((k) => !FAMILY_NEUTRAL_ARGS.has(k));
+    if (from !== undefined && to !== undefined && from !== to && dropped.length > 0) {
+      note(`note: --model ${o.model} (${to}) replaces the recipe's ${next.model.name} (${from}); not applying its model.args ${dropped.join(', ')}`);
+      for (const k of dropped) delete next.model.args[k];
+    }
+  }
   if (o.model !== undefined) next.model.name = o.model;
   if (o.modelArgs !== undefined) next.model.args = { ...next.model.args, ...o.modelArgs };
   if (o.data !== undefined) {
@@ -40,7 +65,11 @@ export function applyOverrides(recipe: Recipe, o: RecipeOverrides): Recipe {
   if (o.checkpointEvery !== undefined) next.train.checkpointEvery = o.checkpointEvery;
   if (o.workers !== undefined) next.data.workers = o.workers;
   if (o.seed !== undefined) next.seed = o.seed;
-  if (o.imageSize !== undefined) next.data.imageSize = o.imageSize;
+  if (o.imageSize !== undefined) {
+    // the final train size (progressive learning grows towards it) and the eval size together
+    next.data.imageSize = o.imageSize;
+    next.data.evalSize = o.imageSize;
+  }
   return validateRecipe(next, 'command-line overrides');
 }
 

@@ -34,8 +34,9 @@ export const dataSection = z
     /** Eval resize = imageSize / cropPct then center crop (timm crop_pct; 1 = no crop). */
     cropPct: z.number().positive().max(1).default(0.875),
     interpolation: interpolation.default('bicubic'),
-    mean: z.array(z.number()).min(1).max(3).optional(),
-    std: z.array(z.number()).min(1).max(3).optional(),
+    mean: z.array(z.number().finite()).min(1).max(3).optional(),
+    /** Per-channel divisors of the normalisation: a 0 would turn every image into inf/NaN. */
+    std: z.array(z.number().finite().positive('std values must be > 0 (a 0 divides every pixel by zero)')).min(1).max(3).optional(),
     /** Held-out fraction when the dataset has no separate test/val split (ImageFolder without val/, synthetic). */
     valFraction: fraction.default(0.1),
     /** Use only the first N samples of the training / evaluation split (quick experiments). */
@@ -124,6 +125,8 @@ export const progressiveSection = z
     maxMagnitude: nonNegative.optional(),
     mixupAlpha: nonNegative.default(0),
     cutmixAlpha: nonNegative.default(0),
+    /** [first, last] classifier dropout, raised with the image size (the paper's ramp, e.g. [0.1, 0.3] for EfficientNetV2-S). */
+    dropout: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).optional(),
   })
   .strict();
 

@@ -148,7 +148,8 @@ export function openData(recipe: Recipe, modelChannels: number, purpose: 'train'
   };
 }
 
-function meanStd(recipe: Recipe, channels: number): { mean?: number[]; std?: number[] } {
+/** The recipe's normalisation for `channels` (a single value repeated), undefined = ImageNet. */
+export function meanStd(recipe: Recipe, channels: number): { mean?: number[]; std?: number[] } {
   const fit = (v: number[] | undefined) => (v && v.length === 1 && channels > 1 ? Array(channels).fill(v[0]) : v);
   return { mean: fit(recipe.data.mean), std: fit(recipe.data.std) };
 }

@@ -51,11 +51,24 @@ export function buildOptimizer(recipe: Recipe, model: ImageClassifier, lr: numbe
   }
 }
 
+/**
+ * Warmup iterations of a run. A recipe's warmup that would fill the whole run (e.g. FCMAE's 40 warmup epochs in a
+ * 2-epoch trial) becomes a tenth of the run, with a note saying so: a run that never leaves warmup learns little.
+ */
+export function warmupStepsFor(recipe: Recipe, stepsPerEpoch: number): { steps: number; note?: string } {
+  const s = recipe.schedule;
+  const totalSteps = Math.max(1, s.epochs * stepsPerEpoch);
+  const requested = Math.round(s.warmupEpochs * stepsPerEpoch);
+  if (requested < totalSteps) return { steps: requested };
+  const steps = Math.round(totalSteps / 10);
+  return { steps, note: `note: schedule.warmupEpochs ${s.warmupEpochs} covers the whole ${s.epochs}-epoch run; warming up over its first ${steps} of ${totalSteps} steps instead` };
+}
+
 /** Per-iteration lr schedule over `schedule.epochs × stepsPerEpoch` steps. */
 export function buildSchedule(recipe: Recipe, lr: number, stepsPerEpoch: number): LrSchedule {
   const s = recipe.schedule;
   const totalSteps = Math.max(1, s.epochs * stepsPerEpoch);
-  const warmupSteps = Math.min(Math.round(s.warmupEpochs * stepsPerEpoch), totalSteps - 1);
+  const warmupSteps = warmupStepsFor(recipe, stepsPerEpoch).steps;
   const warmup = { warmupSteps, warmupLr: s.warmupLr, warmupStyle: s.warmupStyle };
   switch (s.name) {
     case 'cosine':

@@ -1,4 +1,6 @@
-/** Per-epoch progress on stderr: a redrawn bar on a TTY, plain lines otherwise. */
+/** Per-epoch progress on stderr: a redrawn bar on a TTY, plain lines otherwise, driven by the Trainer's events. */
+import { join } from 'node:path';
+import type { Evaluation, StageInfo, TrainerEventName, TrainerListener } from '@nextnets/train';
 
 export interface ProgressUpdate {
   done: number;
@@ -57,4 +59,47 @@ export class ProgressBar {
     if (this.tty && this.lastLine) this.stream.write('\n');
     if (summary) this.stream.write(`${summary}\n`);
   }
+}
+
+/** A progressive-learning stage in a few words: `192 px, RandAugment m6.7, dropout 0.15` ('' without a stage). */
+export function stageText(stage: StageInfo): string {
+  const parts: string[] = [];
+  if (stage.imageSize !== undefined) parts.push(`${stage.imageSize} px`);
+  if (stage.randAugmentMagnitude !== undefined) parts.push(`RandAugment m${Number(stage.randAugmentMagnitude.toFixed(2))}`);
+  if (stage.mixupAlpha) parts.push(`mixup ${Number(stage.mixupAlpha.toFixed(3))}`);
+  if (stage.cutmixAlpha) parts.push(`cutmix ${Number(stage.cutmixAlpha.toFixed(3))}`);
+  if (stage.dropout !== undefined) parts.push(`dropout ${Number(stage.dropout.toFixed(3))}`);
+  return parts.join(', ');
+}
+
+/**
+ * Draws a Trainer's progress on stderr: the resume note, one bar per epoch, and after each evaluation the line
+ * `describe` makes of it (null: no line).
+ */
+export function attachProgress<E extends Evaluation>(
+  trainer: { on<K extends TrainerEventName>(name: K, listener: TrainerListener<E, K>): unknown },
+  outDir: string,
+  log: (line: string) => void,
+  describe: (epoch: number, trainLoss: number, result: E, ema?: E) => string | null,
+): void {
+  let bar: ProgressBar | undefined;
+  let trainLoss = NaN;
+  trainer.on('log', ({ message }) => log(message));
+  trainer.on('start', ({ epoch, step, resumedFrom }) => {
+    if (resumedFrom) log(`resuming from ${join(outDir, resumedFrom)} at epoch ${epoch + 1}, step ${step}`);
+  });
+  trainer.on('epochStart', ({ epoch, epochs, stepsPerEpoch, skip, stage }) => {
+    const text = stageText(stage);
+    bar = new ProgressBar(`epoch ${epoch + 1}/${epochs}${text ? ` (${text})` : ''}`, stepsPerEpoch, process.stderr, skip);
+  });
+  trainer.on('step', ({ batchInEpoch, loss, lr, imgPerSec }) => bar?.update({ done: batchInEpoch, loss, lr, imgPerSec }));
+  trainer.on('epochTrained', (e) => {
+    trainLoss = e.trainLoss;
+    bar?.finish();
+    bar = undefined;
+  });
+  trainer.on('evaluated', ({ epoch, result, ema }) => {
+    const line = describe(epoch, trainLoss, result, ema);
+    if (line !== null) log(line);
+  });
 }

@@ -1,16 +1,17 @@
 /** `--replicas N`: data-parallel worker replicas of the run's model (@nextnets/parallel). */
 import { cpus } from 'node:os';
 import { DataParallel } from '@nextnets/parallel';
-import type { ImageClassifier } from '@nextnets/core-layers';
+import type { Module } from '@nextnets/core-layers';
 import { CliError } from '../cli/errors.js';
-import { replicaFactoryUrl, type ReplicaArgs } from '../replica.js';
+import { replicaFactoryUrl, replicaLoss, type ReplicaArgs } from '../replica.js';
+import type { FcmaeReplicaArgs } from './pretrain.js';
 
 /** Starts `replicas − 1` workers holding copies of `model` (built from `factoryArgs`); undefined for 1 replica. */
-export async function startReplicas(model: ImageClassifier, replicas: number, factoryArgs: ReplicaArgs): Promise<DataParallel | undefined> {
+export async function startReplicas(model: Module, replicas: number, factoryArgs: ReplicaArgs | FcmaeReplicaArgs): Promise<DataParallel | undefined> {
   if (replicas <= 1) return undefined;
   if (replicas > cpus().length) process.stderr.write(`note: --replicas ${replicas} exceeds the ${cpus().length} CPUs; replicas will share cores\n`);
   try {
-    return await DataParallel.create(model, { replicas, factoryUrl: replicaFactoryUrl(), factoryArgs });
+    return await DataParallel.create(model, { replicas, factoryUrl: replicaFactoryUrl(), factoryArgs, loss: replicaLoss });
   } catch (error) {
     throw new CliError(`cannot start ${replicas} replicas: ${(error as Error).message.split('\n')[0]}`);
   }

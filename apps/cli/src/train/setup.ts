@@ -2,6 +2,7 @@
 import { manualSeed, type ImageClassifier } from '@nextnets/core-layers';
 import type { DataLoader } from '@nextnets/data-augment/node';
 import { LrScheduler, ModelEma, type NamedParam, type Optimizer } from '@nextnets/optim';
+import { classificationTask, type ClassificationBatch, type ClassificationEvaluation, type Task } from '@nextnets/train';
 import { CliError } from '../cli/errors.js';
 import { buildModel, modelChannels } from '../model/build.js';
 import { effectiveLr } from '../recipes/overrides.js';
@@ -22,6 +23,8 @@ export interface TrainingSetup {
   optimizer: Optimizer;
   scheduler: LrScheduler;
   ema?: ModelEma;
+  /** The classification task: label smoothing, soft targets, top-1/top-5. */
+  task: Task<ClassificationBatch, ClassificationEvaluation>;
 }
 
 /** Model args with numClasses from the dataset (an explicit, different numClasses is an error). */
@@ -67,5 +70,6 @@ export function createTrainingSetup(recipe: Recipe, prepare?: (model: ImageClass
     optimizer,
     scheduler,
     ema,
+    task: classificationTask(model, { numClasses: data.classes.length, smoothing: recipe.augment.smoothing }),
   };
 }

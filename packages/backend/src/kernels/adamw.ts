@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { ADAMW_WASM_BASE64 } from './generated/adamw-wasm';
 import { heapModule } from './heap_module';
 import { asWasmBackend, floatView } from './wasm_tensors';
+import { FUSED_ADAMW_UPDATE } from '../kernel-names.js';
 
 /**
  * Fused AdamW update (torch.optim.AdamW, no amsgrad) of one parameter in one pass: reads param, grad and the two
@@ -13,7 +14,7 @@ import { asWasmBackend, floatView } from './wasm_tensors';
  * the same float32 operations, in the same order, as @nextnets/optim's composite path, so the results are identical.
  * Kernel name shared with @nextnets/optim, which uses it when the active backend has it.
  */
-export const ADAMW_UPDATE_KERNEL = 'NextnetsAdamWUpdate';
+export const ADAMW_UPDATE_KERNEL = FUSED_ADAMW_UPDATE;
 
 export interface AdamWUpdateAttrs {
   lr: number;

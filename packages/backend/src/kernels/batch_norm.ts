@@ -10,6 +10,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { simdModule } from './simd_module';
 import { asWasmBackend, floatView, heapOffset, releaseScratch, scratchTensor } from './wasm_tensors';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../kernel-names.js';
 
 /**
  * Fused BatchNorm in training mode over the last (channel) axis: per-channel mean and biased variance over all other
@@ -18,8 +19,8 @@ import { asWasmBackend, floatView, heapOffset, releaseScratch, scratchTensor } f
  * dw, db together). Our wasm SIMD kernels (assembly/simd.ts, on the tfjs heap) when the engine has wasm SIMD, else the
  * scalar loops below. Kernel names are shared with @nextnets/core-layers' BatchNorm2d (used when registered).
  */
-export const BATCH_NORM_KERNEL = 'NextnetsBatchNorm';
-export const BATCH_NORM_GRAD_KERNEL = 'NextnetsBatchNormGrad';
+export const BATCH_NORM_KERNEL = FUSED_BATCH_NORM;
+export const BATCH_NORM_GRAD_KERNEL = FUSED_BATCH_NORM_GRAD;
 
 function channelsOf(x: TensorInfo): { c: number; rows: number } {
   const c = x.shape[x.shape.length - 1];

@@ -13,6 +13,7 @@ import { GELU_RELAXED_WASM_BASE64 } from './generated/gelu-relaxed-wasm';
 import { GELU_WASM_BASE64 } from './generated/gelu-wasm';
 import { relaxedOrPlainModule } from './relaxed_simd';
 import { asWasmBackend, floatView } from './wasm_tensors';
+import { FUSED_GELU, FUSED_GELU_GRAD } from '../kernel-names.js';
 
 /**
  * Fused exact GELU, y = ½·x·(1 + erf(x/√2)), in one pass over the data (the composite op runs five kernels and
@@ -21,8 +22,8 @@ import { asWasmBackend, floatView } from './wasm_tensors';
  * (|error| ≤ 1.5e-7), the approximation tfjs' Erf kernels use. Kernel names are shared with @nextnets/core-layers, which uses them when the
  * active backend has them registered.
  */
-export const GELU_KERNEL = 'NextnetsGelu';
-export const GELU_GRAD_KERNEL = 'NextnetsGeluGrad';
+export const GELU_KERNEL = FUSED_GELU;
+export const GELU_GRAD_KERNEL = FUSED_GELU_GRAD;
 
 const P = 0.3275911;
 const A1 = 0.254829592;

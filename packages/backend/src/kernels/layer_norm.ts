@@ -10,6 +10,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { simdModule } from './simd_module';
 import { asWasmBackend, floatView, heapOffset, zeroedOutput } from './wasm_tensors';
+import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD } from '../kernel-names.js';
 
 /**
  * Fused LayerNorm over the last axis, y = (x − μ)·r·w + b with r = 1/√(σ² + eps) (biased variance, two-pass like
@@ -17,8 +18,8 @@ import { asWasmBackend, floatView, heapOffset, zeroedOutput } from './wasm_tenso
  * kernel (dx, dw, db together). Our wasm SIMD kernels (assembly/simd.ts, in place on the tfjs heap) run both when the
  * engine has wasm SIMD, else the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
  */
-export const LAYER_NORM_KERNEL = 'NextnetsLayerNorm';
-export const LAYER_NORM_GRAD_KERNEL = 'NextnetsLayerNormGrad';
+export const LAYER_NORM_KERNEL = FUSED_LAYER_NORM;
+export const LAYER_NORM_GRAD_KERNEL = FUSED_LAYER_NORM_GRAD;
 
 export const layerNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);

@@ -29,7 +29,8 @@ export class DropPath extends Module {
 
 /** Element-wise dropout (`nn.Dropout`): zero with probability p, scale survivors by 1/(1 − p), train mode only. */
 export class Dropout extends Module {
-  constructor(readonly p = 0) {
+  /** Drop probability; progressive learning may change it between epochs (`setDropout`). */
+  constructor(public p = 0) {
     super();
   }
 
@@ -41,4 +42,20 @@ export class Dropout extends Module {
       return tf.mul(x, tf.div(mask, keep));
     });
   }
+}
+
+/**
+ * Sets the probability of every `Dropout` in `model` (not DropPath), e.g. per stage of EfficientNetV2's progressive
+ * learning, where the paper raises the classifier dropout with the image size. Returns how many it changed.
+ */
+export function setDropout(model: Module, p: number): number {
+  if (!(p >= 0 && p < 1)) throw new Error(`setDropout: rate must be in [0, 1), got ${p}`);
+  let count = 0;
+  for (const [, module] of model.namedModules()) {
+    if (module instanceof Dropout) {
+      module.p = p;
+      count++;
+    }
+  }
+  return count;
 }

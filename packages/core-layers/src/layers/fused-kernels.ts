@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Names of optional fused kernels. A backend package may register them (kernel + gradient, e.g. @nextnets/backend for
- * wasm); the layers use one only when the active backend has it, and fall back to the composite tfjs ops otherwise.
+ * Optional fused kernels (names from `@nextnets/backend/kernel-names`, the one place they are spelled). A backend
+ * package may register them (kernel + gradient, e.g. @nextnets/backend for wasm); the layers use one only when the
+ * active backend has it, and fall back to the composite tfjs ops otherwise.
  */
-export const FUSED_GELU = 'NextnetsGelu';
-export const FUSED_LAYER_NORM = 'NextnetsLayerNorm';
-/** Training-mode BatchNorm over the last axis: inputs {x, weight, bias}, attrs {eps}, outputs [y, mean, variance]. */
-export const FUSED_BATCH_NORM = 'NextnetsBatchNorm';
+export { FUSED_BATCH_NORM, FUSED_GELU, FUSED_LAYER_NORM } from '@nextnets/backend/kernel-names';
 
 /** True when the active backend has the kernel and a gradient is registered for it. */
 export function hasFusedKernel(name: string): boolean {

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serializeSafetensors } from '../../src/io';
-import { readNpy, readSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/node';
+import { readNpy, readRegularFile, readSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/node';
 import { expectOneLineError, expectSameBytes } from './helpers';
 
 let dir: string;
@@ -57,5 +58,39 @@ describe('file wrappers', () => {
     writeFileSync(join(dir, 'short.safetensors'), 'abc');
     expectOneLineError(() => readSafetensors(join(dir, 'short.safetensors')), [join(dir, 'short.safetensors'), 'too short']);
     expectOneLineError(() => readNpy(join(dir, 'short.safetensors')), ['short.safetensors', 'not an .npy file']);
+  });
+});
+
+describe('only regular files are read (issue 23 item 14)', () => {
+  it('a FIFO fails at once with one line instead of blocking', () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readSafetensors(fifo)).toThrow(/pipe\.safetensors: not a regular file \(a FIFO\)/);
+    expect(() => readNpy(fifo)).toThrow(/not a regular file \(a FIFO\)/);
+  });
+
+  it.skipIf(!existsSync('/dev/zero'))('a character device (/dev/zero) is refused before reading', () => {
+    expect(() => readSafetensors('/dev/zero')).toThrow(/^\/dev\/zero: not a regular file \(a character device\)/);
+  });
+
+  it('a directory and a file over the size limit are refused with one line', () => {
+    expect(() => readRegularFile(dir)).toThrow(/not a regular file \(a directory\)/);
+    const path = join(dir, 'big.bin');
+    writeFileSync(path, new Uint8Array(100));
+    expect(() => readRegularFile(path, 99)).toThrow(/big\.bin: file is 100 bytes, over the limit of 99 bytes/);
+    expect(readRegularFile(path, 100).length).toBe(100);
+  });
+
+  it('writeFileAtomic under a path whose parent is a file names the target, not a temporary file', () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    const target = join(dir, 'plain', 'eval.json');
+    let message = '';
+    try {
+      writeFileAtomic(target, '{}');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(`${target}: cannot write file (${join(dir, 'plain')} is not an existing directory)`);
+    expect(message).not.toMatch(/\.tmp/);
   });
 });

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { checkIndex, type Dataset, type DatasetDescriptor, type Sample } from './types';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -18,7 +19,8 @@ export class Cifar10Dataset implements Dataset {
 
   constructor(readonly files: string[]) {
     const buffers = files.map((file) => {
-      const data = readFileSync(file);
+      const bytes = readRegularFile(file);
+      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (data.length === 0 || data.length % RECORD !== 0) {
         throw new Error(`${file}: size ${data.length} is not a multiple of the CIFAR-10 record size ${RECORD}`);
       }

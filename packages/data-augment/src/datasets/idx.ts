@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { checkIndex, type Dataset, type DatasetDescriptor, type Sample } from './types';
 
 export const FASHION_MNIST_CLASSES = [
@@ -18,8 +19,10 @@ export interface IdxOptions {
   root?: string;
 }
 
+/** Reads a regular file (a device or FIFO fails at once, see `readRegularFile`), gunzipping it when gzipped. */
 function readMaybeGzip(path: string): Buffer {
-  const raw = readFileSync(path);
+  const bytes = readRegularFile(path);
+  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
 }
 

@@ -29,11 +29,21 @@ export class Subset implements Dataset {
   }
 }
 
-/** Random train/val split: a seeded permutation, the first round(valFraction·N) indices (sorted) go to val. */
+/**
+ * Random train/val split: a seeded permutation, the first round(valFraction·N) indices (sorted) go to val. Both
+ * splits must be non-empty: an empty validation split would report accuracy over no images (NaN).
+ */
 export function splitDataset(dataset: Dataset, valFraction: number, seed = 0): { train: Subset; val: Subset } {
   if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`splitDataset: valFraction must be in [0, 1), got ${valFraction}`);
-  const order = new Rng(seed).permutation(dataset.length);
   const valCount = Math.round(valFraction * dataset.length);
+  if (valCount === 0 || valCount === dataset.length) {
+    const empty = valCount === 0 ? 'validation' : 'training';
+    throw new Error(
+      `splitDataset: valFraction ${valFraction} of ${dataset.length} images leaves the ${empty} split empty ` +
+        `(need at least 2 images and 1/${dataset.length} <= valFraction < ${dataset.length - 1}/${dataset.length})`,
+    );
+  }
+  const order = new Rng(seed).permutation(dataset.length);
   const byIndex = (a: number, b: number) => a - b;
   return {
     train: new Subset(dataset, order.slice(valCount).sort(byIndex)),

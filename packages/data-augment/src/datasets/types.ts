@@ -16,7 +16,7 @@ export interface SkippedFile {
  * Custom datasets without a descriptor can only be loaded with `workers: 0`.
  */
 export type DatasetDescriptor =
-  | { kind: 'imageFolder'; root: string; channels: 1 | 3; classes: string[]; files: { path: string; label: number }[] }
+  | { kind: 'imageFolder'; root: string; channels: 1 | 3; classes: string[]; files: { path: string; label: number }[]; maxPixels?: number }
   | { kind: 'idx'; imagesPath: string; labelsPath: string; classes: string[] }
   | { kind: 'cifar10'; files: string[] }
   | { kind: 'synthetic'; options: import('./syntheticShapes').SyntheticShapesOptions }

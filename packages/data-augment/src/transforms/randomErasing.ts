@@ -1,4 +1,4 @@
-import { pyRound } from '../pyround';
+import { pyRound } from '@nextnets/core-layers';
 import type { Image } from '../image';
 import type { Rng } from '../random';
 import type { Transform, TransformSpec } from './types';

@@ -1,4 +1,4 @@
-import { pyRound } from '../pyround';
+import { pyRound } from '@nextnets/core-layers';
 import { checkImage } from '../image';
 import { resizeRegion, type Box, type Interpolation } from '../resample';
 import type { Rng } from '../random';

@@ -1,4 +1,4 @@
-import { pyRound } from '../pyround';
+import { pyRound } from '@nextnets/core-layers';
 import { crop, resize, type Interpolation } from '../resample';
 import { squareSize } from './randomResizedCrop';
 import type { Transform, TransformSpec } from './types';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamGroup } from '../paramGroups';
 import type { NamedParam } from '../types';
 import { Optimizer, type SlotSpec, type UpdateContext } from './optimizer';
+import { FUSED_ADAMW_UPDATE } from '@nextnets/backend/kernel-names';
 
 export interface AdamWOptions {
   /** Default lr when `step` gets none (torch default 1e-3). */
@@ -23,9 +24,10 @@ export interface AdamWOptions {
 
 /**
  * Name of the fused AdamW update kernel: inputs {param, grad, m, v}, attrs {lr, beta1, beta2, eps, weightDecay, step},
- * outputs [param, m, v] computed exactly as the composite path below. @nextnets/backend registers it for wasm.
+ * outputs [param, m, v] computed exactly as the composite path below. @nextnets/backend registers it for wasm (and
+ * spells its name once, in `@nextnets/backend/kernel-names`).
  */
-export const ADAMW_UPDATE_KERNEL = 'NextnetsAdamWUpdate';
+export const ADAMW_UPDATE_KERNEL = FUSED_ADAMW_UPDATE;
 
 /**
  * torch.optim.AdamW (single-tensor path), per parameter at step t:

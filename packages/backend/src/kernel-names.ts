@@ -1,0 +1,14 @@
+/**
+ * Names of the fused kernels @nextnets/backend registers, in one place: core-layers (GELU, LayerNorm, BatchNorm) and
+ * optim (AdamW) look them up by these names and fall back to composite tfjs ops when the active backend lacks them.
+ * This module holds only strings (`@nextnets/backend/kernel-names`), so importing it registers nothing.
+ */
+export const FUSED_GELU = 'NextnetsGelu';
+export const FUSED_GELU_GRAD = 'NextnetsGeluGrad';
+export const FUSED_LAYER_NORM = 'NextnetsLayerNorm';
+export const FUSED_LAYER_NORM_GRAD = 'NextnetsLayerNormGrad';
+/** Training-mode BatchNorm over the last axis: inputs {x, weight, bias}, attrs {eps}, outputs [y, mean, variance]. */
+export const FUSED_BATCH_NORM = 'NextnetsBatchNorm';
+export const FUSED_BATCH_NORM_GRAD = 'NextnetsBatchNormGrad';
+/** AdamW update: inputs param, grad, m, v; outputs new param, m, v. */
+export const FUSED_ADAMW_UPDATE = 'NextnetsAdamWUpdate';

@@ -1,0 +1,28 @@
+// CommonJS consumer: the same check through require().
+const { readFileSync } = require('node:fs');
+const tf = require('@tensorflow/tfjs-core');
+const { setupBackend } = require('@nextnets/backend');
+const { loadStateDict, parseNpy, parseSafetensors } = require('@nextnets/core-layers');
+const { createModel } = require('@nextnets/models-convnext');
+
+async function main() {
+  const args = JSON.parse(readFileSync('fixture/manifest.json', 'utf8')).model_args;
+  await setupBackend('wasm');
+  const model = createModel('convnext_atto', args).eval();
+  loadStateDict(model, parseSafetensors(readFileSync('fixture/weights.safetensors')).tensors, { strict: true });
+  const input = parseNpy(readFileSync('fixture/input.npy'));
+  const reference = parseNpy(readFileSync('fixture/logits.npy')).data;
+  const logits = tf.tidy(() => model.forward(tf.transpose(tf.tensor(input.data, input.shape), [0, 2, 3, 1])).dataSync());
+  let diff = 0;
+  let scale = 0;
+  logits.forEach((v, i) => {
+    diff = Math.max(diff, Math.abs(v - reference[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  });
+  if (!(diff / scale <= 1e-4)) throw new Error(`CJS: logits differ from PyTorch by ${diff / scale}`);
+  console.log(`CJS ok: ${tf.getBackend()}, relative error ${(diff / scale).toExponential(2)}`);
+}
+main().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
