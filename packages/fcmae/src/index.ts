@@ -1,5 +1,5 @@
 /**
- * @nextnets/fcmae: ConvNeXt-V2 fully convolutional masked autoencoder (FCMAE) pre-training, spec §3:
+ * @nextnets/fcmae: ConvNeXt-V2 fully convolutional masked autoencoder (FCMAE) pre-training, ConvNeXt V2 FCMAE; official fcmae.py:
  * random patch masking, the densely emulated sparse encoder, the ConvNeXt-V2 decoder, the masked (norm-pix) loss,
  * pre-training and fine-tuning on @nextnets/train's Trainer, and the hand-off to fine-tuning (encoder export, layer-decay fine-tuning).
  */

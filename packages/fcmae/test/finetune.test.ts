@@ -11,7 +11,7 @@ import { TINY_ENCODER, stdOf, tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);
 
-describe('hand-off to fine-tuning (spec §3)', () => {
+describe('hand-off to fine-tuning (ConvNeXt V2 FCMAE; official fcmae.py)', () => {
   it('exports timm convnextv2 keys without decoder/mask token and with a fresh head', () => {
     manualSeed(0);
     const fcmae = tinyFcmae();

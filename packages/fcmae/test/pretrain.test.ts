@@ -10,7 +10,7 @@ beforeAll(useWasm);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-describe('pretrain (spec §3 recipe on a tiny config)', () => {
+describe('pretrain (ConvNeXt V2 FCMAE; official fcmae.py recipe on a tiny config)', () => {
   it('decreases the masked loss over 36 steps on SyntheticShapes, without leaking tensors', async () => {
     manualSeed(0);
     const model = tinyFcmae();

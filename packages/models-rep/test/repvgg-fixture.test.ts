@@ -67,7 +67,7 @@ describe('repvgg_a0', () => {
     // timm's profiler: 1.5113 GMACs (Conv2d + Linear MACs, 10 classes).
     expect(profile(model, 224).gmacs).toBeCloseTo(1.5113, 4);
     reparameterize(model);
-    // Spec §5: 1.361 deploy GMACs with 1000 classes; the head's 1280·990 MACs fewer with 10.
+    // RepVGG paper; timm byobnet.py: 1.361 deploy GMACs with 1000 classes; the head's 1280·990 MACs fewer with 10.
     expect(profile(model, 224).gmacs + (1280 * 990) / 1e9).toBeCloseTo(1.361, 3);
     model.dispose();
   });
