@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNpy, readSafetensors, writeNpy } from '@nextnets/core-layers';
+import { readNpy, readSafetensors, writeNpy } from '@nextnets/core-layers/node';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { smallFixturePath, smallManifest, type SmallFixture } from '@nextnets/test-fixtures';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
-import { readSafetensors, saveSafetensors } from '@nextnets/core-layers';
+import { readSafetensors, saveSafetensors } from '@nextnets/core-layers/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build';
 import { runCliSync } from './helpers';

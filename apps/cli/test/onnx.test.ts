@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNpy } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCliSync } from './helpers';

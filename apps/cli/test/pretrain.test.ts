@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors } from '@nextnets/core-layers';
+import { readSafetensors } from '@nextnets/core-layers/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCliSync, runUntilThenKill, trainLosses } from './helpers';
 

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, readNpy, serializeSafetensors, type TensorData } from '@nextnets/core-layers';
+import { parseSafetensors, serializeSafetensors, type TensorData } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -26,8 +26,9 @@ function isNode(): boolean {
 
 async function loadGradients(): Promise<void> {
   if (isNode()) {
-    const { register } = await import('node:module');
-    register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
+    // process.getBuiltinModule (Node >= 20.16) rather than import('node:module'): browser bundles hold no Node import
+    const nodeModule = process.getBuiltinModule('node:module');
+    nodeModule.register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
   }
   await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
 }

@@ -1,4 +1,4 @@
-export { BACKEND_CHOICES, parseBackendChoice, setupBackend, type BackendChoice } from './select';
+export { BACKEND_CHOICES, parseBackendChoice, setupBackend, type BackendChoice, type SetupBackendOptions, type WasmPaths } from './select';
 export { gradientsRegistered, registerGradients } from './gradients';
 export { fastKernelsEnabled, registerWasmFastKernels, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register';
 export { conv2DBackpropFilter } from './kernels/conv2d_backprop_filter';

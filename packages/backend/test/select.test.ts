@@ -20,11 +20,13 @@ describe('parseBackendChoice', () => {
     expect(parseBackendChoice(' WASM ')).toBe('wasm');
     expect(parseBackendChoice('tensorflow-gpu')).toBe('tensorflow-gpu');
     expect(parseBackendChoice('cpu')).toBe('cpu');
+    expect(parseBackendChoice('WebGL')).toBe('webgl');
+    expect(parseBackendChoice('webgpu')).toBe('webgpu');
   });
 
   it('rejects unknown names with a one-line error listing the choices', () => {
-    expect(() => parseBackendChoice('webgl')).toThrow(
-      /^unknown backend 'webgl': expected one of auto, wasm, tensorflow, tensorflow-gpu, cpu$/,
+    expect(() => parseBackendChoice('metal')).toThrow(
+      /^unknown backend 'metal': expected one of auto, wasm, tensorflow, tensorflow-gpu, cpu, webgl, webgpu$/,
     );
   });
 });
@@ -47,7 +49,13 @@ describe('setupBackend', () => {
   });
 
   it('rejects an unknown name passed without parsing', async () => {
-    await expect(setupBackend('webgpu' as never)).rejects.toThrow(/^unknown backend 'webgpu'/);
+    await expect(setupBackend('metal' as never)).rejects.toThrow(/^unknown backend 'metal'/);
+  });
+
+  it("explicit 'webgpu' outside a browser (no navigator.gpu) fails with one line and leaves the backend as it was", async () => {
+    expect(await setupBackend('wasm')).toBe('wasm');
+    await expect(setupBackend('webgpu')).rejects.toThrow(/^backend 'webgpu' failed to initialise: tf\.setBackend\('webgpu'\) returned false/);
+    expect(tf.getBackend()).toBe('wasm');
   });
 
   it('switches between cpu and wasm, and repeated or concurrent calls are idempotent', async () => {

@@ -37,7 +37,7 @@ export abstract class ImageClassifier extends Module {
 
   /**
    * Whether a parameter is excluded from weight decay. Default: the timm/ConvNeXt rule (1-D tensors — biases, norm
-   * weights, layer-scale gamma, GRN — and anything named `*.bias`, spec §9).
+   * weights, layer-scale gamma, GRN — and anything named `*.bias`, ConvNeXt's official recipe, main.py/optim_factory.py).
    */
   noWeightDecay(name: string): boolean {
     const p = this.namedParameters().find(([n]) => n === name);

@@ -32,7 +32,7 @@ export type { MlpOptions } from './layers/mlp.js';
 export { SqueezeExcite } from './layers/squeeze-excite.js';
 export type { SqueezeExciteOptions } from './layers/squeeze-excite.js';
 export { ClassifierHead } from './layers/classifier-head.js';
-export { stateDict, loadStateDict, loadSafetensors, saveSafetensors } from './state-dict.js';
+export { stateDict, loadStateDict, loadSafetensorsBytes, safetensorsBytes } from './state-dict.js';
 export type { LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * from './io/index.js';
 export { valueAndGrads } from './grads.js';
@@ -45,6 +45,3 @@ export { registerModel, getModelEntry, createModel, listModels } from './registr
 export { pyRound, makeDivisible, dropPathRates } from './builders.js';
 export { OverrideReader, checkOverrideKeys, mergeOverrides } from './overrides.js';
 export type { ModelEntry, ModelOverrides } from './registry.js';
-export { startWorkerEntry } from './worker-entry.js';
-export type { WorkerEntryOptions } from './worker-entry.js';
-export { WorkerRpc } from './worker-rpc.js';

@@ -6,7 +6,7 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
 
 /**
  * timm's `trunc_normal_(std, a, b)`: N(0, std²) resampled until it falls in [a, b]. The bounds are absolute
- * (spec §0), so with std .02 and ±2 this is effectively an untruncated normal.
+ * (timm's shared layers), so with std .02 and ±2 this is effectively an untruncated normal.
  */
 export function truncNormal(shape: number[], std = 0.02, a = -2, b = 2, rng: Rng = defaultRng()): tf.Tensor {
   const data = new Float32Array(size(shape));

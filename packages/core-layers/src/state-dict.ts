@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './module.js';
 import { fromTorchLayout, toTorchLayout, torchShape, type ParamLayout } from './layout.js';
 import type { TensorData } from './io/index.js';
-import { readSafetensors, writeSafetensorsAtomic } from './io/index.js';
+import { parseSafetensors, serializeSafetensors } from './io/index.js';
 
 export interface LoadStateDictOptions {
   /** Missing or unexpected keys are errors (default true), as `load_state_dict(strict=True)`. */
@@ -85,14 +85,17 @@ export function loadStateDict(
   return { missingKeys, unexpectedKeys };
 }
 
-/** Loads a timm/PyTorch `.safetensors` checkpoint into the module (see `loadStateDict` for the checks). */
-export function loadSafetensors(module: Module, path: string, opts: Omit<LoadStateDictOptions, 'source'> = {}): LoadStateDictResult {
-  return loadStateDict(module, readSafetensors(path).tensors, { ...opts, source: path });
+/**
+ * Loads the bytes of a timm/PyTorch `.safetensors` checkpoint (a `fetch`ed or dropped file, or a file read in Node)
+ * into the module; `source` names it in errors (see `loadStateDict` for the checks).
+ */
+export function loadSafetensorsBytes(module: Module, bytes: Uint8Array, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  return loadStateDict(module, parseSafetensors(bytes, opts.source).tensors, opts);
 }
 
-/** Writes the module's state dict as a timm-compatible `.safetensors` file (PyTorch layouts), atomically. */
-export function saveSafetensors(module: Module, path: string, metadata?: Record<string, string>): void {
-  writeSafetensorsAtomic(path, stateDict(module), metadata);
+/** The module's state dict as the bytes of a timm-compatible `.safetensors` file (PyTorch layouts). */
+export function safetensorsBytes(module: Module, metadata?: Record<string, string>): Uint8Array {
+  return serializeSafetensors(stateDict(module), metadata);
 }
 
 function more(keys: string[]): string {

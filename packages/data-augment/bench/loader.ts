@@ -13,15 +13,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import {
   buildTrainTransform,
-  DataLoader,
-  DEFAULT_FASHION_MNIST_DIR,
-  FashionMNIST,
-  ImageFolder,
   Rng,
   Subset,
   type Dataset,
   type Transform,
 } from '../src/index';
+import {
+  DataLoader,
+  DEFAULT_FASHION_MNIST_DIR,
+  FashionMNIST,
+  ImageFolder,
+} from '../src/node';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);

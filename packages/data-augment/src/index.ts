@@ -5,29 +5,8 @@ export { resize, resizeRegion, crop, INTERPOLATIONS, type Interpolation, type Bo
 
 export type { Dataset, DatasetDescriptor, Sample, SkippedFile } from './datasets/types';
 export { SampleDecodeError } from './datasets/types';
-export {
-  ImageFolder,
-  decodeImageFile,
-  describeSkipped,
-  maxImagePixels,
-  DEFAULT_MAX_IMAGE_PIXELS,
-  type ImageFolderOptions,
-} from './datasets/imageFolder';
-export {
-  FashionMNIST,
-  MNIST,
-  IdxDataset,
-  parseIdx,
-  FASHION_MNIST_CLASSES,
-  MNIST_CLASSES,
-  DEFAULT_FASHION_MNIST_DIR,
-  DEFAULT_MNIST_DIR,
-  type IdxOptions,
-} from './datasets/idx';
-export { Cifar10, Cifar10Dataset, CIFAR10_CLASSES, type Cifar10Options } from './datasets/cifar10';
 export { SyntheticShapes, SHAPES, type SyntheticShapesOptions } from './datasets/syntheticShapes';
 export { splitDataset, Subset, RgbDataset, toRgbDataset } from './datasets/split';
-export { datasetFromDescriptor } from './datasets/fromDescriptor';
 
 export type { Transform, TransformSpec } from './transforms/types';
 export { compose } from './transforms/compose';
@@ -63,5 +42,4 @@ export { buildTrainTransform, buildEvalTransform, type TrainTransformOptions, ty
 export { transformFromSpec } from './transforms/fromSpec';
 
 export { ProgressiveSchedule, efficientNetV2Schedule, EFFICIENTNETV2_PROGRESSIVE, type ProgressiveOptions, type ProgressiveStage } from './progressive';
-export { DataLoader, type DataLoaderOptions, type EpochOverrides, type LoaderBatch } from './loader';
 export { assembleBatch, type AssembledBatch, type BatchRequest } from './batch';

@@ -3,7 +3,7 @@
  * `workers: 0`) ahead of the consumer, and yields NHWC float32 tensors. Every sample's randomness derives from
  * (seed, epoch, dataset index), so results do not depend on the worker count.
  */
-import { startWorkerEntry, WorkerRpc } from '@nextnets/core-layers';
+import { startWorkerEntry, WorkerRpc } from '@nextnets/core-layers/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { assembleBatch, type AssembledBatch, type BatchRequest } from './batch';
 import type { Dataset, SkippedFile } from './datasets/types';

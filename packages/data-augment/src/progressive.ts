@@ -1,5 +1,5 @@
 /**
- * EfficientNetV2 progressive learning (spec §8, EV2 `main.py`): training is split into N equal chunks; stage k uses
+ * EfficientNetV2 progressive learning (EfficientNetV2 paper; official effnetv2_model.py, EV2 `main.py`): training is split into N equal chunks; stage k uses
  * image size int(ibase + (trainSize − ibase)·(k+1)/N), RandAugment magnitude linspace(5, maxMag, N)[k] and
  * mixup/cutmix alpha linspace(0, alpha, N)[k]. Dropout is not changed per stage in the released code, so it is
  * only interpolated when a range is given.
@@ -72,7 +72,7 @@ export class ProgressiveSchedule {
   }
 }
 
-/** EfficientNetV2 presets (spec §8 table): train size, RandAugment max magnitude, mixup = cutmix alpha. */
+/** EfficientNetV2 presets (EfficientNetV2 paper; official effnetv2_model.py table): train size, RandAugment max magnitude, mixup = cutmix alpha. */
 export const EFFICIENTNETV2_PROGRESSIVE: Record<string, Omit<ProgressiveOptions, 'total'>> = {
   s: { trainSize: 300, maxMagnitude: 10, mixupAlpha: 0, cutmixAlpha: 0 },
   m: { trainSize: 384, maxMagnitude: 15, mixupAlpha: 0.2, cutmixAlpha: 0.2 },

@@ -160,7 +160,7 @@ describe('built package (dist layout)', () => {
     const { build } = await import('tsup');
     await build({
       config: false,
-      entry: [join(packageDir, 'src/index.ts'), join(packageDir, 'src/worker.ts')],
+      entry: [join(packageDir, 'src/index.ts'), join(packageDir, 'src/node.ts'), join(packageDir, 'src/worker.ts')],
       format: ['esm', 'cjs'],
       outDir,
       shims: true,
@@ -180,8 +180,8 @@ describe('built package (dist layout)', () => {
         console.log(sum.toFixed(3));
       })();`;
     const cwd = packageDir;
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script(`import '@tensorflow/tfjs-backend-cpu'; const da = await import(${JSON.stringify(join(outDir, 'index.js'))});`)], { cwd, encoding: 'utf8' });
-    const cjs = execFileSync(process.execPath, ['-e', script(`require('@tensorflow/tfjs-backend-cpu'); const da = require(${JSON.stringify(join(outDir, 'index.cjs'))});`)], { cwd, encoding: 'utf8' });
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', script(`import '@tensorflow/tfjs-backend-cpu'; const da = { ...(await import(${JSON.stringify(join(outDir, 'index.js'))})), ...(await import(${JSON.stringify(join(outDir, 'node.js'))})) };`)], { cwd, encoding: 'utf8' });
+    const cjs = execFileSync(process.execPath, ['-e', script(`require('@tensorflow/tfjs-backend-cpu'); const da = { ...require(${JSON.stringify(join(outDir, 'index.cjs'))}), ...require(${JSON.stringify(join(outDir, 'node.cjs'))}) };`)], { cwd, encoding: 'utf8' });
     const reference = new DataLoader({
       dataset: new SyntheticShapes({ numClasses: 3, size: 16, count: 6, seed: 1 }),
       batchSize: 3,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { efficientNetV2Schedule, ProgressiveSchedule } from '../src/progressive';
 
-describe('EfficientNetV2 progressive learning (spec §8)', () => {
+describe('EfficientNetV2 progressive learning (EfficientNetV2 paper; official effnetv2_model.py)', () => {
   it('S: sizes 171/214/257/300, RandAugment 5/6.67/8.33/10, no mixup', () => {
     const schedule = efficientNetV2Schedule('s', 350);
     expect(schedule.stages.map((s) => s.imageSize)).toEqual([171, 214, 257, 300]);

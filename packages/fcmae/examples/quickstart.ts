@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { Rng, createModel, loadSafetensors, manualSeed } from '@nextnets/core-layers';
+import { Rng, createModel, manualSeed } from '@nextnets/core-layers';
+import { loadSafetensors } from '@nextnets/core-layers/node';
 import { Rng as AugmentRng, SyntheticShapes, normalize } from '@nextnets/data-augment';
-import { FCMAE, finetune, pretrain, saveEncoderCheckpoint, writeReconstructionPng } from '../src/index.js'; // '@nextnets/fcmae' outside this repository
+import { FCMAE } from '../src/index.js'; // '@nextnets/fcmae' outside this repository
+import { finetune, pretrain, saveEncoderCheckpoint, writeReconstructionPng } from '../src/node.js'; // '@nextnets/fcmae/node'
 
 export interface QuickstartResult {
   pretrainLosses: number[];

@@ -6,7 +6,7 @@ import { upsampleMask } from './mask.js';
 /**
  * The FCMAE encoder: the stem and stages of a `convnextv2_*` model (no head, like the official SparseConvNeXtV2),
  * under the timm keys `stem.*` and `stages.*`, so that `encoder.` stripped gives a classifier checkpoint.
- * It runs the ConvNeXt-V2 masked forward (spec §3 dense emulation of the sparse encoder).
+ * It runs the ConvNeXt-V2 masked forward (ConvNeXt V2 FCMAE; official fcmae.py dense emulation of the sparse encoder).
  */
 export class FcmaeEncoder extends Module {
   /** The wrapped classifier; only its stem and stages are registered here (its head is disposed). */

@@ -37,7 +37,7 @@ export interface FcmaeOutput {
 }
 
 /**
- * ConvNeXt-V2 fully convolutional masked autoencoder (official `models/fcmae.py`, spec §3).
+ * ConvNeXt-V2 fully convolutional masked autoencoder (official `models/fcmae.py`, ConvNeXt V2 FCMAE; official fcmae.py).
  * Keys: `mask_token` [1, D, 1, 1], `encoder.stem.*`, `encoder.stages.*` (timm ConvNeXt-V2 keys under `encoder.`),
  * `proj.*` (1×1 conv [D, C, 1, 1]), `decoder.{i}.*` (ConvNeXt-V2 blocks, timm block keys), `pred.*` (1×1 conv
  * [p²·inChans, D, 1, 1]).
@@ -103,7 +103,7 @@ export class FCMAE extends Module {
     return [height / p, width / p];
   }
 
-  /** A fresh random mask [N, h, w, 1] for a batch of H×W images (spec §3 masking, this model's maskRatio). */
+  /** A fresh random mask [N, h, w, 1] for a batch of H×W images (ConvNeXt V2 FCMAE; official fcmae.py masking, this model's maskRatio). */
   randomMask(batch: number, height: number, width: number, rng: NormalSource = defaultRng()): tf.Tensor4D {
     const [h, w] = this.gridSize(height, width);
     return generateRandomMask(batch, h, w, this.maskRatio, rng);
@@ -114,7 +114,7 @@ export class FCMAE extends Module {
     return this.encoder.forwardMasked(imgs, mask) as tf.Tensor4D;
   }
 
-  /** Decoder (spec §3 `forward_decoder`): proj → mask token at removed positions → blocks → pred, as [N, L, p²·C]. */
+  /** Decoder (ConvNeXt V2 FCMAE; official fcmae.py `forward_decoder`): proj → mask token at removed positions → blocks → pred, as [N, L, p²·C]. */
   forwardDecoder(features: tf.Tensor, mask: tf.Tensor): tf.Tensor3D {
     return tf.tidy(() => {
       const [n, h, w] = features.shape as number[];
@@ -126,7 +126,7 @@ export class FCMAE extends Module {
     });
   }
 
-  /** Masked reconstruction loss of predictions [N, L, p²·C] against the images (spec §3 `forward_loss`). */
+  /** Masked reconstruction loss of predictions [N, L, p²·C] against the images (ConvNeXt V2 FCMAE; official fcmae.py `forward_loss`). */
   forwardLoss(imgs: tf.Tensor, pred: tf.Tensor, mask: tf.Tensor): tf.Scalar {
     checkImages('FCMAE', imgs, this.patchSize);
     return tf.tidy(() => maskedReconstructionLoss(pred, patchify(imgs, this.patchSize), mask, this.normPixLoss));

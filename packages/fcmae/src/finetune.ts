@@ -3,12 +3,13 @@ import {
   loadStateDict,
   stateDict,
   truncNormal,
-  writeSafetensorsAtomic,
   type ImageClassifier,
   type ModelOverrides,
   type TensorData,
 } from '@nextnets/core-layers';
-import { DataLoader, type Dataset, type Transform } from '@nextnets/data-augment';
+import { writeSafetensorsAtomic } from '@nextnets/core-layers/node';
+import type { Dataset, Transform } from '@nextnets/data-augment';
+import { DataLoader } from '@nextnets/data-augment/node';
 import { AdamW, LrScheduler, cosineWithWarmup, layerDecayLrScale, makeParamGroups, scaleLr, type ParamGroup } from '@nextnets/optim';
 import { classificationTask } from '@nextnets/train';
 import { minimalAugment, scheduleSteps } from './augment.js';
@@ -16,7 +17,7 @@ import type { FCMAE } from './fcmae.js';
 import { runLoop, type EpochInfo, type StepInfo } from './run-trainer.js';
 
 export interface ExportEncoderOptions {
-  /** std of the fresh classifier weight (spec §3 fine-tuning: trunc_normal std 2e-5, bias 0). */
+  /** std of the fresh classifier weight (ConvNeXt V2 FCMAE; official fcmae.py fine-tuning: trunc_normal std 2e-5, bias 0). */
   headInitStd?: number;
 }
 
@@ -67,7 +68,7 @@ export function createFinetuneModel(
 }
 
 export interface FinetuneGroupOptions {
-  /** 0.05 (spec §3 fine-tuning). */
+  /** 0.05 (ConvNeXt V2 FCMAE; official fcmae.py fine-tuning). */
   weightDecay?: number;
   /** Layer-wise lr decay factor (atto/tiny 0.9; 1 = off). */
   layerDecay?: number;
@@ -76,7 +77,7 @@ export interface FinetuneGroupOptions {
 }
 
 /**
- * Fine-tuning parameter groups (spec §3): no weight decay for the model's `noWeightDecay` parameters (1-D, `.bias`,
+ * Fine-tuning parameter groups (ConvNeXt V2 FCMAE; official fcmae.py): no weight decay for the model's `noWeightDecay` parameters (1-D, `.bias`,
  * GRN), lr scale decay^(L+1−id) from `layerDecayGroups(scheme)`.
  */
 export function finetuneParamGroups(model: ImageClassifier, opts: FinetuneGroupOptions = {}): ParamGroup[] {
@@ -98,7 +99,7 @@ export interface FinetuneOptions extends FinetuneGroupOptions {
   epochs: number;
   batchSize: number;
   inputSize?: number;
-  /** Base lr, lr = blr·batch/256 (spec §3 default 5e-4). */
+  /** Base lr, lr = blr·batch/256 (ConvNeXt V2 FCMAE; official fcmae.py default 5e-4). */
   blr?: number;
   lr?: number;
   /** 1e-6. */
@@ -117,7 +118,7 @@ export interface FinetuneOptions extends FinetuneGroupOptions {
 }
 
 /**
- * Fine-tuning on @nextnets/train's Trainer (spec §3 `main_finetune.py` defaults): AdamW (0.9, 0.999), eps 1e-8, wd 0.05 on weights
+ * Fine-tuning on @nextnets/train's Trainer (ConvNeXt V2 FCMAE; official fcmae.py `main_finetune.py` defaults): AdamW (0.9, 0.999), eps 1e-8, wd 0.05 on weights
  * only, layer decay, lr = blr·batch/256, per-iteration warmup (ConvNeXt linspace style) + cosine to minLr, label-smoothed
  * cross-entropy. Returns the loss of every step. The full recipe's RandAugment/mixup/EMA belong to the CLI.
  */

@@ -1,5 +1,5 @@
 /**
- * @nextnets/fcmae: ConvNeXt-V2 fully convolutional masked autoencoder (FCMAE) pre-training, spec §3:
+ * @nextnets/fcmae: ConvNeXt-V2 fully convolutional masked autoencoder (FCMAE) pre-training, ConvNeXt V2 FCMAE; official fcmae.py:
  * random patch masking, the densely emulated sparse encoder, the ConvNeXt-V2 decoder, the masked (norm-pix) loss,
  * pre-training and fine-tuning on @nextnets/train's Trainer, and the hand-off to fine-tuning (encoder export, layer-decay fine-tuning).
  */
@@ -9,10 +9,5 @@ export { maskedReconstructionLoss, normalizePatches, patchStatistics } from './l
 export { FcmaeEncoder } from './encoder.js';
 export { FCMAE, type FcmaeOptions, type FcmaeOutput } from './fcmae.js';
 export { unitTruncNormalInit, type FcmaeInit } from './init.js';
-export { pretrain, createPretrainOptimizer, pretrainNoDecay } from './pretrain.js';
-export type { PretrainOptions, PretrainOptimizerOptions, PretrainContext, PretrainResult } from './pretrain.js';
-export { exportEncoder, saveEncoderCheckpoint, createFinetuneModel, finetuneParamGroups, finetune } from './finetune.js';
-export type { ExportEncoderOptions, FinetuneGroupOptions, FinetuneOptions } from './finetune.js';
 export { minimalAugment, type MinimalAugmentOptions } from './augment.js';
 export type { StepInfo, EpochInfo } from './run-trainer.js';
-export { writeReconstructionPng, type ReconstructionPngOptions } from './reconstruction.js';

@@ -4,7 +4,7 @@ import type { ConvNeXtBlock } from '@nextnets/models-convnext';
 
 /**
  * How FCMAE's weights start:
- * - `fcmae` (default): the literal reading of the official `FCMAE._init_weights` (spec §3), which runs after the
+ * - `fcmae` (default): the literal reading of the official `FCMAE._init_weights` (ConvNeXt V2 FCMAE; official fcmae.py), which runs after the
  *   encoder's own init and overrides it. timm's `trunc_normal_` is called without `std`, so the default std = 1.0
  *   (bounds ±2) applies to every dense `nn.Conv2d` (encoder stem conv, decoder `proj`, decoder dwconv, `pred`) and to the
  *   sparse depthwise convs and linears of the encoder blocks (our `conv_dw`, `mlp.fc1`, `mlp.fc2`); the sparse

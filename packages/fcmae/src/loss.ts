@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Per-patch mean and √(var + 1e-6) over the last axis, with torch.var's unbiased variance (spec §3 `norm_pix_loss`). */
+/** Per-patch mean and √(var + 1e-6) over the last axis, with torch.var's unbiased variance (ConvNeXt V2 FCMAE; official fcmae.py `norm_pix_loss`). */
 export function patchStatistics(target: tf.Tensor): { mean: tf.Tensor; std: tf.Tensor } {
   const d = target.shape[target.rank - 1];
   if (d < 2) throw new Error(`normalizePatches: a patch needs at least 2 values for the unbiased variance, got ${d}`);
@@ -11,7 +11,7 @@ export function patchStatistics(target: tf.Tensor): { mean: tf.Tensor; std: tf.T
   });
 }
 
-/** Per-patch target normalisation (spec §3 `norm_pix_loss`): (t − mean)/√(var + 1e-6), unbiased variance. */
+/** Per-patch target normalisation (ConvNeXt V2 FCMAE; official fcmae.py `norm_pix_loss`): (t − mean)/√(var + 1e-6), unbiased variance. */
 export function normalizePatches(target: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const { mean, std } = patchStatistics(target);
@@ -20,7 +20,7 @@ export function normalizePatches(target: tf.Tensor): tf.Tensor {
 }
 
 /**
- * FCMAE `forward_loss` (spec §3) on patchified tensors: `pred` and `target` [N, L, D], `mask` [N, L] (or any shape
+ * FCMAE `forward_loss` (ConvNeXt V2 FCMAE; official fcmae.py) on patchified tensors: `pred` and `target` [N, L, D], `mask` [N, L] (or any shape
  * with N·L entries; 1 = removed). With `normPixLoss` the target is normalised per patch first. Per patch the loss is
  * mean_D (pred − target)², and the result is sum(loss·mask)/sum(mask): only removed patches count.
  */

@@ -5,13 +5,13 @@ export interface NormalSource {
   normal(): number;
 }
 
-/** Number of patches kept per sample: `int(L·(1 − ratio))` as FCMAE's `gen_random_mask` (spec §3). */
+/** Number of patches kept per sample: `int(L·(1 − ratio))` as FCMAE's `gen_random_mask` (ConvNeXt V2 FCMAE; official fcmae.py). */
 export function numKept(numPatches: number, maskRatio: number): number {
   return Math.floor(numPatches * (1 - maskRatio));
 }
 
 /**
- * FCMAE random masking (spec §3 `gen_random_mask`): per sample, Gaussian noise over the L = gridH·gridW patches is
+ * FCMAE random masking (ConvNeXt V2 FCMAE; official fcmae.py `gen_random_mask`): per sample, Gaussian noise over the L = gridH·gridW patches is
  * argsorted and the first `len_keep = floor(L·(1 − ratio))` patches in that order are kept, i.e. the len_keep patches
  * with the smallest noise. Returns [N, gridH, gridW, 1] float32 with 1 = removed, 0 = kept.
  */
@@ -33,7 +33,7 @@ export function generateRandomMask(batch: number, gridH: number, gridW: number, 
 }
 
 /**
- * `repeat_interleave` of a [N, h, w, 1] mask by `factor` along H and W (spec §3 `upsample_mask`) → [N, h·f, w·f, 1]:
+ * `repeat_interleave` of a [N, h, w, 1] mask by `factor` along H and W (ConvNeXt V2 FCMAE; official fcmae.py `upsample_mask`) → [N, h·f, w·f, 1]:
  * every grid cell becomes an f×f block. Done with a broadcast (no tile).
  */
 export function upsampleMask(mask: tf.Tensor, factor: number): tf.Tensor4D {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * FCMAE `patchify` on NHWC images (spec §3): [N, H, W, C] → [N, L, p·p·C] with L = (H/p)·(W/p) in row-major patch
+ * FCMAE `patchify` on NHWC images (ConvNeXt V2 FCMAE; official fcmae.py): [N, H, W, C] → [N, L, p·p·C] with L = (H/p)·(W/p) in row-major patch
  * order and pixels inside a patch in (p, q, c) order (row, column, channel) — the official `nchpwq → nhwpqc`.
  */
 export function patchify(imgs: tf.Tensor, patchSize: number): tf.Tensor3D {

@@ -1,4 +1,5 @@
-import { DataLoader, type Dataset } from '@nextnets/data-augment';
+import type { Dataset } from '@nextnets/data-augment';
+import { DataLoader } from '@nextnets/data-augment/node';
 import { AdamW, LrScheduler, cosineWithWarmup, makeParamGroups, scaleLr } from '@nextnets/optim';
 import { fcmaeTask } from '@nextnets/train';
 import { minimalAugment, scheduleSteps } from './augment.js';
@@ -6,7 +7,7 @@ import type { FCMAE } from './fcmae.js';
 import { runLoop, type EpochInfo, type StepInfo } from './run-trainer.js';
 
 /**
- * FCMAE pre-training weight-decay rule (spec §3, timm-0.3.2 `add_weight_decay` on the official model): no decay for
+ * FCMAE pre-training weight-decay rule (ConvNeXt V2 FCMAE; official fcmae.py, timm-0.3.2 `add_weight_decay` on the official model): no decay for
  * 1-D tensors and `*.bias`. Official GRN γ/β are 2-D (1, C) (sparse encoder) or 4-D (dense decoder) and `mask_token`
  * is 4-D, so they ARE decayed — our GRN `weight`/`bias` are stored 1-D, hence the explicit exception.
  */
@@ -16,9 +17,9 @@ export function pretrainNoDecay(name: string, rank: number): boolean {
 }
 
 export interface PretrainOptimizerOptions {
-  /** 0.05 (spec §3). */
+  /** 0.05 (ConvNeXt V2 FCMAE; official fcmae.py). */
   weightDecay?: number;
-  /** (0.9, 0.95) (spec §3). */
+  /** (0.9, 0.95) (ConvNeXt V2 FCMAE; official fcmae.py). */
   betas?: [number, number];
 }
 
@@ -37,7 +38,7 @@ export interface PretrainOptions extends PretrainOptimizerOptions {
   batchSize: number;
   /** Training resolution (multiple of the patch size); default 224. */
   inputSize?: number;
-  /** Base lr; the lr is blr·batchSize/256 (spec §3, default 1.5e-4). */
+  /** Base lr; the lr is blr·batchSize/256 (ConvNeXt V2 FCMAE; official fcmae.py, default 1.5e-4). */
   blr?: number;
   /** Absolute lr (overrides blr scaling). */
   lr?: number;
@@ -79,7 +80,7 @@ export interface PretrainResult {
 }
 
 /**
- * FCMAE pre-training (spec §3 `main_pretrain.py` / `engine_pretrain.py`) on @nextnets/train's Trainer with the `fcmae`
+ * FCMAE pre-training (ConvNeXt V2 FCMAE; official fcmae.py `main_pretrain.py` / `engine_pretrain.py`) on @nextnets/train's Trainer with the `fcmae`
  * task: minimal augmentation, a fresh random mask per batch, masked (norm-pix) MSE, AdamW (0.9, 0.95) with wd 0.05 on
  * weights only, lr = blr·batch/256 with a per-iteration linear warmup from 0 (reaching the peak at the end of warmup)
  * and half-cycle cosine to minLr. For checkpoints, metrics files and resuming, use the Trainer directly (as

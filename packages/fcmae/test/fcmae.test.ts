@@ -55,7 +55,7 @@ describe('FCMAE structure and keys (official fcmae.py layout)', () => {
     expect(params.get('pred.weight')).toEqual([512, 3072]);
     expect(params.get('mask_token')).toEqual([1, 1, 512, 1]);
     expect([...params.keys()].filter((k) => k.startsWith('decoder.1.'))).toEqual([]);
-    // Encoder without head = spec §2 encoder-only count for atto (3,386,760).
+    // Encoder without head = ConvNeXt V2 paper; official convnextv2.py encoder-only count for atto (3,386,760).
     const encoderParams = model.namedParameters().filter(([n]) => n.startsWith('encoder.')).reduce((s, [, p]) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     expect(encoderParams).toBe(3_386_760);
     // + proj 320·512+512 + mask_token 512 + one 512-wide V2 block (25,600 + 1,024 + 1,050,624 + 4,096 + 1,049,088)
@@ -75,7 +75,7 @@ describe('FCMAE structure and keys (official fcmae.py layout)', () => {
   });
 });
 
-describe('FCMAE init (spec §3)', () => {
+describe('FCMAE init (ConvNeXt V2 FCMAE; official fcmae.py)', () => {
   it("'fcmae' follows the literal official _init_weights (std 1.0 trunc normal on convs and block linears)", () => {
     manualSeed(1);
     const model = new FCMAE({ encoderOverrides: { depths: [1, 1], dims: [32, 64] }, decoderDim: 64 });

@@ -3,14 +3,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel, loadSafetensors, manualSeed, stateDict, type ImageClassifier } from '@nextnets/core-layers';
+import { createModel, manualSeed, stateDict, type ImageClassifier } from '@nextnets/core-layers';
+import { loadSafetensors } from '@nextnets/core-layers/node';
 import { SyntheticShapes, normalize } from '@nextnets/data-augment';
-import { createFinetuneModel, exportEncoder, finetune, finetuneParamGroups, pretrain, saveEncoderCheckpoint } from '../src/index.js';
+import { createFinetuneModel, exportEncoder, finetune, finetuneParamGroups, pretrain, saveEncoderCheckpoint } from '../src/node.js';
 import { TINY_ENCODER, stdOf, tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);
 
-describe('hand-off to fine-tuning (spec §3)', () => {
+describe('hand-off to fine-tuning (ConvNeXt V2 FCMAE; official fcmae.py)', () => {
   it('exports timm convnextv2 keys without decoder/mask token and with a fresh head', () => {
     manualSeed(0);
     const fcmae = tinyFcmae();

@@ -24,7 +24,7 @@ describe('patchify (pixel order p, q, c)', () => {
   });
 });
 
-describe('maskedReconstructionLoss (spec §3 forward_loss), checked by hand', () => {
+describe('maskedReconstructionLoss (ConvNeXt V2 FCMAE; official fcmae.py forward_loss), checked by hand', () => {
   const target = [
     [1, 2, 3, 4],
     [0, 0, 0, 0],

@@ -12,7 +12,7 @@ function fixedNoise(values: number[]): { normal(): number } {
   return { normal: () => values[i++] };
 }
 
-describe('generateRandomMask (spec §3)', () => {
+describe('generateRandomMask (ConvNeXt V2 FCMAE; official fcmae.py)', () => {
   it('keeps int(L·(1 − ratio)) patches per sample: 19 of 49 at 224 / patch 32 / ratio 0.6', () => {
     expect(numKept(49, 0.6)).toBe(19);
     const mask = generateRandomMask(5, 7, 7, 0.6, new Rng(1));

@@ -2,14 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { manualSeed } from '@nextnets/core-layers';
 import { SyntheticShapes } from '@nextnets/data-augment';
-import { createPretrainOptimizer, pretrain, pretrainNoDecay, type EpochInfo, type StepInfo } from '../src/index.js';
+import { type EpochInfo, type StepInfo } from '../src/index.js';
+import { createPretrainOptimizer, pretrain, pretrainNoDecay } from '../src/node.js';
 import { tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-describe('pretrain (spec §3 recipe on a tiny config)', () => {
+describe('pretrain (ConvNeXt V2 FCMAE; official fcmae.py recipe on a tiny config)', () => {
   it('decreases the masked loss over 36 steps on SyntheticShapes, without leaking tensors', async () => {
     manualSeed(0);
     const model = tinyFcmae();

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Rng, manualSeed } from '@nextnets/core-layers';
-import { patchify, writeReconstructionPng } from '../src/index.js';
+import { patchify } from '../src/index.js';
+import { writeReconstructionPng } from '../src/node.js';
 import { seededNormal, tinyFcmae, useWasm } from './helpers.js';
 
 beforeAll(useWasm);

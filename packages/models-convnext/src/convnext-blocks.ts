@@ -23,7 +23,7 @@ export interface ConvNeXtBlockOptions {
   mlpRatio?: number;
   /** timm `conv_mlp`: 1×1-conv MLP with LayerNorm2d (checkpoint weights [out, in, 1, 1]); same math on NHWC. */
   convMlp?: boolean;
-  /** ConvNeXt-V2 Global Response Norm after the activation (spec §2). */
+  /** ConvNeXt-V2 Global Response Norm after the activation (ConvNeXt V2 paper; official convnextv2.py). */
   useGrn?: boolean;
   /** Layer-scale gamma init (V1 default 1e-6); `null` = no gamma (V2). */
   lsInitValue?: number | null;
@@ -54,7 +54,7 @@ export class ConvNeXtMlp extends Module {
 
   /**
    * `rows` is [N·H·W, C] of a batch of `n` maps. `keep` ([N, H·W, 1], 1 = visible) makes GRN's Gx use the masked
-   * hidden tensor (FCMAE dense emulation, spec §3); the GRN output itself is not masked.
+   * hidden tensor (FCMAE dense emulation, ConvNeXt V2 FCMAE; official fcmae.py); the GRN output itself is not masked.
    */
   forwardRows(rows: tf.Tensor2D, n: number, keep: tf.Tensor | null = null): tf.Tensor2D {
     let h = gelu(linearRows(this.fc1, rows)) as tf.Tensor2D;
@@ -70,7 +70,7 @@ export class ConvNeXtMlp extends Module {
 }
 
 /**
- * GRN (spec §2) on [N·H·W, C] rows: Gx = ‖x‖₂ over each sample's H·W positions, Nx = Gx / (mean_C Gx + eps),
+ * GRN (ConvNeXt V2 paper; official convnextv2.py) on [N·H·W, C] rows: Gx = ‖x‖₂ over each sample's H·W positions, Nx = Gx / (mean_C Gx + eps),
  * out = weight·(x·Nx) + bias + x, rewritten as x·(1 + weight·Nx) + bias to save one full-size tensor.
  */
 function globalResponseNormRows(grn: GlobalResponseNorm, h: tf.Tensor2D, n: number, keep: tf.Tensor | null): tf.Tensor2D {
@@ -87,7 +87,7 @@ function globalResponseNormRows(grn: GlobalResponseNorm, h: tf.Tensor2D, n: numb
 }
 
 /**
- * ConvNeXt block (spec §1.1/§1.3; V2 §2): dw 7×7 → LayerNorm → fc1 → GELU → [GRN] → fc2 → [gamma] → DropPath + input.
+ * ConvNeXt block (ConvNeXt paper; timm convnext.py; V2 ConvNeXt V2 paper; official convnextv2.py): dw 7×7 → LayerNorm → fc1 → GELU → [GRN] → fc2 → [gamma] → DropPath + input.
  * Keys: `gamma`, `conv_dw`, `norm`, `mlp.fc1`, `mlp.grn`, `mlp.fc2` (timm).
  */
 export class ConvNeXtBlock extends Module {
@@ -130,7 +130,7 @@ export class ConvNeXtBlock extends Module {
 
   /**
    * With `keep` ([N, H, W, 1] at this block's resolution, 1 = visible) this is FCMAE's dense emulation of the sparse
-   * block (spec §3): the dwconv input and output are multiplied by `keep`, GRN's Gx sees the masked hidden tensor,
+   * block (ConvNeXt V2 FCMAE; official fcmae.py): the dwconv input and output are multiplied by `keep`, GRN's Gx sees the masked hidden tensor,
    * and the residual adds the unmasked block input. `keep = null` is the ordinary block.
    */
   forwardMasked(x: tf.Tensor, keep: tf.Tensor | null): tf.Tensor {
@@ -185,7 +185,7 @@ export class Stage<B extends Module = Module> extends Module {
 }
 
 /**
- * timm `NormMlpClassifierHead` without hidden layer (ConvNeXt head, spec §1.1): global average pool → LayerNorm
+ * timm `NormMlpClassifierHead` without hidden layer (ConvNeXt head, ConvNeXt paper; timm convnext.py): global average pool → LayerNorm
  * (`norm`) → dropout → `fc`. With numClasses 0 there is no `fc` and the head returns the normed pooled features.
  */
 export class NormClassifierHead extends Module {

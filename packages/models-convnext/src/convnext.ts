@@ -51,7 +51,7 @@ export const CONVNEXT_PRETRAINED_CFG: PretrainedCfg = {
 };
 
 /**
- * ConvNeXt (timm `convnext.py`, spec §1; V2 blocks when `useGrn`): patch stem (conv k=s=patchSize → LayerNorm2d),
+ * ConvNeXt (timm `convnext.py`, ConvNeXt paper; timm convnext.py; V2 blocks when `useGrn`): patch stem (conv k=s=patchSize → LayerNorm2d),
  * stages of ConvNeXt blocks with LayerNorm2d + conv k2 s2 downsampling, head pool → LayerNorm2d → fc.
  * Keys: `stem.0`, `stem.1`, `stages.i.downsample.{0,1}`, `stages.i.blocks.j.*`, `head.norm`, `head.fc`.
  */
@@ -129,12 +129,12 @@ export class ConvNeXt extends ImageClassifier {
     this.numClasses = numClasses;
   }
 
-  /** ndim ≤ 1 and `*.bias` (spec §9), which covers layer-scale `gamma` and GRN `weight`/`bias` (all [C]). */
+  /** ndim ≤ 1 and `*.bias` (ConvNeXt's official recipe, main.py/optim_factory.py), which covers layer-scale `gamma` and GRN `weight`/`bias` (all [C]). */
   override noWeightDecay(name: string): boolean {
     return super.noWeightDecay(name) || name.endsWith('.gamma') || /\.grn\.(weight|bias)$/.test(name);
   }
 
-  /** 'single' (one id per block, ConvNeXt-V2 fine-tuning) or 'group' (the 12-group V1 scheme), spec §3/§9. */
+  /** 'single' (one id per block, ConvNeXt-V2 fine-tuning) or 'group' (the 12-group V1 scheme), ConvNeXt V2 FCMAE; official fcmae.py / ConvNeXt's official recipe, main.py/optim_factory.py. */
   override layerDecayGroups(scheme: LayerDecayScheme = 'single'): LayerDecayGroups {
     return convNeXtLayerDecay(this.config.depths, scheme);
   }
@@ -178,7 +178,7 @@ export function convNeXtConfig(
   return config;
 }
 
-/** ConvNeXt V1 variants (spec §1.2); atto…nano are timm's conv_mlp models. */
+/** ConvNeXt V1 variants (ConvNeXt paper; timm convnext.py); atto…nano are timm's conv_mlp models. */
 const V1_VARIANTS: Record<string, { depths: number[]; dims: number[]; convMlp: boolean }> = {
   convnext_atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320], convMlp: true },
   convnext_femto: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384], convMlp: true },

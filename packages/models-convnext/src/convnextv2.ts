@@ -3,8 +3,8 @@ import { registerModel, type ModelOverrides } from '@nextnets/core-layers';
 import { CONVNEXT_PRETRAINED_CFG, ConvNeXt, PACKAGE_NAME, convNeXtConfig, type ConvNeXtConfig } from './convnext.js';
 
 /**
- * ConvNeXt-V2 (spec §2): ConvNeXt with GRN in every block MLP and no layer scale (`lsInitValue` null). Adds the
- * masked forward FCMAE pre-training needs (spec §3 "Dense emulation").
+ * ConvNeXt-V2 (ConvNeXt V2 paper; official convnextv2.py): ConvNeXt with GRN in every block MLP and no layer scale (`lsInitValue` null). Adds the
+ * masked forward FCMAE pre-training needs (ConvNeXt V2 FCMAE; official fcmae.py "Dense emulation").
  */
 export class ConvNeXtV2 extends ConvNeXt {
   constructor(config: Omit<ConvNeXtConfig, 'useGrn'>) {
@@ -12,7 +12,7 @@ export class ConvNeXtV2 extends ConvNeXt {
   }
 
   /**
-   * Encoder forward with a binary mask, emulating FCMAE's sparse convolutions densely (spec §3):
+   * Encoder forward with a binary mask, emulating FCMAE's sparse convolutions densely (ConvNeXt V2 FCMAE; official fcmae.py):
    * `mask` is [N, h, w, 1] at the stem-output resolution (1 = removed, 0 = visible). After the stem x·(1 − mask);
    * in every block the dwconv input and output are multiplied by (1 − mask) at the block's resolution and GRN's Gx is
    * computed on the masked hidden tensor; the residual adds the block input. At each downsample the mask is
@@ -49,7 +49,7 @@ function subsampleMask(mask: tf.Tensor, h: number, w: number): tf.Tensor {
   return tf.stridedSlice(mask, [0, 0, 0, 0], [n, h * sh, w * sw, 1], [1, sh, sw, 1]);
 }
 
-/** ConvNeXt-V2 variants (spec §2); atto…nano use conv_mlp as in timm. */
+/** ConvNeXt-V2 variants (ConvNeXt V2 paper; official convnextv2.py); atto…nano use conv_mlp as in timm. */
 const V2_VARIANTS: Record<string, { depths: number[]; dims: number[]; convMlp: boolean }> = {
   convnextv2_atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320], convMlp: true },
   convnextv2_femto: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384], convMlp: true },

@@ -27,7 +27,7 @@ const dwConv = (channels: number, kernelSize: [number, number]): Conv2d =>
   });
 
 /**
- * InceptionNeXt token mixer (spec §4): channels split into (identity, hw, w, h) = (C − 3g, g, g, g), g = ⌊C·branchRatio⌋;
+ * InceptionNeXt token mixer (InceptionNeXt paper; timm inception_next.py): channels split into (identity, hw, w, h) = (C − 3g, g, g, g), g = ⌊C·branchRatio⌋;
  * the last three go through depthwise 3×3, 1×band and band×1 convs; outputs concatenated in the same order.
  * Keys `dwconv_hw`, `dwconv_w`, `dwconv_h`.
  */
@@ -75,7 +75,7 @@ export interface MetaNeXtBlockOptions {
 }
 
 /**
- * InceptionNeXt `MetaNeXtBlock` (spec §4): token_mixer → BatchNorm (`norm`) → ConvMlp (`mlp.fc1` 1×1 → GELU →
+ * InceptionNeXt `MetaNeXtBlock` (InceptionNeXt paper; timm inception_next.py): token_mixer → BatchNorm (`norm`) → ConvMlp (`mlp.fc1` 1×1 → GELU →
  * `mlp.fc2` 1×1) → `gamma` → DropPath + input. BN and the MLP run on the [N·H·W, C] matrix.
  */
 export class MetaNeXtBlock extends Module {
@@ -138,7 +138,7 @@ export function metaNeXtDownsample(inChs: number, outChs: number): Sequential {
 }
 
 /**
- * timm `MlpClassifierHead` (spec §4): pool → `fc1` (D → ratio·D) → GELU → LayerNorm (`norm`) → dropout → `fc2`.
+ * timm `MlpClassifierHead` (InceptionNeXt paper; timm inception_next.py): pool → `fc1` (D → ratio·D) → GELU → LayerNorm (`norm`) → dropout → `fc2`.
  * Note the activation comes before the norm. numClasses 0 leaves out `fc2`.
  */
 export class MlpClassifierHead extends Module {

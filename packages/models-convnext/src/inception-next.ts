@@ -38,7 +38,7 @@ export interface InceptionNeXtConfig {
 }
 
 /**
- * InceptionNeXt (timm `inception_next.py`, spec §4): stem conv k4 s4 → BatchNorm, MetaNeXt stages (BatchNorm + conv
+ * InceptionNeXt (timm `inception_next.py`, InceptionNeXt paper; timm inception_next.py): stem conv k4 s4 → BatchNorm, MetaNeXt stages (BatchNorm + conv
  * k2 s2 downsampling from stage 1), head pool → fc1 → GELU → LayerNorm → fc2.
  */
 export class InceptionNeXt extends ImageClassifier {
@@ -112,7 +112,7 @@ export class InceptionNeXt extends ImageClassifier {
     this.numClasses = numClasses;
   }
 
-  /** ndim ≤ 1 and `*.bias` (spec §9): BN/LN affine, biases and layer-scale `gamma`. */
+  /** ndim ≤ 1 and `*.bias` (ConvNeXt's official recipe, main.py/optim_factory.py): BN/LN affine, biases and layer-scale `gamma`. */
   override noWeightDecay(name: string): boolean {
     return super.noWeightDecay(name) || name.endsWith('.gamma');
   }
@@ -137,7 +137,7 @@ const INCEPTION_NEXT_OVERRIDES = [
   'branchRatio',
 ] as const;
 
-/** InceptionNeXt variants (spec §4). */
+/** InceptionNeXt variants (InceptionNeXt paper; timm inception_next.py). */
 const VARIANTS: Record<string, { depths: number[]; dims: number[]; bandKernelSize: number; branchRatio: number; cropPct: number }> = {
   inception_next_atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320], bandKernelSize: 9, branchRatio: 0.25, cropPct: 0.875 },
   inception_next_tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768], bandKernelSize: 11, branchRatio: 0.125, cropPct: 0.875 },

@@ -11,7 +11,7 @@ const DOWNSAMPLE = /^stages\.(\d+)\.downsample\./;
 const BLOCK = /^stages\.(\d+)\.blocks\.(\d+)\./;
 
 /**
- * ConvNeXt fine-tuning layer decay on timm key names (spec §3 fine-tuning, §9):
+ * ConvNeXt fine-tuning layer decay on timm key names (ConvNeXt V2 FCMAE; official fcmae.py fine-tuning, ConvNeXt's official recipe, main.py/optim_factory.py):
  * - `single` (ConvNeXt-V2 `main_finetune.py`): one id per block, numLayers = sum(depths); block j of stage i →
  *   sum(depths[:i]) + j + 1; a stage's downsample shares the id of its first block; the stem shares id 1; head → L + 1.
  * - `group` (ConvNeXt-V1 `get_num_layer_for_convnext`, 12 groups): stem → 0; stage 0 → 1; stage 1 (with its

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { setupBackend } from '@nextnets/backend';
-import { readNpy } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 import { extraFixturesDir } from '@nextnets/test-fixtures';
 
 /** The large timm fixtures (optional extra suite), or undefined with a one-line note. */

@@ -20,13 +20,13 @@ function patchGrid(grids: number[][]): tf.Tensor4D {
   return tf.tensor4d(grids.flat(), [grids.length, 2, 2, 1]);
 }
 
-/** The grid upsampled to the stem resolution (16×16), as FCMAE's `upsample_mask` does (spec §3). */
+/** The grid upsampled to the stem resolution (16×16), as FCMAE's `upsample_mask` does (ConvNeXt V2 FCMAE; official fcmae.py). */
 function stemMask(grid: tf.Tensor4D): tf.Tensor4D {
   return tf.image.resizeNearestNeighbor(grid, [16, 16]);
 }
 
 /**
- * The spec §3 dense-emulation recipe written out with the modules' plain (unfused) forwards: after the stem
+ * The ConvNeXt V2 FCMAE; official fcmae.py dense-emulation recipe written out with the modules' plain (unfused) forwards: after the stem
  * x·keep; per block dwconv(x·keep)·keep → LN → fc1 → GELU → GRN with Gx over the masked hidden map → fc2, plus the
  * unmasked input; the mask subsampled at every downsample; masked positions zeroed at the end.
  */

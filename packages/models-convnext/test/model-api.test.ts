@@ -21,7 +21,7 @@ const std = (v: Float32Array): number => {
 };
 
 describe('checkpoint layouts', () => {
-  it('uses 1×1-conv MLP shapes for atto…nano and Linear shapes from tiny up (spec §1.3/§1.4)', () => {
+  it('uses 1×1-conv MLP shapes for atto…nano and Linear shapes from tiny up (ConvNeXt paper; timm convnext.py)', () => {
     const shapes = (name: string, key: string): number[] => {
       const m = withShapeOnlyInit(() => createModel(name));
       const p = m.namedParameters().find(([n]) => n === key)![1];
@@ -43,7 +43,7 @@ describe('checkpoint layouts', () => {
   });
 });
 
-describe('timm init (spec §1.1, §2, §4)', () => {
+describe('timm init (ConvNeXt paper; timm convnext.py / ConvNeXt V2 paper; official convnextv2.py / InceptionNeXt paper; timm inception_next.py)', () => {
   it('ConvNeXt: trunc_normal(.02) weights, zero biases, LN 1/0, gamma = lsInitValue, head × headInitScale', () => {
     const m = createModel('convnext_atto', { numClasses: 1000, headInitScale: 0.001, lsInitValue: 0.25 });
     expect(std(values(m, 'stages.2.blocks.0.mlp.fc1.weight'))).toBeCloseTo(0.02, 3);
@@ -150,7 +150,7 @@ describe('optimizer facts', () => {
     m.dispose();
   });
 
-  it("layer decay 'group' = the 12-group ConvNeXt-V1 scheme (spec §9)", () => {
+  it("layer decay 'group' = the 12-group ConvNeXt-V1 scheme (ConvNeXt's official recipe, main.py/optim_factory.py)", () => {
     const m = withShapeOnlyInit(() => createModel('convnext_base'));
     const { numLayers, layerId } = m.layerDecayGroups('group')!;
     expect(numLayers).toBe(12);
@@ -172,7 +172,7 @@ describe('optimizer facts', () => {
     for (const [key, id] of Object.entries(ids)) expect(layerId(key), key).toBe(id);
   });
 
-  it("layer decay 'single' = one id per block (spec §3), for every parameter in range", () => {
+  it("layer decay 'single' = one id per block (ConvNeXt V2 FCMAE; official fcmae.py), for every parameter in range", () => {
     const m = withShapeOnlyInit(() => createModel('convnextv2_atto'));
     const { numLayers, layerId } = m.layerDecayGroups('single')!;
     expect(numLayers).toBe(12);

@@ -3,7 +3,7 @@ import { useWasm } from './helpers.js';
 import { withShapeOnlyInit } from '@nextnets/core-layers';
 import { createModel, listModels } from '../src/index.js';
 
-/** Parameter counts with a 1000-class head: spec §1.2, §2, §4 tables. */
+/** Parameter counts with a 1000-class head: ConvNeXt paper; timm convnext.py / ConvNeXt V2 paper; official convnextv2.py / InceptionNeXt paper; timm inception_next.py tables. */
 const EXPECTED: Record<string, number> = {
   convnext_atto: 3_695_520,
   convnext_femto: 5_217_784,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadSafetensors, profile, saveSafetensors } from '@nextnets/core-layers';
+import { profile } from '@nextnets/core-layers';
+import { loadSafetensors, saveSafetensors } from '@nextnets/core-layers/node';
 import { createModel } from '../src/index.js';
 import { extraDir, fixturePath, loadNpy, relErr, useWasm } from './helpers.js';
 

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { setupBackend } from '@nextnets/backend';
-import { loadStateDict, profile, readSafetensors, type ModelOverrides } from '@nextnets/core-layers';
+import { loadStateDict, profile, type ModelOverrides } from '@nextnets/core-layers';
+import { readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, listModels } from '../src/index.js'; // '@nextnets/models-efficient' outside this repository
 
 export interface QuickstartResult {

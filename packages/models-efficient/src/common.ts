@@ -13,13 +13,13 @@ export class Activation extends Module {
 }
 
 /**
- * Conv init N(0, 2/fan_out) with fan_out = kh·kw·out/groups (timm `_init_weight_goog` with fix_group_fanout, spec §8).
+ * Conv init N(0, 2/fan_out) with fan_out = kh·kw·out/groups (timm `_init_weight_goog` with fix_group_fanout, EfficientNetV2 paper; official effnetv2_model.py).
  * Internal shapes are [kh, kw, in/g, out] (dense) or [kh, kw, C, multiplier] (depthwise), so in both cases
  * fan_out = shape[0]·shape[1]·shape[3].
  */
 export const googConvInit: Initializer = (shape) => normal(shape, 0, Math.sqrt(2 / (shape[0] * shape[1] * shape[3])));
 
-/** timm's EfficientNet Linear init: U(±1/√fan_out) with fan_out = number of classes (spec §8). */
+/** timm's EfficientNet Linear init: U(±1/√fan_out) with fan_out = number of classes (EfficientNetV2 paper; official effnetv2_model.py). */
 export const googLinearInit: Initializer = (shape, fans) => {
   const range = 1 / Math.sqrt(fans?.fanOut ?? shape[shape.length - 1]);
   return uniform(shape, -range, range);

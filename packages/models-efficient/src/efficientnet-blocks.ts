@@ -38,7 +38,7 @@ export interface EfficientBlockOptions {
   dropPathRate: number;
 }
 
-/** A bias-free conv with timm's EfficientNet init (spec §8). */
+/** A bias-free conv with timm's EfficientNet init (EfficientNetV2 paper; official effnetv2_model.py). */
 export function effConv(inChannels: number, outChannels: number, kernelSize: number, stride: number, padType: PadType, groups = 1): Conv2d {
   return new Conv2d({
     inChannels,
@@ -94,7 +94,7 @@ function blockSqueezeExcite(midChannels: number, expRatio: number, seRatio: numb
 }
 
 /**
- * timm `EdgeResidual` (`er`, Fused-MBConv, spec §8): k×k conv (stride) in→mid + BN + SiLU → [SE] → 1×1 mid→out + BN
+ * timm `EdgeResidual` (`er`, Fused-MBConv, EfficientNetV2 paper; official effnetv2_model.py): k×k conv (stride) in→mid + BN + SiLU → [SE] → 1×1 mid→out + BN
  * (linear), shortcut when stride 1 and in == out. Keys `conv_exp`, `bn1`, `[se.*]`, `conv_pwl`, `bn2`.
  */
 export class EdgeResidual extends Module {
@@ -128,7 +128,7 @@ export class EdgeResidual extends Module {
 }
 
 /**
- * timm `InvertedResidual` (`ir`, MBConv, spec §8): 1×1 in→mid + BN + SiLU → k×k depthwise (stride) + BN + SiLU → SE →
+ * timm `InvertedResidual` (`ir`, MBConv, EfficientNetV2 paper; official effnetv2_model.py): 1×1 in→mid + BN + SiLU → k×k depthwise (stride) + BN + SiLU → SE →
  * 1×1 mid→out + BN (linear), shortcut when stride 1 and in == out. Keys `conv_pw`, `bn1`, `conv_dw`, `bn2`,
  * `se.conv_reduce`, `se.conv_expand`, `conv_pwl`, `bn3`.
  */

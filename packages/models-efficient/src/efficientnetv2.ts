@@ -38,7 +38,7 @@ export interface EfficientNetV2Config {
   inChans: number;
   /** Dropout before the classifier. */
   dropRate: number;
-  /** Stochastic depth: block i of N uses rate · i / N (spec §8, timm). */
+  /** Stochastic depth: block i of N uses rate · i / N (EfficientNetV2 paper; official effnetv2_model.py, timm). */
   dropPathRate: number;
 }
 
@@ -142,7 +142,7 @@ export class EfficientNetV2 extends ImageClassifier {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Named variants (timm `_gen_efficientnetv2_{base,s,m,l,xl}`, spec §8).
+// Named variants (timm `_gen_efficientnetv2_{base,s,m,l,xl}`, EfficientNetV2 paper; official effnetv2_model.py).
 
 const S_ARCH = ['cn_r2_k3_s1_e1_c24_skip', 'er_r4_k3_s2_e4_c48', 'er_r4_k3_s2_e4_c64', 'ir_r6_k3_s2_e4_c128_se0.25', 'ir_r9_k3_s1_e6_c160_se0.25', 'ir_r15_k3_s2_e6_c256_se0.25'];
 const M_ARCH = ['cn_r3_k3_s1_e1_c24_skip', 'er_r5_k3_s2_e4_c48', 'er_r5_k3_s2_e4_c80', 'ir_r7_k3_s2_e4_c160_se0.25', 'ir_r14_k3_s1_e6_c176_se0.25', 'ir_r18_k3_s2_e6_c304_se0.25', 'ir_r5_k3_s1_e6_c512_se0.25'];
@@ -159,9 +159,9 @@ export interface EfficientNetV2Variant {
   roundLimit: number;
   /** A TF port (`tf_` prefix): TF "SAME" padding and BN eps 1e-3. */
   tfPort: boolean;
-  /** Dropout before the classifier of the official config (spec §8). */
+  /** Dropout before the classifier of the official config (EfficientNetV2 paper; official effnetv2_model.py). */
   dropRate: number;
-  /** Train / eval resolution (spec §8; timm cfgs for rw_t). */
+  /** Train / eval resolution (EfficientNetV2 paper; official effnetv2_model.py; timm cfgs for rw_t). */
   trainSize: number;
   evalSize: number;
   mean: [number, number, number];

@@ -23,7 +23,7 @@ import {
 import { Activation, checkInput } from './common.js';
 import { SandglassBlock } from './sandglass.js';
 
-/** One row of MobileNeXt's stage table: reduction ratio t, channels c, blocks n, stride s (spec §7). */
+/** One row of MobileNeXt's stage table: reduction ratio t, channels c, blocks n, stride s (MobileNeXt; official mnext.py). */
 export interface SandglassStage {
   t: number;
   c: number;
@@ -46,7 +46,7 @@ export interface MobileNeXtConfig {
   stemChannels: number;
 }
 
-/** The `mnext_mbv2_cfg` stage table (spec §7). */
+/** The `mnext_mbv2_cfg` stage table (MobileNeXt; official mnext.py). */
 export const MOBILENEXT_STAGES: readonly SandglassStage[] = [
   { t: 2, c: 96, n: 1, s: 2 },
   { t: 6, c: 144, n: 1, s: 1 },

@@ -4,7 +4,7 @@ import { makeDivisible } from '@nextnets/core-layers';
 import { Activation } from './common.js';
 
 /**
- * The four structural cases of MobileNeXt's `SGBlock` (spec §7):
+ * The four structural cases of MobileNeXt's `SGBlock` (MobileNeXt; official mnext.py):
  * - `first`: the t = 2 first block, a full sandglass with the stride on its last depthwise conv, no shortcut;
  * - `pointwise`: channel change at stride 1, just 1×1 reduce + 1×1 expand, no shortcut;
  * - `pointwise-down`: channel change at stride 2, 1×1 reduce + 1×1 expand + depthwise s2, no shortcut;
@@ -26,7 +26,7 @@ export interface SandglassBlockOptions {
   dropPathRate?: number;
 }
 
-/** `hid = inp // t`, raised to `make_divisible(ceil(oup/6), 16)` when below oup/6 (spec §7). */
+/** `hid = inp // t`, raised to `make_divisible(ceil(oup/6), 16)` when below oup/6 (MobileNeXt; official mnext.py). */
 export function sandglassHiddenChannels(inChannels: number, outChannels: number, reduction: number): number {
   const hidden = Math.floor(inChannels / reduction);
   return hidden < outChannels / 6 ? makeDivisible(Math.ceil(outChannels / 6), 16) : hidden;
@@ -40,7 +40,7 @@ export function sandglassCase(inChannels: number, outChannels: number, stride: n
   return 'sandglass';
 }
 
-// Official init (spec §7): conv N(0, 2/(k·k·out)) — no group correction for depthwise — and no conv biases.
+// Official init (MobileNeXt; official mnext.py): conv N(0, 2/(k·k·out)) — no group correction for depthwise — and no conv biases.
 const conv1x1 = (inChannels: number, outChannels: number): Conv2d =>
   new Conv2d({ inChannels, outChannels, kernelSize: 1, bias: false, weightInit: kaimingNormalFanOutInit });
 const depthwise3x3 = (channels: number, stride: number): Conv2d =>

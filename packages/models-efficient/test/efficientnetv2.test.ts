@@ -12,7 +12,7 @@ const shapeOnly = (name: string, overrides = {}): EfficientNetV2 => withShapeOnl
 const keyShapes = (m: EfficientNetV2): Map<string, number[]> => new Map(m.namedParameters().map(([k, p]) => [k, torchShape(p.shape, p.layout)]));
 const stageBlock = <T>(m: EfficientNetV2, i: number, j: number): T => (m.blocks.at(i) as unknown as { at: (j: number) => T }).at(j);
 
-describe('EfficientNetV2 structure (spec §8, timm)', () => {
+describe('EfficientNetV2 structure (EfficientNetV2 paper; official effnetv2_model.py, timm)', () => {
   it('uses timm key names and SE widths from the block input', () => {
     const shapes = keyShapes(shapeOnly('efficientnetv2_s'));
     const expected: Record<string, number[]> = {

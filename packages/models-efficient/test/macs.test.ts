@@ -27,7 +27,7 @@ describe('GMACs at 224', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  // Spec §7 (calc, 1000 classes): 311.3M / 588M / 208M / 103M / 75M, printed to 3–4 significant digits.
+  // MobileNeXt; official mnext.py (calc, 1000 classes): 311.3M / 588M / 208M / 103M / 75M, printed to 3–4 significant digits.
   const MOBILENEXT_MMACS: Array<[string, number, number]> = [
     ['mobilenext_100', 311.3, 0.05],
     ['mobilenext_140', 588, 0.5],
@@ -36,7 +36,7 @@ describe('GMACs at 224', () => {
     ['mobilenext_035', 75, 0.5],
   ];
   for (const [name, mmacs, tol] of MOBILENEXT_MMACS) {
-    it(`${name} ≈ ${mmacs}M (spec §7)`, () => {
+    it(`${name} ≈ ${mmacs}M (MobileNeXt; official mnext.py)`, () => {
       const gmacs = gmacsAt224(name, 1000);
       console.log(`${name} MMACs@224: ${(gmacs * 1e3).toFixed(2)}`);
       expect(Math.abs(gmacs * 1e3 - mmacs)).toBeLessThanOrEqual(tol);

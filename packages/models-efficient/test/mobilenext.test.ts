@@ -13,7 +13,7 @@ function keyShapes(model: MobileNeXt): Map<string, number[]> {
   return new Map(model.namedParameters().map(([k, p]) => [k, torchShape(p.shape, p.layout)]));
 }
 
-describe('MobileNeXt structure (spec §7)', () => {
+describe('MobileNeXt structure (MobileNeXt; official mnext.py)', () => {
   let model: MobileNeXt;
   let blocks: SandglassBlock[];
   beforeAll(() => {

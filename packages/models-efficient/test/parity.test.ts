@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { loadStateDict, profile, readNpy, readSafetensors } from '@nextnets/core-layers';
+import { loadStateDict, profile } from '@nextnets/core-layers';
+import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, EfficientNetV2 } from '../src/index.js';
 
 import { extraFixturesDir } from '@nextnets/test-fixtures';

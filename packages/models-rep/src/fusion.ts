@@ -8,7 +8,7 @@ export interface KernelBias {
 }
 
 /**
- * BN's eval-mode affine as a per-output-channel scale and shift (spec §5 `_fuse_bn_tensor`):
+ * BN's eval-mode affine as a per-output-channel scale and shift (RepVGG paper; timm byobnet.py `_fuse_bn_tensor`):
  * `t = γ/√(σ²+ε)`, `shift = β − μ·t`.
  */
 function bnScaleShift(bn: BatchNorm2d): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
@@ -31,7 +31,7 @@ function scaleOutputChannels(kernel: tf.Tensor4D, scale: tf.Tensor1D, depthwise:
   });
 }
 
-/** Folds BN into the preceding bias-free conv: `W' = W·t`, `b' = β − μ·t` (spec §5). */
+/** Folds BN into the preceding bias-free conv: `W' = W·t`, `b' = β − μ·t` (RepVGG paper; timm byobnet.py). */
 export function foldConvBn(conv: Conv2d, bn: BatchNorm2d): KernelBias {
   if (conv.outChannels !== bn.numFeatures) {
     throw new Error(`foldConvBn: conv has ${conv.outChannels} output channels but BN has ${bn.numFeatures}`);
@@ -46,7 +46,7 @@ export function foldConvBn(conv: Conv2d, bn: BatchNorm2d): KernelBias {
 
 /**
  * Folds a lone BN acting as an identity branch: the identity is a conv whose kernel has a single 1 at the centre,
- * `id[i, i mod (C/g), k//2, k//2] = 1` in PyTorch layout (spec §5), here `[k//2, k//2, i mod (C/g), i]`.
+ * `id[i, i mod (C/g), k//2, k//2] = 1` in PyTorch layout (RepVGG paper; timm byobnet.py), here `[k//2, k//2, i mod (C/g), i]`.
  */
 export function foldIdentityBn(bn: BatchNorm2d, groups: number, kernelSize: number): KernelBias {
   const channels = bn.numFeatures;

@@ -4,7 +4,7 @@ import { ConvBn, convFromKernelBias } from './conv-bn.js';
 import { disposeKernelBias, padKernel, sumBranches, type KernelBias } from './fusion.js';
 
 /**
- * RepLKNet `ReparamLargeKernelConv` (spec §6): a depthwise K×K conv+BN (`lkb_origin`) plus, when `smallKernel` is set,
+ * RepLKNet `ReparamLargeKernelConv` (RepLKNet; official replknet.py): a depthwise K×K conv+BN (`lkb_origin`) plus, when `smallKernel` is set,
  * a parallel depthwise small conv+BN (`small_conv`, 5×5 in the paper); merged into one biased K×K `lkb_reparam`.
  */
 export class ReparamLargeKernelConv extends Module {
@@ -77,7 +77,7 @@ export class ReparamLargeKernelConv extends Module {
 }
 
 /**
- * RepLKBlock (spec §6): `x + DropPath(pw2(ReLU(large_kernel(pw1(prelkb_bn(x))))))`, pw1 = 1×1 conv+BN+ReLU (c → dw),
+ * RepLKBlock (RepLKNet; official replknet.py): `x + DropPath(pw2(ReLU(large_kernel(pw1(prelkb_bn(x))))))`, pw1 = 1×1 conv+BN+ReLU (c → dw),
  * pw2 = 1×1 conv+BN (dw → c).
  */
 export class RepLKBlock extends Module {
@@ -109,7 +109,7 @@ export class RepLKBlock extends Module {
   }
 }
 
-/** ConvFFN (spec §6): `x + DropPath(pw2(GELU(pw1(preffn_bn(x)))))` with 1×1 conv+BN layers c → 4c → c. */
+/** ConvFFN (RepLKNet; official replknet.py): `x + DropPath(pw2(GELU(pw1(preffn_bn(x)))))` with 1×1 conv+BN layers c → 4c → c. */
 export class ConvFFN extends Module {
   private readonly preffnBn: BatchNorm2d;
   private readonly pw1: ConvBn;

@@ -34,7 +34,7 @@ export interface RepLKNetConfig {
   inChans: number;
   /** Dropout before `head` (not in the official model; default 0). */
   dropRate: number;
-  /** Drop path, linspace over the pairs (spec §6; official factory default 0.3). */
+  /** Drop path, linspace over the pairs (RepLKNet; official replknet.py; official factory default 0.3). */
   dropPathRate: number;
   /** Build the large-kernel convs merged (`lkb_reparam`, official `small_kernel_merged=True`). */
   deploy: boolean;
@@ -64,7 +64,7 @@ const convBnRelu = (inChannels: number, outChannels: number, kernelSize: number,
   new ConvBn({ inChannels, outChannels, kernelSize, stride, groups, relu: true });
 
 /**
- * RepLKNet (spec §6, official `replknet.py` keys): `stem` (4 conv-BN-ReLU, output stride 4) → `stages` with
+ * RepLKNet (RepLKNet; official replknet.py, official `replknet.py` keys): `stem` (4 conv-BN-ReLU, output stride 4) → `stages` with
  * `transitions` (1×1 + 3×3 s2 depthwise) between them → head `norm` (BN) → avg pool → `head` (Linear).
  * PyTorch default init. `reparameterize(model)` merges every large/small kernel pair into `lkb_reparam`.
  */
@@ -143,7 +143,7 @@ export class RepLKNet extends ImageClassifier {
   }
 
   /**
-   * Official `get_num_layer_for_replknet` (spec §6): stem 0; stage0 + transition0 → 1; stage1 + transition1 → 2;
+   * Official `get_num_layer_for_replknet` (RepLKNet; official replknet.py): stem 0; stage0 + transition0 → 1; stage1 + transition1 → 2;
    * stage2 block b (RepLK and FFN counted separately) → 3 + ⌊b/4⌋; transition2 → the last of those (11 for 18 pairs);
    * stage3 → +1 (12); norm/head → +2 (13) = numLayers + 1.
    */
@@ -193,7 +193,7 @@ const replk = (channels: number[], kernels: number[], smallKernel: number | null
   deploy: false,
 });
 
-/** Registered RepLKNet variants (spec §6 table). */
+/** Registered RepLKNet variants (RepLKNet; official replknet.py table). */
 export const REPLKNET_VARIANTS: Record<string, RepLKNetConfig> = {
   replknet_31b: replk([128, 256, 512, 1024], [31, 29, 27, 13], 5, 1),
   replknet_31l: replk([192, 384, 768, 1536], [31, 29, 27, 13], 5, 1),

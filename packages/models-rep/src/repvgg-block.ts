@@ -13,12 +13,12 @@ import {
 import { ConvBn, convFromKernelBias } from './conv-bn.js';
 import { disposeKernelBias, foldIdentityBn, padKernel, sumBranches, type KernelBias } from './fusion.js';
 
-/** timm byobnet conv init: N(0, 2/fan_out) with `fan_out = kh·kw·out / groups` (spec §5). */
+/** timm byobnet conv init: N(0, 2/fan_out) with `fan_out = kh·kw·out / groups` (RepVGG paper; timm byobnet.py). */
 export function repVggConvInit(groups: number): Initializer {
   return (shape, fans) => normal(shape, 0, Math.sqrt(2 / Math.floor((fans?.fanOut ?? 1) / groups)));
 }
 
-/** timm RepVggBlock.init_weights: every BN inside a block gets weight N(0.1, 0.1), bias N(0, 0.1) (spec §5). */
+/** timm RepVggBlock.init_weights: every BN inside a block gets weight N(0.1, 0.1), bias N(0, 0.1) (RepVGG paper; timm byobnet.py). */
 const BLOCK_BN = { weightInit: normalInit(0.1, 0.1), biasInit: normalInit(0, 0.1) };
 
 export interface RepVggBlockOptions {
@@ -35,7 +35,7 @@ export interface RepVggBlockOptions {
 }
 
 /**
- * RepVGG block (spec §5, timm `RepVggBlock`): train form `ReLU(SE(conv_kxk(x) + conv_1x1(x) + identity(x)))` with
+ * RepVGG block (RepVGG paper; timm byobnet.py, timm `RepVggBlock`): train form `ReLU(SE(conv_kxk(x) + conv_1x1(x) + identity(x)))` with
  * 3×3 conv+BN, 1×1 conv+BN and an identity BN when in == out and stride 1; deploy form `ReLU(SE(reparam_conv(x)))`.
  */
 export class RepVggBlock extends Module {
@@ -89,7 +89,7 @@ export class RepVggBlock extends Module {
   }
 
   /**
-   * The single 3×3 kernel and bias equivalent to the three branches in eval mode (spec §5 `get_equivalent_kernel_bias`):
+   * The single 3×3 kernel and bias equivalent to the three branches in eval mode (RepVGG paper; timm byobnet.py `get_equivalent_kernel_bias`):
    * BN folded into each conv, the 1×1 kernel padded to 3×3, the identity as a centred one-hot kernel.
    */
   equivalentKernelBias(): KernelBias {

@@ -23,7 +23,7 @@ export interface RepVggConfig {
   widths: number[];
   /** Stem (paper's stage0) width, `min(64, 64a)`. */
   stemChs: number;
-  /** 0 = dense; 2 or 4 = groups on every odd block of each stage (timm `_rep_vgg_bcfg`, spec §5). */
+  /** 0 = dense; 2 or 4 = groups on every odd block of each stage (timm `_rep_vgg_bcfg`, RepVGG paper; timm byobnet.py). */
   groups: number;
   /** Squeeze-excite in every block (RepVGG-D2se). */
   se: boolean;
@@ -31,7 +31,7 @@ export interface RepVggConfig {
   inChans: number;
   /** Dropout before the classifier. */
   dropRate: number;
-  /** timm's experimental drop path on identity blocks, linspace over stage blocks (spec §0). */
+  /** timm's experimental drop path on identity blocks, linspace over stage blocks (timm's shared layers). */
   dropPathRate: number;
   /** Build the fused deploy form directly (`reparam_conv` keys), e.g. to load a deploy checkpoint. */
   deploy: boolean;
@@ -46,7 +46,7 @@ const REPVGG_PRETRAINED: PretrainedCfg = {
 };
 
 /**
- * RepVGG (spec §5, timm `ByobNet` with `RepVggBlock`): `stem` (one block, stride 2) → 4 `stages` (first block stride 2)
+ * RepVGG (RepVGG paper; timm byobnet.py, timm `ByobNet` with `RepVggBlock`): `stem` (one block, stride 2) → 4 `stages` (first block stride 2)
  * → `head` (avg pool → `fc`). Keys follow timm; `reparameterize(model)` turns it into the deploy form.
  */
 export class RepVgg extends ImageClassifier {
@@ -117,7 +117,7 @@ export class RepVgg extends ImageClassifier {
   }
 
   /**
-   * RepVGG recipe (spec §5 `set_weight_decay`): no decay on biases and BN weights of the conv branches, but the identity
+   * RepVGG recipe (RepVGG paper; timm byobnet.py `set_weight_decay`): no decay on biases and BN weights of the conv branches, but the identity
    * BN weight (`*.identity.weight`) is decayed.
    */
   override noWeightDecay(name: string): boolean {
@@ -161,7 +161,7 @@ function repVggConfig(depths: number[], a: number, b: number, extra: Partial<Rep
 const A = [2, 4, 14, 1];
 const B = [4, 6, 16, 1];
 
-/** Registered RepVGG variants (spec §5 table); g2 variants are the paper's, absent from timm. */
+/** Registered RepVGG variants (RepVGG paper; timm byobnet.py table); g2 variants are the paper's, absent from timm. */
 export const REPVGG_VARIANTS: Record<string, RepVggConfig> = {
   repvgg_a0: repVggConfig(A, 0.75, 2.5),
   repvgg_a1: repVggConfig(A, 1, 2.5),

@@ -18,7 +18,7 @@ describe('optimizer facts', () => {
     expect(model.noWeightDecay('head.fc.weight')).toBe(false);
   });
 
-  it('RepLKNet layer-decay ids follow get_num_layer_for_replknet (spec §6)', () => {
+  it('RepLKNet layer-decay ids follow get_num_layer_for_replknet (RepLKNet; official replknet.py)', () => {
     const model = withShapeOnlyInit(() => createModel('replknet_31b'));
     const groups = model.layerDecayGroups()!;
     expect(groups.numLayers).toBe(12);
@@ -38,7 +38,7 @@ describe('optimizer facts', () => {
   });
 });
 
-describe('timm init (spec §5)', () => {
+describe('timm init (RepVGG paper; timm byobnet.py)', () => {
   const stats = (data: Float32Array) => {
     const mean = data.reduce((a, b) => a + b, 0) / data.length;
     return { mean, std: Math.sqrt(data.reduce((a, b) => a + (b - mean) ** 2, 0) / data.length) };

@@ -5,7 +5,7 @@ import { useWasm } from './helpers.js';
 
 useWasm();
 
-// Spec §5 table: train-time / deploy-time parameter counts with 1000 classes.
+// RepVGG paper; timm byobnet.py table: train-time / deploy-time parameter counts with 1000 classes.
 const REPVGG: Record<string, [number, number]> = {
   repvgg_a0: [9_108_968, 8_309_384],
   repvgg_a1: [14_092_264, 12_789_864],
@@ -23,7 +23,7 @@ const REPVGG: Record<string, [number, number]> = {
   repvgg_d2se: [133_334_836, 120_387_572],
 };
 
-// Spec §6 table: params / params after the large-kernel merge.
+// RepLKNet; official replknet.py table: params / params after the large-kernel merge.
 const REPLKNET: Record<string, [number, number]> = {
   replknet_31b: [79_864_168, 79_527_272],
   replknet_31l: [172_671_016, 172_165_672],

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadStateDict, profile, readNpy, readSafetensors, stateDict } from '@nextnets/core-layers';
+import { loadStateDict, profile, stateDict } from '@nextnets/core-layers';
+import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { createModel, reparameterize } from '../src/index.js';
 import { extraDir, relMaxDiff, useWasm, values } from './helpers.js';
 
@@ -66,7 +67,7 @@ describe('repvgg_a0', () => {
     // timm's profiler: 1.5113 GMACs (Conv2d + Linear MACs, 10 classes).
     expect(profile(model, 224).gmacs).toBeCloseTo(1.5113, 4);
     reparameterize(model);
-    // Spec §5: 1.361 deploy GMACs with 1000 classes; the head's 1280·990 MACs fewer with 10.
+    // RepVGG paper; timm byobnet.py: 1.361 deploy GMACs with 1000 classes; the head's 1280·990 MACs fewer with 10.
     expect(profile(model, 224).gmacs + (1280 * 990) / 1e9).toBeCloseTo(1.361, 3);
     model.dispose();
   });

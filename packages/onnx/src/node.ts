@@ -3,7 +3,8 @@
  * package ships the CPU binaries, so no download or build step is needed).
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic, type ImageClassifier } from '@nextnets/core-layers';
+import { type ImageClassifier } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { exportOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, type OnnxExportOptions } from './export.js';
 import { onnxSummary, type OnnxSummary } from './inspect.js';
 

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@nextnets/backend';
-import { readNpy } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 import '@nextnets/models-convnext';
 import '@nextnets/models-efficient';
 import '@nextnets/models-rep';

@@ -3,8 +3,8 @@ import type { SavedState, Stateful } from './types';
 
 /**
  * Decay warmup:
- * - `none`: constant decay (ConvNeXt official / timm-0.3.2 ModelEma, spec §9);
- * - `tf`: min(decay, (1 + n)/(10 + n)), tf.train.ExponentialMovingAverage with num_updates = global step (EfficientNetV2, spec §8);
+ * - `none`: constant decay (ConvNeXt official / timm-0.3.2 ModelEma, ConvNeXt's official recipe, main.py/optim_factory.py);
+ * - `tf`: min(decay, (1 + n)/(10 + n)), tf.train.ExponentialMovingAverage with num_updates = global step (EfficientNetV2, EfficientNetV2 paper; official effnetv2_model.py);
  * - object: timm ModelEmaV3 with use_warmup: s = max(0, n − updateAfterStep − 1); s = 0 → decay 0 (plain copy);
  *   else clamp(1 − (1 + s/gamma)^−power, minDecay, decay). Defaults gamma 1, power 2/3, minDecay 0, updateAfterStep 0.
  * Here n is the number of optimizer steps taken including the one just applied (timm passes `num_updates`

@@ -3,7 +3,7 @@ import { defaultNoDecay } from './paramGroups';
 import type { NamedParam } from './types';
 
 /**
- * EfficientNetV2's weight decay as a loss term (spec §8): wd · Σ ‖v‖²/2 over the decayed variables.
+ * EfficientNetV2's weight decay as a loss term (EfficientNetV2 paper; official effnetv2_model.py): wd · Σ ‖v‖²/2 over the decayed variables.
  * EV2 skips variables matching `(bias|gamma|beta)`; with timm names those are exactly the 1-D parameters
  * (biases, BN weight/bias), hence the default filter {@link defaultNoDecay}.
  * Its gradient is wd·v, which `RMSPropTF`'s `weightDecay` adds directly; use one or the other, not both.

@@ -27,7 +27,7 @@ function labelTensor(owner: string, labels: tf.Tensor | ArrayLike<number>, batch
 }
 
 /**
- * Mean cross-entropy with optional label smoothing, timm LabelSmoothingCrossEntropy (spec §9):
+ * Mean cross-entropy with optional label smoothing, timm LabelSmoothingCrossEntropy (ConvNeXt's official recipe, main.py/optim_factory.py):
  * loss_i = (1 − s)·(−log p_i[y_i]) + s·mean_c(−log p_i[c]), log p from a stable logSoftmax.
  */
 export function crossEntropy(

@@ -20,7 +20,7 @@ export interface MakeParamGroupsOptions {
 }
 
 /**
- * timm / ConvNeXt rule (spec §9 `get_parameter_groups`, timm `param_groups_weight_decay`):
+ * timm / ConvNeXt rule (ConvNeXt's official recipe, main.py/optim_factory.py `get_parameter_groups`, timm `param_groups_weight_decay`):
  * no decay for parameters with ndim <= 1 (biases, norm affine, layer-scale gamma) or named `*.bias`.
  */
 export function defaultNoDecay(name: string, variable: tf.Variable): boolean {

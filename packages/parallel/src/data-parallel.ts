@@ -9,7 +9,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { valueAndGrads, WorkerRpc, type Module, type ValueAndGrads } from '@nextnets/core-layers';
+import { valueAndGrads, type Module, type ValueAndGrads } from '@nextnets/core-layers';
+import { WorkerRpc } from '@nextnets/core-layers/node';
 import { elementCount, stateLayout, stateVariables } from './layout';
 import type { GradsReply, GradsTask, PredictReply, PredictTask, ReplicaFactory, ShardTensor, StateEntry, WorkerReply, WorkerStatus, WorkerTask } from './protocol';
 import { defaultShardLoss, type ShardLoss } from './shard-loss';

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorkerEntry } from '@nextnets/core-layers';
+import { startWorkerEntry } from '@nextnets/core-layers/node';
 import type { WorkerInit } from './protocol';
 
 /**

@@ -12,13 +12,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@nextnets/backend';
 import {
   createModel,
-  loadSafetensors,
-  readNpy,
-  readSafetensors,
   toTorchLayout,
   valueAndGrads,
   type ImageClassifier,
 } from '@nextnets/core-layers';
+import { loadSafetensors, readNpy, readSafetensors } from '@nextnets/core-layers/node';
 
 const SMALL_DIR = fileURLToPath(new URL('../small', import.meta.url));
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, readNpy, readSafetensors, serializeNpy, serializeSafetensors } from '@nextnets/core-layers';
+import { parseSafetensors, serializeNpy, serializeSafetensors } from '@nextnets/core-layers';
+import { readNpy, readSafetensors } from '@nextnets/core-layers/node';
 import { extraFixturesDir } from '../src/index.js';
 
 // core-layers' safetensors/npy codecs on the large files timm and numpy wrote (optional extra suite).

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, readNpy, serializeNpy, serializeSafetensors } from '@nextnets/core-layers';
+import { parseSafetensors, serializeNpy, serializeSafetensors } from '@nextnets/core-layers';
+import { readNpy } from '@nextnets/core-layers/node';
 import { SMALL_FIXTURES, smallFixturePath, smallManifest } from '../src/index.js';
 
 // core-layers' codecs on files written in Python (safetensors, numpy.save): every tensor decodes with its declared

@@ -5,7 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import { setupBackend } from '@nextnets/backend';
 import { createModel, type ImageClassifier } from '@nextnets/core-layers';
-import { buildTrainTransform, DataLoader, ImageFolder } from '@nextnets/data-augment';
+import { buildTrainTransform } from '@nextnets/data-augment';
+import { DataLoader, ImageFolder } from '@nextnets/data-augment/node';
 import '@nextnets/models-convnext';
 import { AdamW, cosineWithWarmup, LrScheduler } from '@nextnets/optim';
 import { classificationTask, Trainer, type TrainResult } from '../src/index.js';

@@ -4,7 +4,7 @@
  */
 import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import sharp from 'sharp';
 import type { TrainStorage } from './storage.js';
 

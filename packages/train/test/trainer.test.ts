@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
 import { createModel, manualSeed, parseSafetensors, type ImageClassifier } from '@nextnets/core-layers';
-import { buildEvalTransform, DataLoader, SyntheticShapes, splitDataset } from '@nextnets/data-augment';
+import { buildEvalTransform, SyntheticShapes, splitDataset } from '@nextnets/data-augment';
+import { DataLoader } from '@nextnets/data-augment/node';
 import '@nextnets/models-convnext';
 import { AdamW, constant, cosineWithWarmup, LrScheduler, ModelEma, SGD } from '@nextnets/optim';
 import { beforeAll, describe, expect, it } from 'vitest';

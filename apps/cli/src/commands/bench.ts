@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { Command } from 'commander';
 import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
 import { measureOnnx } from '../bench/onnx.js';

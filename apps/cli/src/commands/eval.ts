@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { describeSkipped, ImageFolder } from '@nextnets/data-augment';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { describeSkipped, ImageFolder } from '@nextnets/data-augment/node';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { Command } from 'commander';
 import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';

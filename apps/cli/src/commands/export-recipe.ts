@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { CliError } from '../cli/errors.js';
 import { parseInteger, parseModelArgs, parseNumber } from '../cli/parse.js';
 import { loadRecipe } from '../recipes/load.js';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getModelEntry, saveSafetensors, stateDict, writeFileAtomic } from '@nextnets/core-layers';
+import { getModelEntry, stateDict } from '@nextnets/core-layers';
+import { saveSafetensors, writeFileAtomic } from '@nextnets/core-layers/node';
 import { reparameterize } from '@nextnets/models-rep';
 import { Command, Option } from 'commander';
 import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';

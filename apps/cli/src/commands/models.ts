@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getModelEntry, listModels, profile, withShapeOnlyInit, writeFileAtomic } from '@nextnets/core-layers';
+import { getModelEntry, listModels, profile, withShapeOnlyInit } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { findDefaultTag } from '@nextnets/hub/node';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';

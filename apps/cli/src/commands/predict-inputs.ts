@@ -2,8 +2,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readNpy } from '@nextnets/core-layers';
-import { decodeImageFile, Rng, type Image, type Transform } from '@nextnets/data-augment';
+import { readNpy } from '@nextnets/core-layers/node';
+import { Rng, type Image, type Transform } from '@nextnets/data-augment';
+import { decodeImageFile } from '@nextnets/data-augment/node';
 import { CliError } from '../cli/errors.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { writeNpy } from '@nextnets/core-layers';
+import { writeNpy } from '@nextnets/core-layers/node';
 import { Command, Option } from 'commander';
 import { activateBackend, checkOutputFile, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { CliError } from '../cli/errors.js';

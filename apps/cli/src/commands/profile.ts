@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { profile, writeFileAtomic } from '@nextnets/core-layers';
+import { profile } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';
 import { parseInteger, parseModelArgs } from '../cli/parse.js';

@@ -3,7 +3,7 @@
  * paper's Figure 2 (one bar per step: measured top-1, with GMACs) and the kernel-size sweep (top-1 against kernel).
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { ROADMAP_STEPS } from '@nextnets/models-roadmap';
 import { svgToPng } from '@nextnets/train/node';
 

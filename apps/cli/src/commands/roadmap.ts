@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { profile, writeFileAtomic } from '@nextnets/core-layers';
+import { profile } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { ROADMAP_STEPS, roadmapStep } from '@nextnets/models-roadmap';
 import { Command } from 'commander';
 import { activateBackend, withCommonOptions, type CommonOptions } from '../cli/common.js';

@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadStateDict, readRegularFile, readSafetensors, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { loadStateDict, type ImageClassifier, type RawTensor } from '@nextnets/core-layers';
+import { readRegularFile, readSafetensors } from '@nextnets/core-layers/node';
 import { classifierWeightName } from './build.js';
 import { reparameterize } from '@nextnets/models-rep';
 import { parse as parseYaml } from 'yaml';

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nextnets/core-layers';
+import { writeFileAtomic } from '@nextnets/core-layers/node';
 
 /** tfjs-converter's default shard size. */
 const SHARD_BYTES = 4 * 1024 * 1024;

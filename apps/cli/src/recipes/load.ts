@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { readRegularFile } from '@nextnets/core-layers';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';

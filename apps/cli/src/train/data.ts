@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import {
   buildEvalTransform,
   buildTrainTransform,
-  Cifar10,
   compose,
-  describeSkipped,
-  DataLoader,
-  DEFAULT_FASHION_MNIST_DIR,
-  DEFAULT_MNIST_DIR,
-  FashionMNIST,
   horizontalFlip,
-  IdxDataset,
-  ImageFolder,
-  MNIST,
   parseRandAugmentConfig,
   randomCropPad,
   randomErasing,
@@ -26,6 +17,17 @@ import {
   type MixupCutmixOptions,
   type Transform,
 } from '@nextnets/data-augment';
+import {
+  Cifar10,
+  DataLoader,
+  DEFAULT_FASHION_MNIST_DIR,
+  describeSkipped,
+  DEFAULT_MNIST_DIR,
+  FashionMNIST,
+  IdxDataset,
+  ImageFolder,
+  MNIST,
+} from '@nextnets/data-augment/node';
 import { CliError } from '../cli/errors.js';
 import type { Recipe } from '../recipes/schema.js';
 

@@ -5,7 +5,8 @@
 import { stringify as toYaml } from 'yaml';
 import type { DataParallel } from '@nextnets/parallel';
 import { Dropout, setDropout, type Module } from '@nextnets/core-layers';
-import { ProgressiveSchedule, type EpochOverrides } from '@nextnets/data-augment';
+import { ProgressiveSchedule } from '@nextnets/data-augment';
+import { type EpochOverrides } from '@nextnets/data-augment/node';
 import { Trainer, type ClassificationBatch, type ClassificationEvaluation, type EpochPlan, type ParallelEngine, type TrainResult } from '@nextnets/train';
 import { NodeStorage, svgToPng } from '@nextnets/train/node';
 import type { Recipe } from '../recipes/schema.js';

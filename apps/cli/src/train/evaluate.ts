@@ -1,6 +1,6 @@
 /** Evaluation of a classifier over a loader (the engine's `evaluateClassifier`), for `nextnets eval`. */
 import type { ImageClassifier } from '@nextnets/core-layers';
-import type { DataLoader } from '@nextnets/data-augment';
+import type { DataLoader } from '@nextnets/data-augment/node';
 import { evaluateClassifier, type ClassificationEvaluation, type Predict } from '@nextnets/train';
 
 export type EvalResult = ClassificationEvaluation;

@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { manualSeed } from '@nextnets/core-layers';
-import { DataLoader } from '@nextnets/data-augment';
-import { createPretrainOptimizer, exportEncoder, FCMAE, minimalAugment, writeReconstructionPng } from '@nextnets/fcmae';
+import { DataLoader } from '@nextnets/data-augment/node';
+import { FCMAE, minimalAugment } from '@nextnets/fcmae';
+import { createPretrainOptimizer, exportEncoder, writeReconstructionPng } from '@nextnets/fcmae/node';
 import { LrScheduler } from '@nextnets/optim';
 import type { DataParallel } from '@nextnets/parallel';
 import { fcmaeTask, Trainer, type MaskedImageBatch, type ReconstructionSample, type TrainResult } from '@nextnets/train';

@@ -1,6 +1,6 @@
 /** Builds everything a training run needs from a resolved recipe: model, data, loaders, optimizer, schedule, EMA. */
 import { manualSeed, type ImageClassifier } from '@nextnets/core-layers';
-import type { DataLoader } from '@nextnets/data-augment';
+import type { DataLoader } from '@nextnets/data-augment/node';
 import { LrScheduler, ModelEma, type NamedParam, type Optimizer } from '@nextnets/optim';
 import { classificationTask, type ClassificationBatch, type ClassificationEvaluation, type Task } from '@nextnets/train';
 import { CliError } from '../cli/errors.js';

@@ -10,8 +10,9 @@ import { heapModule } from './heap_module';
 export async function enableRelaxedSimd(): Promise<void> {
   if (typeof process === 'undefined' || process.env?.NEXTNETS_WASM_RELAXED === '0' || !process.versions?.node) return;
   try {
-    const v8 = await import('node:v8');
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    // process.getBuiltinModule (Node >= 20.16) rather than import('node:v8'): browser bundles then hold no Node import
+    const v8 = process.getBuiltinModule?.('node:v8');
+    v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
     // not Node's v8 module (a bundler shim): plain SIMD
   }

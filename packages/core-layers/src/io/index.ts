@@ -2,4 +2,3 @@ export { parseSafetensors, serializeSafetensors } from './safetensors';
 export type { DType, RawTensor, SafetensorsContents, TensorData } from './safetensors';
 export { parseNpy, serializeNpy } from './npy';
 export type { NpyArray, NpyData, NpyDType } from './npy';
-export { DEFAULT_MAX_FILE_BYTES, readNpy, readRegularFile, readSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from './files';

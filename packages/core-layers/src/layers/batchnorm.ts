@@ -7,7 +7,7 @@ export interface BatchNorm2dOptions {
   eps?: number;
   /** PyTorch momentum: running = (1 − m)·running + m·batch (TF's 0.9 decay = PyTorch 0.1). */
   momentum?: number;
-  /** Init of the affine weight γ (default ones; e.g. RepVGG blocks use N(0.1, 0.1), spec §5). */
+  /** Init of the affine weight γ (default ones; e.g. RepVGG blocks use N(0.1, 0.1), RepVGG paper; timm byobnet.py). */
   weightInit?: Initializer;
   /** Init of the affine bias β (default zeros). */
   biasInit?: Initializer;

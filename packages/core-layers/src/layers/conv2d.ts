@@ -9,7 +9,7 @@ type Pair = [number, number];
  * - a number or [ph, pw]: PyTorch-style symmetric zero padding;
  * - 'same': PyTorch/TF 'same' for stride 1 (symmetric when the kernel is odd);
  * - 'tf-same': TensorFlow's dynamic "SAME" (timm `Conv2dSame`): total pad from the input size, the extra row/column
- *   on the bottom/right (spec §8, fixtures README).
+ *   on the bottom/right (EfficientNetV2 paper; official effnetv2_model.py, fixtures README).
  */
 export type Conv2dPadding = number | Pair | 'same' | 'tf-same';
 

@@ -3,7 +3,7 @@ import { Module } from '../module.js';
 import { defaultRng } from '../random.js';
 
 /**
- * Stochastic depth (timm `drop_path`, spec §0): in train mode each sample's residual branch is kept with
+ * Stochastic depth (timm `drop_path`, timm's shared layers): in train mode each sample's residual branch is kept with
  * probability 1 − p and scaled by 1/(1 − p); identity in eval mode or when p = 0.
  */
 export function dropPath(x: tf.Tensor, p: number, training: boolean): tf.Tensor {

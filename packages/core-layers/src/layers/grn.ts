@@ -3,7 +3,7 @@ import { Module } from '../module.js';
 import { zerosInit } from '../init.js';
 
 /**
- * ConvNeXt-V2 Global Response Normalization (spec §2) on NHWC:
+ * ConvNeXt-V2 Global Response Normalization (ConvNeXt V2 paper; official convnextv2.py) on NHWC:
  * Gx = ‖x‖₂ over H,W (per sample, per channel); Nx = Gx / (mean_C Gx + eps); out = weight·(x·Nx) + bias + x.
  * Keys `weight`, `bias` (timm names of γ, β), zero-initialised so GRN starts as the identity.
  */

@@ -43,7 +43,7 @@ export class LayerNorm extends Module {
 }
 
 /**
- * timm's `LayerNorm2d` (channels_first LayerNorm over C of NCHW, spec §0). Tensors are NHWC here, so it is the same
+ * timm's `LayerNorm2d` (channels_first LayerNorm over C of NCHW, timm's shared layers). Tensors are NHWC here, so it is the same
  * computation as `LayerNorm`; the separate class keeps model definitions readable next to timm's.
  */
 export class LayerNorm2d extends LayerNorm {}

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readNpy, readRegularFile, readSafetensors, serializeSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/io';
+import { serializeSafetensors } from '../../src/io';
+import { readNpy, readRegularFile, readSafetensors, writeFileAtomic, writeNpy, writeSafetensorsAtomic } from '../../src/node';
 import { expectOneLineError, expectSameBytes } from './helpers';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRegularFile } from '@nextnets/core-layers';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { checkIndex, type Dataset, type DatasetDescriptor, type Sample } from './types';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

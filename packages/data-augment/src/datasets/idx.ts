@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readRegularFile } from '@nextnets/core-layers';
+import { readRegularFile } from '@nextnets/core-layers/node';
 import { checkIndex, type Dataset, type DatasetDescriptor, type Sample } from './types';
 
 export const FASHION_MNIST_CLASSES = [

@@ -1,4 +1,4 @@
-/** Train/eval pipelines mirroring timm `create_transform` (timm 0.3.2 as used by ConvNeXt, spec §9). */
+/** Train/eval pipelines mirroring timm `create_transform` (timm 0.3.2 as used by ConvNeXt, ConvNeXt's official recipe, main.py/optim_factory.py). */
 import type { Interpolation } from '../resample';
 import { colorJitter } from './colorJitter';
 import { compose } from './compose';

@@ -3,7 +3,7 @@ import type { Transform, TransformSpec } from './types';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
-/** Mean/std 0.5 (EfficientNetV2 S/M/L/XL TF ports, spec §8). */
+/** Mean/std 0.5 (EfficientNetV2 S/M/L/XL TF ports, EfficientNetV2 paper; official effnetv2_model.py). */
 export const INCEPTION_MEAN = [0.5, 0.5, 0.5];
 export const INCEPTION_STD = [0.5, 0.5, 0.5];
 

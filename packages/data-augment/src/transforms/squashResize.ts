@@ -7,7 +7,7 @@ export interface SquashResizeOptions {
   interpolation?: Interpolation;
 }
 
-/** Warps the whole image to size x size without keeping the aspect (ConvNeXt eval at >= 384, spec §9). */
+/** Warps the whole image to size x size without keeping the aspect (ConvNeXt eval at >= 384, ConvNeXt's official recipe, main.py/optim_factory.py). */
 export function squashResize(options: SquashResizeOptions): Transform<Extract<TransformSpec, { kind: 'squashResize' }>> {
   const [outH, outW] = squareSize(options.size);
   const interpolation = options.interpolation ?? 'bilinear';

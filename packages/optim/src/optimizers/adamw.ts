@@ -7,7 +7,7 @@ import { FUSED_ADAMW_UPDATE } from '@nextnets/backend/kernel-names';
 export interface AdamWOptions {
   /** Default lr when `step` gets none (torch default 1e-3). */
   lr?: number;
-  /** (beta1, beta2); torch default (0.9, 0.999). FCMAE pre-training uses (0.9, 0.95) (spec §3). */
+  /** (beta1, beta2); torch default (0.9, 0.999). FCMAE pre-training uses (0.9, 0.95) (ConvNeXt V2 FCMAE; official fcmae.py). */
   betas?: [number, number];
   /** Added after the square root of the bias-corrected second moment; default 1e-8. */
   eps?: number;

@@ -13,13 +13,13 @@ export interface RMSPropTFOptions {
   eps?: number;
   /**
    * L2 coefficient added to the gradient (g + wd·p), i.e. the gradient of `l2Loss(params, wd)` =
-   * wd·Σ‖v‖²/2, which is how EfficientNetV2 applies weight decay (spec §8). Default 0.
+   * wd·Σ‖v‖²/2, which is how EfficientNetV2 applies weight decay (EfficientNetV2 paper; official effnetv2_model.py). Default 0.
    */
   weightDecay?: number;
 }
 
 /**
- * tf.compat.v1.train.RMSPropOptimizer (non-centered) as used by EfficientNetV2 (spec §8), per parameter:
+ * tf.compat.v1.train.RMSPropOptimizer (non-centered) as used by EfficientNetV2 (EfficientNetV2 paper; official effnetv2_model.py), per parameter:
  *   g  ← g + wd·p                                   (L2 term, optional)
  *   ms ← ms + (g² − ms)·(1 − rho)                   (ms slot initialised to 1, not 0)
  *   mom ← momentum·mom + lr·g / √(ms + eps)         (lr inside the momentum buffer)

@@ -4,7 +4,7 @@ import type { NamedParam } from '../types';
 import { Optimizer, type UpdateContext } from './optimizer';
 
 export interface SGDOptions {
-  /** Default lr when `step` gets none (RepVGG recipe: cosine from 0.1, spec §5). */
+  /** Default lr when `step` gets none (RepVGG recipe: cosine from 0.1, RepVGG paper; timm byobnet.py). */
   lr?: number;
   momentum?: number;
   dampening?: number;

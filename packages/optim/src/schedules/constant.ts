@@ -4,7 +4,7 @@ export interface ConstantOptions extends WarmupOptions {
   baseLr: number;
 }
 
-/** baseLr after an optional linear warmup (style default `exclusive`; EV2 fine-tuning: constant with 1 warmup epoch, spec §8). */
+/** baseLr after an optional linear warmup (style default `exclusive`; EV2 fine-tuning: constant with 1 warmup epoch, EfficientNetV2 paper; official effnetv2_model.py). */
 export function constant(options: ConstantOptions): LrSchedule {
   const owner = 'constant';
   const { baseLr, warmupSteps = 0 } = options;

@@ -7,7 +7,7 @@ export interface CosineWithWarmupOptions extends WarmupOptions {
 }
 
 /**
- * Per-iteration half-cycle cosine with linear warmup (ConvNeXt `cosine_scheduler`, spec §9; FCMAE spec §3 with
+ * Per-iteration half-cycle cosine with linear warmup (ConvNeXt `cosine_scheduler`, ConvNeXt's official recipe, main.py/optim_factory.py; FCMAE ConvNeXt V2 FCMAE; official fcmae.py with
  * `warmupStyle: 'exclusive'`). Default warmup style `inclusive`. After warmup (i = step − warmupSteps):
  * minLr + ½(baseLr − minLr)(1 + cos(π·i / (totalSteps − warmupSteps))); steps ≥ totalSteps give minLr.
  */

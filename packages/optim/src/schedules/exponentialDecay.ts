@@ -13,7 +13,7 @@ export interface ExponentialDecayOptions extends WarmupOptions {
 }
 
 /**
- * EfficientNetV2 `WarmupLearningRateSchedule` with exponential decay (spec §8):
+ * EfficientNetV2 `WarmupLearningRateSchedule` with exponential decay (EfficientNetV2 paper; official effnetv2_model.py):
  * lr = max(minLr, baseLr · rate^(step/decayEvery), floored when staircase) counted from step 0 (the warmup does
  * not shift it), replaced by the linear warmup (style default `exclusive`: baseLr·step/warmupSteps) while
  * step < warmupSteps.

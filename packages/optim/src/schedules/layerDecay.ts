@@ -1,5 +1,5 @@
 /**
- * Layer-wise lr decay scales (ConvNeXt `optim_factory`, spec §3/§9): entry i (i = 0 … numLayers+1) is
+ * Layer-wise lr decay scales (ConvNeXt `optim_factory`, ConvNeXt V2 FCMAE; official fcmae.py / ConvNeXt's official recipe, main.py/optim_factory.py): entry i (i = 0 … numLayers+1) is
  * decay^(numLayers + 1 − i), so the head/final norm (id numLayers+1) gets 1 and the stem (id 0) the smallest.
  */
 export function layerDecayScales(numLayers: number, decay: number): number[] {

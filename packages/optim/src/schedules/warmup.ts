@@ -4,9 +4,9 @@ export type LrSchedule = (step: number) => number;
 /**
  * How the linear warmup is spaced over `warmupSteps` steps (i = 0 … W−1):
  * - `inclusive`: warmupLr + (targetLr − warmupLr)·i/(W−1), reaching targetLr at the last warmup step
- *   (ConvNeXt `utils.cosine_scheduler`, `np.linspace`, spec §9);
+ *   (ConvNeXt `utils.cosine_scheduler`, `np.linspace`, ConvNeXt's official recipe, main.py/optim_factory.py);
  * - `exclusive`: warmupLr + (targetLr − warmupLr)·i/W, reaching targetLr at step W
- *   (FCMAE `adjust_learning_rate` spec §3, EfficientNetV2 `WarmupLearningRateSchedule` spec §8).
+ *   (FCMAE `adjust_learning_rate` ConvNeXt V2 FCMAE; official fcmae.py, EfficientNetV2 `WarmupLearningRateSchedule` EfficientNetV2 paper; official effnetv2_model.py).
  */
 export type WarmupStyle = 'inclusive' | 'exclusive';
 
