@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts', 'src/replica.ts'], // replica: the module worker replicas import (--replicas)
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  shims: true,
-  target: 'node20',
-});
+export default packageBuild(['src/index.ts', 'src/bin.ts', 'src/replica.ts'], { shims: true });

@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  // the worker is its own entry so DataParallel can start it from dist/worker.{js,cjs}
-  entry: ['src/index.ts', 'src/worker.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  shims: true,
-  target: 'node20',
-});
+// the worker is its own entry so DataParallel can start it from dist/worker.{js,cjs}
+export default packageBuild(['src/index.ts', 'src/worker.ts'], { shims: true });

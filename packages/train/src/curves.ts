@@ -12,7 +12,8 @@ const WIDTH = 420;
 const HEIGHT = 280;
 const MARGIN = { left: 56, right: 16, top: 32, bottom: 40 };
 
-function niceRange(values: number[]): [number, number] {
+/** An axis range around the values with 5% padding (and a unit range for a single value). */
+export function paddedRange(values: number[]): [number, number] {
   let lo = Math.min(...values);
   let hi = Math.max(...values);
   if (!(hi > lo)) {
@@ -37,7 +38,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 function chart(x0: number, title: string, series: Series[], maxEpoch: number): string {
   const values = series.flatMap((s) => s.points.map(([, y]) => y)).filter(Number.isFinite);
   if (values.length === 0) return '';
-  const [ylo, yhi] = niceRange(values);
+  const [ylo, yhi] = paddedRange(values);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const px = (x: number) => x0 + MARGIN.left + (plotW * x) / Math.max(1, maxEpoch);

@@ -22,7 +22,7 @@ export { MemoryStorage, joinPath, readText, replaceFolder } from './storage.js';
 export type { TrainStorage } from './storage.js';
 export { MetricsLog } from './metrics.js';
 export type { EpochSummary, MetricsRecord, StageInfo, TrainPoint } from './metrics.js';
-export { renderCurves, epochTicks, writeCurves } from './curves.js';
+export { renderCurves, epochTicks, paddedRange, writeCurves } from './curves.js';
 export {
   findResumableCheckpoint,
   readCheckpointState,

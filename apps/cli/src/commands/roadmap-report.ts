@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@nextnets/core-layers/node';
 import { ROADMAP_STEPS } from '@nextnets/models-roadmap';
+import { paddedRange } from '@nextnets/train';
 import { svgToPng } from '@nextnets/train/node';
 
 /** One trained network of the roadmap (a step, or a kernel size of the sweep). */
@@ -65,18 +66,6 @@ export function renderTable(report: RoadmapReport): string {
     }
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** An axis range around the values with 5% padding (and a unit range for a single value). */
-function paddedRange(values: number[]): [number, number] {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (!(hi > lo)) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
-  const pad = (hi - lo) * 0.05;
-  return [lo - pad, hi + pad];
 }
 
 /**
