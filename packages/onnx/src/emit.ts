@@ -4,6 +4,7 @@
  * pairs between consecutive layers. The graph input is NCHW, as in timm's ONNX exports.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { FUSED_BATCH_NORM, FUSED_GELU, FUSED_LAYER_NORM } from '@nextnets/backend/kernel-names';
 import { attr, GraphBuilder } from './graph.js';
 import { DataType, type DataTypeCode } from './proto.js';
 import type { Trace, TracedKernel, TracedRef } from './trace.js';
@@ -448,15 +449,15 @@ export class Emitter {
         return this.matMul(k, false);
       case '_FusedMatMul':
         return this.matMul(k, true);
-      case 'NextnetsGelu':
+      case FUSED_GELU:
         return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.gelu(x));
-      case 'NextnetsLayerNorm': {
+      case FUSED_LAYER_NORM: {
         const attributes = [attr.int('axis', -1), attr.float('epsilon', k.attrs.eps as number)];
         // Normalises the last axis, which a deferred-Reshape view keeps.
         const x = this.raw(this.input(k, 'x'));
         return this.set(k, [this.g.op('LayerNormalization', [x.name, one('weight'), one('bias')], attributes)], x.view);
       }
-      case 'NextnetsBatchNorm':
+      case FUSED_BATCH_NORM:
         throw new Error('ONNX export: the model is in training mode (batch-statistics BatchNorm); call model.eval() first');
       default:
         throw new Error(`ONNX export: TensorFlow.js kernel '${name}' has no ONNX mapping yet`);
