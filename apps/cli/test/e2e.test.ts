@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readNpy, readSafetensors, writeNpy } from '@nextnets/core-layers/node';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { smallFixturePath, smallManifest, type SmallFixture } from '@nextnets/test-fixtures';
+import { relMaxDiff as maxRel, smallFixturePath, smallManifest, type SmallFixture } from '@nextnets/test-fixtures';
 import { runCliSync, runUntilThenKill } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'nextnets-e2e-'));
@@ -102,15 +102,6 @@ describe('nextnets end to end', () => {
     expect(bytes).toBe(4 * elements);
   });
 
-  const maxRel = (a: Float32Array, b: Float32Array): number => {
-    let diff = 0;
-    let ref = 0;
-    a.forEach((v, i) => {
-      diff = Math.max(diff, Math.abs(v - b[i]));
-      ref = Math.max(ref, Math.abs(b[i]));
-    });
-    return diff / ref;
-  };
   /** The fixture's model overrides without numClasses: the class count must come from the checkpoint. */
   const shapeArgs = (fixture: SmallFixture): string => {
     const { numClasses: _numClasses, ...args } = smallManifest(fixture).model_args;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors, serializeSafetensors, type TensorData } from '@nextnets/core-layers';
 import { readNpy } from '@nextnets/core-layers/node';
-import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
+import { relMaxDiff as relErr, smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHub } from '../../../packages/hub/test/hub-server';
@@ -59,16 +59,6 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRu
   });
 }
 
-/** max|a − b| / max|b| of two float32 arrays. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 beforeAll(async () => {
   await hub.start();

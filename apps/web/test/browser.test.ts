@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { createModel, parseSafetensors, stateDict } from '@nextnets/core-layers';
 import { readNpy } from '@nextnets/core-layers/node';
 import '@nextnets/models-convnext';
-import { smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
+import { relMaxDiff, smallFixturePath, smallManifest } from '@nextnets/test-fixtures';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,17 +124,8 @@ async function train(steps: number, size: number, lr = 0.004): Promise<number[]>
   return state.losses;
 }
 
-/** max|a − b| / max|b| over all entries. */
-function relativeError(a: number[][], b: Float32Array): number {
-  const flat = a.flat();
-  let diff = 0;
-  let scale = 0;
-  flat.forEach((v, i) => {
-    diff = Math.max(diff, Math.abs(v - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  });
-  return diff / scale;
-}
+/** max|a − b| / max|b| over all entries of page logits `a`. */
+const relativeError = (a: number[][], b: Float32Array): number => relMaxDiff(a.flat(), b);
 
 /** Generated images of two classes: warm with a horizontal bar vs cool with a vertical bar, plus noise. */
 function writeClassImages(dir: string, perClass: number): string[][] {

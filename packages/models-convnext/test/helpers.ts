@@ -24,10 +24,7 @@ export function loadNpy(model: string, file: string): tf.Tensor {
   return tf.tensor(arr.data as Float32Array, [...arr.shape]);
 }
 
-/** max|a − b| / max|b|. */
-export function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / tf.max(tf.abs(b)).dataSync()[0]);
-}
+export { relErr } from '@nextnets/test-fixtures';
 
 /** Deterministic zero-mean values (sum of four uniforms − 2, variance 1/3) from a seed, for inputs and directions. */
 export function seededNormal(shape: number[], seed: number): tf.Tensor {

@@ -14,16 +14,7 @@ export function useWasm(): void {
   });
 }
 
-/** max|a − b| / max|b|. */
-export function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let ref = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    ref = Math.max(ref, Math.abs(b[i]));
-  }
-  return diff / ref;
-}
+export { relMaxDiff } from '@nextnets/test-fixtures';
 
 /** Runs `fn` in a tidy scope and returns the result's values. */
 export function values(fn: () => tf.Tensor): Float32Array {

@@ -77,7 +77,19 @@ export function npyTensor(path: string): tf.Tensor {
   return tf.tensor(array.data as Float32Array, [...array.shape]);
 }
 
-/** max|a − b| / max|b|. */
+/** max|a − b| / max|b| of two arrays of the same length. */
+export function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`relMaxDiff: ${a.length} values against ${b.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+/** max|a − b| / max|b| of two tensors. */
 export function relErr(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / tf.max(tf.abs(b)).dataSync()[0]);
 }
