@@ -49,6 +49,8 @@ try {
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--omit=optional', ...packed, `typescript@${typescript}`], project);
   log('installed the tarballs with npm');
 
+  // npm ran @nextnets/backend-native's install script: the addon is built where a compiler and OpenBLAS exist
+  log(run('node', ['--input-type=module', '-e', "import('@nextnets/backend-native').then((m) => console.log(m.nativeGemmStatus()))"], project).trim());
   log(run('node', ['check.mjs'], project).trim());
   log(run('node', ['check.cjs'], project).trim());
   for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) {

@@ -8,6 +8,7 @@ import { FCMAE } from '@nextnets/fcmae';
 import { reparameterize } from '@nextnets/models-rep';
 import type { ImageClassifier } from '@nextnets/core-layers';
 import { classificationShardLoss, fcmaeShardLoss, type ClassificationLossOptions } from '@nextnets/train';
+import { enableNativeGemm } from './cli/native.js';
 import { buildModel } from './model/build.js';
 import type { FcmaeReplicaArgs } from './train/pretrain.js';
 
@@ -17,6 +18,11 @@ export interface ReplicaArgs {
   args: Record<string, unknown>;
   /** Build the reparameterized (deploy) form, as `nextnets bench` measures for `name:reparam`. */
   reparameterized?: boolean;
+}
+
+/** Runs in each worker after its backend is set up: OpenBLAS GEMMs, one thread (replicas share the cores). */
+export function prepareBackend(backend: string): void {
+  enableNativeGemm(backend, 2);
 }
 
 export function createReplica(spec: ReplicaArgs | FcmaeReplicaArgs): ImageClassifier | FCMAE {

@@ -14,6 +14,14 @@ import type { GradsTask, PredictTask, WorkerInit, WorkerReply, WorkerStatus, Wor
 
 type Forward = Module & { forward(x: tf.Tensor): tf.Tensor };
 
+/** What a factory module exports (see `DataParallelOptions.factoryUrl`). */
+interface ReplicaFactory {
+  createReplica?: (args: unknown) => Forward | Promise<Forward>;
+  replicaLoss?: ShardLoss;
+  /** Optional: called once with the worker's backend name before the replica is built (e.g. to add native kernels). */
+  prepareBackend?: (backend: string) => void | Promise<void>;
+}
+
 const init = workerData as WorkerInit;
 const port = parentPort;
 
@@ -69,9 +77,10 @@ function predict(model: Forward, task: PredictTask): WorkerReply {
 
 async function main(): Promise<void> {
   if (!port) throw new Error('@nextnets/parallel worker: must run in a worker thread');
-  await setupBackend(init.backend as BackendChoice);
-  const factory = (await import(init.factoryUrl)) as { createReplica?: (args: unknown) => Forward | Promise<Forward>; replicaLoss?: ShardLoss };
+  const backend = await setupBackend(init.backend as BackendChoice);
+  const factory = (await import(init.factoryUrl)) as ReplicaFactory;
   if (typeof factory.createReplica !== 'function') throw new Error(`${init.factoryUrl} does not export createReplica()`);
+  await factory.prepareBackend?.(backend);
   const model = await factory.createReplica(init.factoryArgs);
   const loss = factory.replicaLoss ?? defaultShardLoss;
   const mismatch = layoutMismatch(init.layout, stateLayout(model).entries);

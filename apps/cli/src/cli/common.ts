@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseBackendChoice, setupBackend, type BackendChoice } from '@nextnets/backend';
 import { Command, Option } from 'commander';
 import { CliError } from './errors.js';
+import { enableNativeGemm } from './native.js';
 import { parseInteger } from './parse.js';
 
 /** Options every command accepts. */
@@ -30,13 +31,16 @@ export function withCommonOptions(command: Command, outHelp = 'output folder'): 
     .option('--debug', 'show stack traces on errors');
 }
 
-/** Activates the chosen backend; returns its tfjs name. */
+/** Activates the chosen backend (on wasm with OpenBLAS GEMMs where @nextnets/backend-native is built); returns its tfjs name. */
 export async function activateBackend(choice: BackendChoice): Promise<string> {
+  let name: string;
   try {
-    return await setupBackend(choice);
+    name = await setupBackend(choice);
   } catch (error) {
     throw new CliError((error as Error).message);
   }
+  enableNativeGemm(name);
+  return name;
 }
 
 /** The nearest existing ancestor of `path` (itself when it exists). */

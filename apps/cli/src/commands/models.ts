@@ -55,7 +55,7 @@ export function describeModels(filter: string | undefined, gmacsMaxParams: numbe
 export function modelsCommand(): Command {
   return withCommonOptions(new Command('models').description('list registered models with parameter counts and GMACs at 224²'), 'also write models.json here')
     .option('--filter <text>', 'only names containing this text')
-    .option('--gmacs-max-params <n>', 'measure GMACs (a forward pass at 224²) only for models up to this many parameters', parseInteger('--gmacs-max-params'), 16_000_000)
+    .option('--gmacs-max-params <n>', 'measure GMACs (a forward pass at 224²) only for models up to this many parameters', parseInteger('--gmacs-max-params'), 40_000_000)
     .option('--pretrained', 'list the default pretrained timm tag of each model instead (what --pretrained loads)')
     .addHelpText('after', '\nExamples:\n  nextnets models --filter convnextv2\n  nextnets models --pretrained')
     .action(async (opts: ModelsOptions) => {

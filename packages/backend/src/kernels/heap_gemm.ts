@@ -2,6 +2,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { MATMUL_RELAXED_WASM_BASE64 } from './generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
+import { simdKernelsEnabled } from './heap_module';
 import { relaxedOrPlainModule } from './relaxed_simd';
 import { heapOffset } from './wasm_tensors';
 
@@ -15,11 +16,26 @@ export interface GemmExports {
 }
 
 /**
- * assembly/matmul.ts instantiated on the tfjs heap (its fused multiply-add build where the engine validates relaxed
- * SIMD, else plain SIMD), or null without wasm SIMD. Pointers are byte offsets of tensors on the heap.
+ * Another implementation of the same two products on the same heap (e.g. @nextnets/backend-native's OpenBLAS addon
+ * in Node), or null where it cannot serve this backend.
+ */
+export type HeapGemmProvider = (backend: BackendWasm) => GemmExports | null;
+
+let provider: HeapGemmProvider | null = null;
+
+/** Routes every heap GEMM (matmuls and the dense convolution gradients) through `next`; null restores ours. */
+export function setHeapGemmProvider(next: HeapGemmProvider | null): void {
+  provider = next;
+}
+
+/**
+ * The registered provider's GEMM when it serves this backend, else assembly/matmul.ts instantiated on the tfjs heap
+ * (its fused multiply-add build where the engine validates relaxed SIMD, else plain SIMD); null without wasm SIMD or
+ * with the fast kernels switched off (`setSimdKernelsEnabled(false)`). Pointers are byte offsets of tensors on the heap.
  */
 export function heapGemm(backend: BackendWasm): GemmExports | null {
-  return relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
+  if (!simdKernelsEnabled()) return null;
+  return provider?.(backend) ?? relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
 }
 
 export interface MatMulArgs {

@@ -1,0 +1,170 @@
+// Matrix products on the wasm backend's heap, computed by OpenBLAS (cblas_sgemm) in place: the pointers are byte
+// offsets of tfjs tensors inside the ArrayBuffer of the wasm memory, nothing is copied. Same contract as
+// @nextnets/backend's AssemblyScript GEMM (packages/backend/assembly/matmul.ts), row-major, one batch entry per call:
+//   gemmNN(heap, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate): C = op(A)·B + bias (C += … when accumulate),
+//     op(A)[i, p] at a + i·aRow + p·aCol floats: A [m, k] is aRow = k, aCol = 1; Aᵀ of A [k, m] is aRow = 1, aCol = m.
+//   gemmNT(heap, a, b, c, bias, m, n, k, relu): C = A·Bᵀ + bias, A [m, k], B [n, k].
+// bias = 0: none, else bias[j] is added to every row; relu != 0 clamps at 0 after the bias.
+// OpenBLAS is declared here rather than through cblas.h, so only the runtime library (libopenblas0) is needed.
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { CblasRowMajor = 101 };
+enum { CblasNoTrans = 111, CblasTrans = 112 };
+extern void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc);
+extern void openblas_set_num_threads(int threads);
+extern int openblas_get_num_threads(void);
+
+#define MAX_ARGS 12
+
+// Reads argv[first..first+count) as non-negative integers (offsets and sizes); false after throwing a JS error.
+static int read_ints(napi_env env, napi_value *argv, size_t first, size_t count, int64_t *out) {
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_int64(env, argv[first + i], &out[i]) != napi_ok || out[i] < 0) {
+      napi_throw_type_error(env, NULL, "nextnets native gemm: offsets and sizes must be non-negative integers");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+// The heap's bytes (argv[0], an ArrayBuffer); NULL after throwing.
+static uint8_t *heap_bytes(napi_env env, napi_value value, size_t *length) {
+  void *data = NULL;
+  if (napi_get_arraybuffer_info(env, value, &data, length) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "nextnets native gemm: the first argument must be the wasm heap's ArrayBuffer");
+    return NULL;
+  }
+  return (uint8_t *)data;
+}
+
+// True when floats [offset, offset + count·4) lie inside the heap; throws a RangeError otherwise.
+static int in_heap(napi_env env, size_t length, int64_t offset, int64_t count, const char *what) {
+  if (offset % 4 == 0 && offset + count * 4 <= (int64_t)length) return 1;
+  char message[160];
+  snprintf(message, sizeof message, "nextnets native gemm: %s (%lld floats at byte %lld) is outside the heap of %zu bytes",
+           what, (long long)count, (long long)offset, length);
+  napi_throw_range_error(env, NULL, message);
+  return 0;
+}
+
+// C = bias rows (or leaves C for accumulate), then the product with beta 1 adds to it; relu last.
+static void epilogue_prepare(float *c, const float *bias, int64_t m, int64_t n, int accumulate) {
+  if (accumulate) {
+    if (bias == NULL) return;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) c[i * n + j] += bias[j];
+  } else if (bias != NULL) {
+    for (int64_t i = 0; i < m; i++) memcpy(c + i * n, bias, (size_t)n * sizeof(float));
+  }
+}
+
+static void relu_in_place(float *c, int64_t count) {
+  for (int64_t i = 0; i < count; i++)
+    if (c[i] < 0) c[i] = 0;
+}
+
+static napi_value gemm_nn(napi_env env, napi_callback_info info) {
+  size_t argc = MAX_ARGS;
+  napi_value argv[MAX_ARGS];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 12) {
+    napi_throw_type_error(env, NULL, "nextnets native gemm: gemmNN takes 12 arguments");
+    return NULL;
+  }
+  size_t length;
+  uint8_t *heap = heap_bytes(env, argv[0], &length);
+  int64_t v[11];
+  if (heap == NULL || !read_ints(env, argv, 1, 11, v)) return NULL;
+  int64_t a = v[0], b = v[1], c = v[2], bias = v[3], m = v[4], n = v[5], k = v[6], aRow = v[7], aCol = v[8];
+  int relu = v[9] != 0, accumulate = v[10] != 0;
+  int transA;
+  int64_t lda;
+  if (aCol == 1 && aRow >= k) { transA = CblasNoTrans; lda = aRow; }       // A [m, k] rows aRow apart
+  else if (aRow == 1 && aCol >= m) { transA = CblasTrans; lda = aCol; }    // Aᵀ of A [k, m] rows aCol apart
+  else {
+    napi_throw_range_error(env, NULL, "nextnets native gemm: gemmNN needs aCol = 1 or aRow = 1 (a plain or transposed matrix)");
+    return NULL;
+  }
+  int64_t aFloats = transA == CblasNoTrans ? (m - 1) * lda + k : (k - 1) * lda + m;
+  if (m == 0 || n == 0) return NULL;
+  if (!in_heap(env, length, a, k == 0 ? 0 : aFloats, "A") || !in_heap(env, length, b, k * n, "B") ||
+      !in_heap(env, length, c, m * n, "C") || (bias != 0 && !in_heap(env, length, bias, n, "bias")))
+    return NULL;
+  float *cp = (float *)(heap + c);
+  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
+  epilogue_prepare(cp, biasp, m, n, accumulate);
+  float beta = (accumulate || biasp != NULL) ? 1.0f : 0.0f;
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, transA, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)lda,
+                (const float *)(heap + b), (int)n, beta, cp, (int)n);
+  } else if (beta == 0.0f) {
+    memset(cp, 0, (size_t)(m * n) * sizeof(float));
+  }
+  if (relu) relu_in_place(cp, m * n);
+  return NULL;
+}
+
+static napi_value gemm_nt(napi_env env, napi_callback_info info) {
+  size_t argc = MAX_ARGS;
+  napi_value argv[MAX_ARGS];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 9) {
+    napi_throw_type_error(env, NULL, "nextnets native gemm: gemmNT takes 9 arguments");
+    return NULL;
+  }
+  size_t length;
+  uint8_t *heap = heap_bytes(env, argv[0], &length);
+  int64_t v[8];
+  if (heap == NULL || !read_ints(env, argv, 1, 8, v)) return NULL;
+  int64_t a = v[0], b = v[1], c = v[2], bias = v[3], m = v[4], n = v[5], k = v[6];
+  int relu = v[7] != 0;
+  if (m == 0 || n == 0) return NULL;
+  if (!in_heap(env, length, a, m * k, "A") || !in_heap(env, length, b, n * k, "B") || !in_heap(env, length, c, m * n, "C") ||
+      (bias != 0 && !in_heap(env, length, bias, n, "bias")))
+    return NULL;
+  float *cp = (float *)(heap + c);
+  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
+  epilogue_prepare(cp, biasp, m, n, 0);
+  float beta = biasp != NULL ? 1.0f : 0.0f;
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)k,
+                (const float *)(heap + b), (int)k, beta, cp, (int)n);
+  } else if (beta == 0.0f) {
+    memset(cp, 0, (size_t)(m * n) * sizeof(float));
+  }
+  if (relu) relu_in_place(cp, m * n);
+  return NULL;
+}
+
+// setThreads(n): OpenBLAS's thread count for every later call (process-wide); returns the count in effect.
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t threads = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1) {
+    napi_throw_type_error(env, NULL, "nextnets native gemm: setThreads takes a positive integer");
+    return NULL;
+  }
+  openblas_set_num_threads(threads);
+  napi_value result;
+  napi_create_int32(env, openblas_get_num_threads(), &result);
+  return result;
+}
+
+static void export_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value value;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &value);
+  napi_set_named_property(env, exports, name, value);
+}
+
+NAPI_MODULE_INIT() {
+  export_function(env, exports, "gemmNN", gemm_nn);
+  export_function(env, exports, "gemmNT", gemm_nt);
+  export_function(env, exports, "setThreads", set_threads);
+  return exports;
+}

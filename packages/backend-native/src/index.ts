@@ -1,0 +1,101 @@
+/**
+ * @nextnets/backend-native: the matrix products of @nextnets/backend's wasm kernels (every matmul and the dense
+ * convolution gradients) computed by OpenBLAS through a small Node-API addon, in place on the wasm heap. Node only;
+ * where the addon was not built (no compiler, no OpenBLAS, not Linux) `useNativeGemm` returns false with the reason
+ * and the wasm kernels stay in use.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setHeapGemmProvider, type GemmExports, type HeapGemmProvider } from '@nextnets/backend';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
+interface NativeAddon {
+  gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
+  gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
+  setThreads(threads: number): number;
+}
+
+/** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
+export const NATIVE_ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'nextnets_native.node');
+
+let addon: NativeAddon | null | undefined;
+let unavailableReason = '';
+
+/** The addon, loaded once; null (with `nativeGemmStatus()` saying why) when it is absent or does not load. */
+function loadAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.env.NEXTNETS_NATIVE === '0') unavailableReason = 'switched off by NEXTNETS_NATIVE=0';
+  else {
+    try {
+      addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      unavailableReason = code === 'MODULE_NOT_FOUND' ? `not built (${NATIVE_ADDON_PATH} is missing; see the package README)` : `does not load: ${(error as Error).message.split('\n')[0]}`;
+    }
+  }
+  return addon;
+}
+
+/** The wasm heap as a plain ArrayBuffer, or null for a shared (threaded) memory, which the addon does not take. */
+function plainHeap(backend: BackendWasm): ArrayBuffer | null {
+  // emscripten keeps HEAPU8 current across memory growth (its typings omit it)
+  const buffer = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer;
+  return buffer instanceof ArrayBuffer ? buffer : null;
+}
+
+/** GEMMs bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
+function boundGemm(lib: NativeAddon, backend: BackendWasm): GemmExports {
+  return {
+    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
+    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+  };
+}
+
+export interface NativeGemmOptions {
+  /** OpenBLAS threads (process-wide): the CPU count by default; 1 per replica when replicas share the cores. */
+  threads?: number;
+}
+
+let threadsInUse = 0;
+
+/**
+ * Routes @nextnets/backend's heap GEMMs through OpenBLAS from now on (call after `setupBackend('wasm')`; calling again
+ * only changes the thread count). Returns false, changing nothing, when the addon is unavailable.
+ */
+export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
+  const lib = loadAddon();
+  if (lib == null) return false;
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
+  threadsInUse = lib.setThreads(threads);
+  const bound = new WeakMap<BackendWasm, GemmExports>();
+  const provider: HeapGemmProvider = (backend) => {
+    if (plainHeap(backend) == null) return null;
+    let gemm = bound.get(backend);
+    if (gemm == null) bound.set(backend, (gemm = boundGemm(lib, backend)));
+    return gemm;
+  };
+  setHeapGemmProvider(provider);
+  return true;
+}
+
+/** Back to the wasm GEMMs. */
+export function stopNativeGemm(): void {
+  setHeapGemmProvider(null);
+}
+
+/** One line: whether the addon is available and, if so, the OpenBLAS thread count in use. */
+export function nativeGemmStatus(): string {
+  const lib = loadAddon();
+  if (lib == null) return `native GEMM unavailable: ${unavailableReason}`;
+  return threadsInUse > 0 ? `native GEMM: OpenBLAS, ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
+}
+
+/** True when the addon is built and loads. */
+export function nativeGemmAvailable(): boolean {
+  return loadAddon() != null;
+}
