@@ -86,6 +86,12 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
 /** Back to the wasm GEMMs. */
 export function stopNativeGemm(): void {
   setHeapGemmProvider(null);
+  threadsInUse = 0;
+}
+
+/** OpenBLAS threads of the GEMMs in use, 0 while the wasm GEMMs run. */
+export function nativeGemmThreads(): number {
+  return threadsInUse;
 }
 
 /** One line: whether the addon is available and, if so, the OpenBLAS thread count in use. */

@@ -1,5 +1,6 @@
 /** Throughput of one model: training steps (forward, loss, backward, AdamW) and inference, warm-up then median. */
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeGemmThreads } from '@nextnets/backend-native';
 import { AdamW } from '@nextnets/optim';
 import { reparameterize } from '@nextnets/models-rep';
 import { buildModel } from '../model/build.js';
@@ -13,6 +14,22 @@ export interface BenchCase {
   batch: number;
   /** Measure the reparameterized (deploy) form: inference only. */
   reparameterized?: boolean;
+  /** Inference only (`name:infer`): for models too slow to train in a benchmark on a small machine. */
+  inferenceOnly?: boolean;
+}
+
+/** A case's model spec as `--models` and the timm peer write it: `name`, `name:reparam` or `name:infer`. */
+export function caseSpec(c: BenchCase): string {
+  return `${c.model}${c.reparameterized ? ':reparam' : c.inferenceOnly ? ':infer' : ''}`;
+}
+
+/** `name[:reparam|:infer]` → the case's model and mode (other suffixes are one-line errors). */
+export function parseCaseSpec(spec: string): Pick<BenchCase, 'model' | 'reparameterized' | 'inferenceOnly'> {
+  const [model, mode, extra] = spec.trim().split(':');
+  if (extra !== undefined || (mode !== undefined && mode !== 'reparam' && mode !== 'infer')) {
+    throw new Error(`--models: '${spec}' must be NAME, NAME:reparam or NAME:infer`);
+  }
+  return { model, reparameterized: mode === 'reparam', inferenceOnly: mode === 'infer' };
 }
 
 export interface BenchResult extends BenchCase {
@@ -20,6 +37,8 @@ export interface BenchResult extends BenchCase {
   engine?: string;
   /** Data-parallel replicas (worker threads + the main thread) the case ran on. */
   replicas: number;
+  /** Who computed the wasm backend's matrix products: `OpenBLAS ×threads` (@nextnets/backend-native) or `wasm`. */
+  gemm?: string;
   trainImgPerSec: number | null;
   inferImgPerSec: number;
   /** Peak resident set size of the process so far, MiB. */
@@ -52,7 +71,7 @@ export async function measure(c: BenchCase, warmup: number, steps: number, repli
   const parallel = await startReplicas(model, replicas, { name: c.model, args: { numClasses }, reparameterized: c.reparameterized });
   try {
     let trainImgPerSec: number | null = null;
-    if (!c.reparameterized) {
+    if (!c.reparameterized && !c.inferenceOnly) {
       const params = namedParams(model);
       const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05 });
       model.train();
@@ -72,7 +91,9 @@ export async function measure(c: BenchCase, warmup: number, steps: number, repli
     };
     const seconds = await timeIt(infer, warmup, steps);
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-    return { ...c, replicas: parallel?.replicas ?? 1, trainImgPerSec, inferImgPerSec: c.batch / seconds, peakRssMiB };
+    const threads = nativeGemmThreads();
+    const gemm = tf.getBackend() !== 'wasm' ? undefined : threads > 0 ? `OpenBLAS ×${threads}` : 'wasm';
+    return { ...c, replicas: parallel?.replicas ?? 1, gemm, trainImgPerSec, inferImgPerSec: c.batch / seconds, peakRssMiB };
   } finally {
     await parallel?.dispose();
     tf.dispose([images, labels]);

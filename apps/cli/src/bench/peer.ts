@@ -49,6 +49,8 @@ export interface TimmPeerResult {
   train_img_s: number;
   infer_img_s: number;
   peak_rss_mib: number;
+  /** 'best': the better of NCHW and channels_last; 'nchw': channels_last crashed, NCHW only. */
+  layout?: 'best' | 'nchw';
 }
 
 /** `<repo>/../shared/peers/timm_bench.py`. */
@@ -70,16 +72,39 @@ export function parseTimmPeerOutput(stdout: string): TimmPeerResult[] {
     .map((line) => JSON.parse(line) as TimmPeerResult);
 }
 
-/** Runs timm_bench.py for `models` at one shape, with the same warm-up/steps/threads as our side. */
+/**
+ * Runs timm_bench.py for `models` at one shape, with the same warm-up/steps/threads as our side: one process per model,
+ * so each peak RSS is that model's own. A process that dies (Debian's torch 1.13 aborts in its allocator on repvgg_a0
+ * channels_last training at 224²) is rerun in NCHW only, and its line says so; a model that still fails is reported on
+ * stderr and left out.
+ */
 export function runTimmPeer(
   script: string,
   timmDir: string,
   models: string[],
   opts: { size: number; batch: number; steps: number; warmup: number; threads: number },
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): TimmPeerResult[] {
-  const args = [script, '--timm', timmDir, '--models', models.join(','), '--size', String(opts.size), '--batch', String(opts.batch)];
-  args.push('--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads));
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`peer ${script} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
-  return parseTimmPeerOutput(r.stdout);
+  const results: TimmPeerResult[] = [];
+  for (const model of models) {
+    const args = [script, '--timm', timmDir, '--models', model, '--size', String(opts.size), '--batch', String(opts.batch)];
+    args.push('--steps', String(opts.steps), '--warmup', String(opts.warmup), '--threads', String(opts.threads));
+    let r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    let layout: TimmPeerResult['layout'] = 'best';
+    if (r.status !== 0) {
+      warn(`peer ${model} ${opts.size}² failed (${lastLine(r.stderr || r.stdout) || `signal ${r.signal}`}); retrying in NCHW only`);
+      r = spawnSync(PYTHON, [...args, '--nchw-only'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      layout = 'nchw';
+    }
+    if (r.status !== 0) {
+      warn(`peer ${model} ${opts.size}² left out: ${lastLine(r.stderr || r.stdout) || `signal ${r.signal}`}`);
+      continue;
+    }
+    results.push(...parseTimmPeerOutput(r.stdout).map((line) => ({ ...line, layout })));
+  }
+  return results;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
 }

@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@nextnets/core-layers/node';
-import { Command } from 'commander';
-import { measure, type BenchCase, type BenchResult } from '../bench/measure.js';
+import { Command, Option } from 'commander';
+import { caseSpec, measure, parseCaseSpec, type BenchCase, type BenchResult } from '../bench/measure.js';
+import { measureInChild } from '../bench/isolate.js';
 import { measureOnnx } from '../bench/onnx.js';
 import { defaultPeerScript, defaultTimmPeerScript, peerUnavailable, runPeer, runTimmPeer, timmPeerUnavailable, type PeerResult, type TimmPeerResult } from '../bench/peer.js';
 import { activateBackend, checkOutputDir, withCommonOptions, type CommonOptions } from '../cli/common.js';
@@ -24,9 +25,12 @@ interface BenchOptions extends CommonOptions {
   threads: number;
   replicas?: number;
   engine: string;
+  /** false (--no-isolate): every case in this process; default: each case in a fresh child process. */
+  isolate: boolean;
 }
 
-const DEFAULT_MODELS = 'convnext_atto,convnextv2_atto,inception_next_atto,repvgg_a0,repvgg_a0:reparam,tf_efficientnetv2_b0';
+const DEFAULT_MODELS = 'convnext_atto,convnextv2_atto,inception_next_atto,repvgg_a0,repvgg_a0:reparam,tf_efficientnetv2_b0,convnext_tiny:infer';
+const DEFAULT_SHAPES = '32x64,64x32,128x32,224x16';
 
 /** `wasm,onnxruntime` → the engines to measure, in order. */
 function parseEngines(text: string): Array<'wasm' | 'onnxruntime'> {
@@ -54,15 +58,16 @@ export function timmComparison(rows: BenchResult[], peers: TimmPeerResult[], bac
     '',
     `PyTorch peer (timm's own models, torch ${peers[0]?.torch ?? '?'}, ${peers[0]?.threads ?? '?'} threads, best of NCHW / channels_last), same shapes:`,
     '',
-    '| model | input | batch | engine | train img/s ours / PyTorch | ratio | inference img/s ours / PyTorch | ratio | PyTorch peak RSS MiB |',
+    '| model | input | batch | engine | train img/s ours / PyTorch | ratio | inference img/s ours / PyTorch | ratio | peak RSS MiB ours / PyTorch |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const spec = `${r.model}${r.reparameterized ? ':reparam' : ''}`;
+    const spec = caseSpec(r);
     const p = peers.find((q) => q.model === spec && q.size === r.size && q.batch === r.batch);
     if (!p) continue;
+    const trains = !r.reparameterized && !r.inferenceOnly;
     lines.push(
-      `| ${spec} | ${r.size}² | ${r.batch} | ${r.engine ?? backend} | ${fmt(r.trainImgPerSec)} / ${r.reparameterized ? '-' : fmt(p.train_img_s)} | ${r.reparameterized ? '-' : ratio(r.trainImgPerSec, p.train_img_s)} | ${fmt(r.inferImgPerSec)} / ${fmt(p.infer_img_s)} | ${ratio(r.inferImgPerSec, p.infer_img_s)} | ${p.peak_rss_mib} |`,
+      `| ${spec} | ${r.size}² | ${r.batch} | ${r.engine ?? backend} | ${fmt(r.trainImgPerSec)} / ${trains ? fmt(p.train_img_s) : '-'} | ${trains ? ratio(r.trainImgPerSec, p.train_img_s) : '-'} | ${fmt(r.inferImgPerSec)} / ${fmt(p.infer_img_s)} | ${ratio(r.inferImgPerSec, p.infer_img_s)} | ${r.peakRssMiB.toFixed(0)} / ${p.peak_rss_mib}${p.layout === 'nchw' ? ' (NCHW only)' : ''} |`,
     );
   }
   return lines;
@@ -73,11 +78,11 @@ function markdown(rows: BenchResult[], backend: string, peer?: { result: PeerRes
   const lines = [
     `# nextnets bench (${backend}, ${cpus().length} CPUs, Node ${process.version})`,
     '',
-    '| model | engine | input | batch | replicas | train img/s | inference img/s | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | engine | GEMM | input | batch | replicas | train img/s | inference img/s | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.engine ?? backend} | ${r.size}² | ${r.batch} | ${r.replicas} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`,
+        `| ${r.model}${r.reparameterized ? ' (reparameterized)' : ''} | ${r.engine ?? backend} | ${r.gemm ?? '-'} | ${r.size}² | ${r.batch} | ${r.replicas} | ${fmt(r.trainImgPerSec)} | ${fmt(r.inferImgPerSec)} | ${r.peakRssMiB.toFixed(0)} |`,
     ),
   ];
   if (peer) {
@@ -110,8 +115,8 @@ function checkCases(cases: BenchCase[]): void {
 
 export function benchCommand(): Command {
   return withCommonOptions(new Command('bench').description('training and inference throughput on the chosen backend (and the PyTorch peer when available)'), 'folder for bench.json and bench.md (default .bench)')
-    .option('--models <list>', 'comma-separated model names; `name:reparam` measures the reparameterized form', DEFAULT_MODELS)
-    .option('--shapes <list>', 'SIZExBATCH pairs', '32x64,64x32')
+    .option('--models <list>', 'comma-separated model names; `name:reparam` measures the reparameterized form, `name:infer` inference only', DEFAULT_MODELS)
+    .option('--shapes <list>', 'SIZExBATCH pairs', DEFAULT_SHAPES)
     .option('--warmup <n>', 'untimed steps first', parseInteger('--warmup', 0), 2)
     .option('--steps <n>', 'timed steps (the median is reported)', parseInteger('--steps', 1), 5)
     .option('--no-peer', 'skip the PyTorch reference run')
@@ -120,6 +125,7 @@ export function benchCommand(): Command {
     .option('--peer-script <path>', 'PyTorch reference script', defaultPeerScript())
     .option('--threads <n>', 'threads for the PyTorch peer and the onnxruntime engine', parseInteger('--threads', 1), 2)
     .option('--engine <list>', 'wasm (tfjs on --backend: training and inference), onnxruntime (inference only, --threads threads), or both: wasm,onnxruntime', 'wasm')
+    .addOption(new Option('--no-isolate', 'measure every case in this process (peak RSS is then the run\'s so far)').hideHelp())
     .option('--replicas <n>', 'data-parallel replicas on worker threads (default: the peer\'s --threads, at most the CPU count, so both use the same cores)', parseInteger('--replicas', 1))
     .addHelpText('after', '\nExamples:\n  nextnets bench\n  nextnets bench --models convnext_atto --shapes 32x64 --steps 10 --out .bench/atto\n  nextnets bench --replicas 1   # the main thread only\n  nextnets bench --engine wasm,onnxruntime --models convnext_atto,repvgg_a0:reparam --shapes 224x16 --no-peer')
     .action(async (opts: BenchOptions) => {
@@ -132,8 +138,13 @@ export function benchCommand(): Command {
       const backend = await activateBackend(opts.backend);
       if (engines.includes('onnxruntime')) await resolveEngine('onnxruntime');
       const cases: BenchCase[] = opts.models.split(',').flatMap((spec) => {
-        const [model, mode] = spec.trim().split(':');
-        return shapes.map(([size, batch]) => ({ model, size, batch, reparameterized: mode === 'reparam' }));
+        let parsed: ReturnType<typeof parseCaseSpec>;
+        try {
+          parsed = parseCaseSpec(spec);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+        return shapes.map(([size, batch]) => ({ ...parsed, size, batch }));
       });
       checkCases(cases);
       const replicas = opts.replicas ?? Math.min(opts.threads, cpus().length);
@@ -141,7 +152,11 @@ export function benchCommand(): Command {
       for (const c of cases) {
         for (const engine of engines) {
           process.stderr.write(`bench ${c.model}${c.reparameterized ? ' (reparameterized)' : ''} ${c.size}² batch ${c.batch} on ${engine === 'wasm' ? backend : engine} ...\n`);
-          const r = engine === 'wasm' ? { ...(await measure(c, opts.warmup, opts.steps, replicas)), engine: backend } : await measureOnnx(c, opts.warmup, opts.steps, opts.threads);
+          const r = opts.isolate
+            ? measureInChild(c, engine, opts, replicas)
+            : engine === 'wasm'
+              ? { ...(await measure(c, opts.warmup, opts.steps, replicas)), engine: backend }
+              : await measureOnnx(c, opts.warmup, opts.steps, opts.threads);
           rows.push(r);
           process.stderr.write(`  train ${r.trainImgPerSec?.toFixed(1) ?? '-'} img/s, inference ${r.inferImgPerSec.toFixed(1)} img/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
         }
@@ -154,7 +169,7 @@ export function benchCommand(): Command {
         if (why) process.stderr.write(`PyTorch peer skipped: ${why}\n`);
         else {
           timm = [];
-          const specs = [...new Set(cases.map((c) => `${c.model}${c.reparameterized ? ':reparam' : ''}`))];
+          const specs = [...new Set(cases.map(caseSpec))];
           for (const [size, batch] of shapes) {
             process.stderr.write(`peer timm ${specs.join(',')} ${size}² batch ${batch} ...\n`);
             timm.push(...runTimmPeer(script, opts.timm, specs, { size, batch, steps: opts.steps, warmup: opts.warmup, threads: opts.threads }));
