@@ -1,6 +1,6 @@
 /**
  * The recipe format: one YAML file per training setup, validated strictly (unknown keys are errors).
- * Sections mirror the knobs of timm `train.py` and the official ConvNeXt/EfficientNetV2/FCMAE recipes (spec §3, §8, §9).
+ * Sections mirror the knobs of timm `train.py` and the official ConvNeXt/EfficientNetV2/FCMAE recipes (the papers' training appendices).
  */
 import { z } from 'zod';
 
@@ -118,7 +118,7 @@ export const scheduleSection = z
 
 export const progressiveSection = z
   .object({
-    /** EfficientNetV2 progressive learning (spec §8): stages, base size, final RandAugment magnitude, mixup/cutmix alpha. */
+    /** EfficientNetV2 progressive learning (EfficientNetV2 paper, Section 4): stages, base size, final RandAugment magnitude, mixup/cutmix alpha. */
     stages: z.number().int().positive().default(4),
     ibase: z.number().int().positive().default(128),
     minMagnitude: nonNegative.default(5),

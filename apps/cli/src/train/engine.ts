@@ -38,7 +38,7 @@ function dropoutOf(model: Module | undefined): number | undefined {
   return found ? (found[1] as Dropout).p : undefined;
 }
 
-/** The progressive-learning plan of a recipe (EfficientNetV2 §4): per-epoch transform, mixup and the stage record. */
+/** The progressive-learning plan of a recipe (EfficientNetV2 paper, Section 4): per-epoch transform, mixup and the stage record. */
 export function progressivePlan(recipe: Recipe, channels: number, numClasses: number, model?: Module): ((epoch: number) => EpochPlan<EpochOverrides>) | undefined {
   const p = recipe.progressive;
   if (!p) return undefined;

@@ -1,4 +1,4 @@
-/** Optimizer, parameter groups and lr schedule from a recipe (spec §3, §5, §8, §9). */
+/** Optimizer, parameter groups and lr schedule from a recipe (the training settings of the ConvNeXt, ConvNeXt V2, RepVGG and EfficientNetV2 papers). */
 import type { ImageClassifier } from '@nextnets/core-layers';
 import {
   AdamW,
