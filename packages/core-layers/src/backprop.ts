@@ -8,10 +8,21 @@ import * as tf from '@tensorflow/tfjs-core';
  * activations alone (they shrink as the backward pass walks down the network). Same kernels, same order, same sums:
  * the values are identical to `tf.variableGrads`.
  *
+ * It also drops, as soon as the forward pass records them, the tensors that the gradients of a few shape-only ops save
+ * just to read their shapes (`SHAPE_ONLY_GRADIENTS`): tfjs' Add, for example, keeps both of its inputs alive until the
+ * backward pass only to know which axes of dy to sum. A disposed tensor keeps its shape, which is all they read.
+ *
  * It reads the engine's tape (`state.activeTape`, `startTape`/`endTape`), which tfjs-core does not export as API but
  * has kept unchanged since 1.x; `leanGradientsSupported()` checks it is there, and inside an enclosing gradient
  * (higher-order derivatives), where the outer tape still needs the saved tensors, callers use `tf.variableGrads`.
  */
+
+/**
+ * Kernels whose tfjs-core 4.22 gradient reads nothing but the `shape` (and count) of the tensors it saved: Add/Sub
+ * (broadcast reduction axes), Sum/Mean (the shape to broadcast dy back to), Reshape/ExpandDims (the input shape),
+ * AddN (one dy per input), PadV2 (the slice size).
+ */
+const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Sum', 'Mean', 'Reshape', 'ExpandDims', 'AddN', 'PadV2']);
 
 interface TapeNode {
   id: number;
@@ -119,6 +130,13 @@ export function leanVariableGrads(
   if (xs.length === 0) throw new Error('leanVariableGrads: none of the variables is trainable');
   const engine = internals();
   engine.startTape();
+  const recording = engine.state.activeTape;
+  if (recording != null) {
+    recording.push = (...nodes: TapeNode[]): number => {
+      for (const node of nodes) if (SHAPE_ONLY_GRADIENTS.has(node.kernelName)) for (const t of node.saved ?? []) t.dispose();
+      return Array.prototype.push.apply(recording, nodes);
+    };
+  }
   let y: tf.Tensor;
   try {
     y = engine.tidy('forward', f);

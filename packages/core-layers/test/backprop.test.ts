@@ -35,6 +35,27 @@ describe('leanVariableGrads', () => {
     dispose();
   });
 
+  it('the shape-only gradients (Add, Sub, Sum, Mean, Reshape, ExpandDims, AddN, PadV2) match with their saved tensors released', () => {
+    const a = tf.variable(tf.randomNormal([3, 4, 5], 0, 1, 'float32', 11));
+    const b = tf.variable(tf.randomNormal([5], 0, 1, 'float32', 12));
+    const loss = (): tf.Scalar =>
+      tf.tidy(() => {
+        const s = tf.sub(tf.add(a, b), tf.mul(b, 2));
+        const r = tf.expandDims(tf.reshape(s, [12, 5]), 0);
+        const p = tf.pad(tf.square(r), [[0, 0], [1, 2], [0, 1]], 0.5);
+        const m = tf.addN([tf.mean(p, 1), tf.sum(tf.mul(p, p), 1), tf.mean(p, 1)]);
+        return tf.sum(tf.mul(m, tf.mean(s)));
+      });
+    const reference = tf.variableGrads(loss, [a, b]);
+    const before = tf.memory().numTensors;
+    const lean = leanVariableGrads(loss, [a, b]);
+    expect(lean.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
+    for (const v of [a, b]) expect(Array.from(lean.grads[v.name].dataSync())).toEqual(Array.from(reference.grads[v.name].dataSync()));
+    tf.dispose([lean.value, ...Object.values(lean.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([reference.value, ...Object.values(reference.grads), a, b]);
+  });
+
   it('peaks lower than tf.variableGrads (saved tensors and intermediate gradients are freed during the backward pass)', async () => {
     const { model, loss, dispose } = setup();
     const variables = model.namedParameters().map(([, p]) => p.variable);
