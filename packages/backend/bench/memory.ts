@@ -1,0 +1,160 @@
+/**
+ * Where the memory of a training step goes on the wasm backend: resident set after loading the backend and after
+ * building the model, the wasm heap's size after each step, and the peak of the bytes tfjs tracks during a step
+ * (`tf.memory().numBytes`, sampled after every kernel) with the share held by the tape's saved tensors at that peak.
+ * Prints one JSON line. Run from packages/backend:
+ * `pnpm bench:memory [--model convnext_atto] [--size 224] [--batch 16] [--steps 2] [--tfjs-grads]`;
+ * `--tfjs-grads` differentiates with `tf.variableGrads` instead of @nextnets/core-layers' `valueAndGrads` (A/B).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { valueAndGrads } from '../../core-layers/src/index';
+import { AdamW, crossEntropy } from '../../optim/src/index';
+import { setupBackend } from '../src/index';
+import { benchFixture } from './fixture';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const MiB = 1024 * 1024;
+const mb = (bytes: number): number => Math.round(bytes / MiB);
+const rss = (): number => mb(process.memoryUsage().rss);
+
+interface TapeNode {
+  kernelName: string;
+  saved?: tf.Tensor[];
+}
+interface EngineView {
+  state: { numBytes: number; activeTape: TapeNode[] | null; scopeStack: Array<{ name: string; track: tf.Tensor[] }> };
+  runKernelFunc(params: unknown): unknown;
+}
+
+async function main(): Promise<void> {
+  const model = flag('--model', 'convnext_atto');
+  const size = Number(flag('--size', '224'));
+  const batch = Number(flag('--batch', '16'));
+  const steps = Number(flag('--steps', '2'));
+  const tfjsGrads = args.includes('--tfjs-grads');
+  await setupBackend('wasm');
+  const heap = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  const rssBackend = rss();
+  const heapBackend = mb(heap());
+  const fx = benchFixture(model, batch, size);
+  const optimizer = new AdamW(fx.params, { lr: 1e-3, weightDecay: 0.05 });
+  const rssModel = rss();
+  const paramBytes = fx.params.reduce((s, p) => s + p.variable.size * 4, 0);
+
+  const engine = tf.engine() as unknown as EngineView;
+  const run = engine.runKernelFunc.bind(engine);
+  let peak = 0;
+  let savedAtPeak = 0;
+  let unsavedAtPeak: Record<string, number> = {};
+  let savedBy: Record<string, number> = {};
+  let phase = '';
+  let phaseAtPeak = '';
+  engine.runKernelFunc = (params: unknown) => {
+    const out = run(params);
+    if (engine.state.numBytes > peak) {
+      peak = engine.state.numBytes;
+      phaseAtPeak = `${phase} (${(params as { kernelName?: string }).kernelName ?? 'custom gradient'})`;
+      const seen = new Set<unknown>();
+      // dataId → the kernels whose tape nodes saved it, and its bytes
+      const savers = new Map<unknown, { kernels: Set<string>; bytes: number }>();
+      savedAtPeak = 0;
+      for (const node of engine.state.activeTape ?? []) {
+        for (const t of node.saved ?? []) {
+          if (t.isDisposed) continue;
+          const entry = savers.get(t.dataId) ?? { kernels: new Set<string>(), bytes: t.size * 4 };
+          entry.kernels.add(node.kernelName);
+          savers.set(t.dataId, entry);
+          if (seen.has(t.dataId)) continue;
+          seen.add(t.dataId);
+          savedAtPeak += t.size * 4;
+        }
+      }
+      savedBy = {};
+      for (const { kernels, bytes } of savers.values()) {
+        const key = [...kernels].sort().join('+');
+        savedBy[key] = (savedBy[key] ?? 0) + bytes;
+      }
+      // Live tensors of the open tidy scopes that no tape node saved, by scope name and shape.
+      unsavedAtPeak = {};
+      for (const scope of engine.state.scopeStack) {
+        for (const t of scope.track) {
+          if (t.isDisposed || seen.has(t.dataId)) continue;
+          seen.add(t.dataId);
+          const key = `${scope.name}:[${t.shape}]`;
+          unsavedAtPeak[key] = (unsavedAtPeak[key] ?? 0) + t.size * 4;
+        }
+      }
+    }
+    return out;
+  };
+
+  const stepsOut: Array<Record<string, number | string>> = [];
+  fx.model.train();
+  for (let s = 0; s < steps; s++) {
+    const before = tf.memory();
+    peak = 0;
+    tf.tidy(() => {
+      phase = 'forward';
+      const loss = (): tf.Scalar => {
+        const l = crossEntropy(fx.model.forward(fx.x), fx.labels);
+        phase = 'backward';
+        return l;
+      };
+      const { value, grads } = tfjsGrads
+        ? (() => {
+            const named = fx.model.namedParameters();
+            const r = tf.variableGrads(loss, named.map(([, p]) => p.variable));
+            return { value: r.value, grads: Object.fromEntries(named.map(([n, p]) => [n, r.grads[p.variable.name]])) };
+          })()
+        : valueAndGrads(fx.model, loss);
+      phase = 'optimizer';
+      optimizer.step(grads);
+      value.dataSync();
+    });
+    stepsOut.push({
+      step: s,
+      tracked_before_mb: mb(before.numBytes),
+      tracked_peak_mb: mb(peak),
+      saved_at_peak_mb: mb(savedAtPeak),
+      saved_by_kernels_mb: Object.fromEntries(
+        Object.entries(savedBy)
+          .filter(([, b]) => b >= MiB)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, b]) => [k, mb(b)]),
+      ),
+      unsaved_at_peak: Object.fromEntries(
+        Object.entries(unsavedAtPeak)
+          .filter(([, b]) => b >= MiB)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, b]) => [k, mb(b)]),
+      ),
+      peak_in: phaseAtPeak,
+      heap_mb: mb(heap()),
+      rss_mb: rss(),
+      tensors_delta: tf.memory().numTensors - before.numTensors,
+    });
+  }
+  console.log(
+    JSON.stringify({
+      model,
+      size,
+      batch,
+      grads: tfjsGrads ? 'tf.variableGrads' : 'valueAndGrads',
+      rss_backend_mb: rssBackend,
+      heap_backend_mb: heapBackend,
+      rss_model_mb: rssModel,
+      params_mb: mb(paramBytes),
+      steps: stepsOut,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exit(1);
+});
