@@ -11,6 +11,8 @@ import { valueAndGrads } from '../../core-layers/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
 import { setupBackend } from '../src/index';
 import { benchFixture } from './fixture';
+// Registers the EfficientNet family with the shared model registry (benchFixture builds models by name).
+import '../../models-efficient/src/index';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { leanGradientsSupported, leanVariableGrads, manualSeed, valueAndGrads } from '../src/index.js';
+import { leanGradientsSupported, leanVariableGrads, manualSeed, silu, valueAndGrads } from '../src/index.js';
 import { TinyConvNeXt } from './tiny-convnext.js';
 
 beforeAll(async () => {
@@ -93,5 +93,20 @@ describe('leanVariableGrads', () => {
     expect(dOuter.dataSync()[0]).toBeCloseTo(2.25, 6);
     tf.dispose([dOuter, w]);
     dispose();
+  });
+});
+
+describe('silu', () => {
+  it('saves only its input yet differentiates bit for bit like x·sigmoid(x)', () => {
+    const x = tf.variable(tf.randomNormal([6, 7, 5], 0, 3, 'float32', 21));
+    const w = tf.randomNormal([6, 7, 5], 0, 1, 'float32', 22);
+    const reference = tf.variableGrads(() => tf.sum(tf.mul(tf.mul(x, tf.sigmoid(x)), w)), [x]);
+    const before = tf.memory().numTensors;
+    const lean = tf.variableGrads(() => tf.sum(tf.mul(silu(x), w)), [x]);
+    expect(lean.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
+    expect(Array.from(lean.grads[x.name].dataSync())).toEqual(Array.from(reference.grads[x.name].dataSync()));
+    tf.dispose([lean.value, ...Object.values(lean.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);
   });
 });
