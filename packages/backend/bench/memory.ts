@@ -1,9 +1,11 @@
 /**
  * Where the memory of a training step goes on the wasm backend: resident set after loading the backend and after
  * building the model, the wasm heap's size after each step, and the peak of the bytes tfjs tracks during a step
- * (`tf.memory().numBytes`, sampled after every kernel) with the share held by the tape's saved tensors at that peak.
+ * (`tf.memory().numBytes`, sampled after every kernel; it counts some shared buffers twice, so it can exceed the heap),
+ * and the milliseconds of each step.
  * Prints one JSON line. Run from packages/backend:
- * `pnpm bench:memory [--model convnext_atto] [--size 224] [--batch 16] [--steps 2] [--tfjs-grads]`;
+ * `pnpm bench:memory [--model convnext_atto] [--size 224] [--batch 16] [--steps 2] [--tfjs-grads] [--attribute]`;
+ * `--attribute` adds which kernels saved the tensors alive at the peak (slow: the step times are then meaningless);
  * `--tfjs-grads` differentiates with `tf.variableGrads` instead of @nextnets/core-layers' `valueAndGrads` (A/B).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,6 +24,14 @@ const flag = (name: string, fallback: string): string => {
 const MiB = 1024 * 1024;
 const mb = (bytes: number): number => Math.round(bytes / MiB);
 const rss = (): number => mb(process.memoryUsage().rss);
+/** Entries of at least 1 MiB, largest first, in MiB. */
+const bySize = (bytes: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(bytes)
+      .filter(([, b]) => b >= MiB)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, b]) => [k, mb(b)]),
+  );
 
 interface TapeNode {
   kernelName: string;
@@ -38,6 +48,7 @@ async function main(): Promise<void> {
   const batch = Number(flag('--batch', '16'));
   const steps = Number(flag('--steps', '2'));
   const tfjsGrads = args.includes('--tfjs-grads');
+  const attribute = args.includes('--attribute');
   await setupBackend('wasm');
   const heap = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
   const rssBackend = rss();
@@ -60,6 +71,7 @@ async function main(): Promise<void> {
     if (engine.state.numBytes > peak) {
       peak = engine.state.numBytes;
       phaseAtPeak = `${phase} (${(params as { kernelName?: string }).kernelName ?? 'custom gradient'})`;
+      if (!attribute) return out;
       const seen = new Set<unknown>();
       // dataId → the kernels whose tape nodes saved it, and its bytes
       const savers = new Map<unknown, { kernels: Set<string>; bytes: number }>();
@@ -94,11 +106,12 @@ async function main(): Promise<void> {
     return out;
   };
 
-  const stepsOut: Array<Record<string, number | string>> = [];
+  const stepsOut: Array<Record<string, unknown>> = [];
   fx.model.train();
   for (let s = 0; s < steps; s++) {
     const before = tf.memory();
     peak = 0;
+    const start = performance.now();
     tf.tidy(() => {
       phase = 'forward';
       const loss = (): tf.Scalar => {
@@ -119,21 +132,16 @@ async function main(): Promise<void> {
     });
     stepsOut.push({
       step: s,
+      ms: Math.round(performance.now() - start),
       tracked_before_mb: mb(before.numBytes),
       tracked_peak_mb: mb(peak),
-      saved_at_peak_mb: mb(savedAtPeak),
-      saved_by_kernels_mb: Object.fromEntries(
-        Object.entries(savedBy)
-          .filter(([, b]) => b >= MiB)
-          .sort((a, b) => b[1] - a[1])
-          .map(([k, b]) => [k, mb(b)]),
-      ),
-      unsaved_at_peak: Object.fromEntries(
-        Object.entries(unsavedAtPeak)
-          .filter(([, b]) => b >= MiB)
-          .sort((a, b) => b[1] - a[1])
-          .map(([k, b]) => [k, mb(b)]),
-      ),
+      ...(attribute
+        ? {
+            saved_at_peak_mb: mb(savedAtPeak),
+            saved_by_kernels_mb: bySize(savedBy),
+            unsaved_at_peak_mb: bySize(unsavedAtPeak),
+          }
+        : {}),
       peak_in: phaseAtPeak,
       heap_mb: mb(heap()),
       rss_mb: rss(),
