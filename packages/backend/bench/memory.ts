@@ -66,8 +66,16 @@ async function main(): Promise<void> {
   let savedBy: Record<string, number> = {};
   let phase = '';
   let phaseAtPeak = '';
+  // where the wasm heap grew during the step: phase (kernel) → MiB
+  let growth: Array<[string, number]> = [];
+  let lastHeap = 0;
   engine.runKernelFunc = (params: unknown) => {
     const out = run(params);
+    const h = heap();
+    if (h > lastHeap) {
+      growth.push([`${phase} (${(params as { kernelName?: string }).kernelName ?? 'custom gradient'})`, mb(h)]);
+      lastHeap = h;
+    }
     if (engine.state.numBytes > peak) {
       peak = engine.state.numBytes;
       phaseAtPeak = `${phase} (${(params as { kernelName?: string }).kernelName ?? 'custom gradient'})`;
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
   for (let s = 0; s < steps; s++) {
     const before = tf.memory();
     peak = 0;
+    growth = [];
     const start = performance.now();
     tf.tidy(() => {
       phase = 'forward';
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
           }
         : {}),
       peak_in: phaseAtPeak,
+      heap_growth: growth.slice(-6),
       heap_mb: mb(heap()),
       rss_mb: rss(),
       tensors_delta: tf.memory().numTensors - before.numTensors,

@@ -61,10 +61,15 @@ const geluMatMulBias = tf.customGrad((h, w, b, save) => {
       tf.tidy(() => {
         const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
+        // dW first, freeing the recomputed GELU(h) before dg and dh exist: two hidden-size transients at a time, not
+        // three (the wasm heap never shrinks, so the backward's transients at stage 1 set its high-water mark).
+        const gs = tf.engine().runKernel(FUSED_GELU, { x: hs }) as tf.Tensor2D;
+        const dw = tf.matMul(gs, dy2, true, false);
+        gs.dispose();
         const dg = tf.matMul(dy2, ws, false, true);
         const dh = tf.engine().runKernel(FUSED_GELU_GRAD, { dy: dg, x: hs }) as tf.Tensor;
-        const gs = tf.engine().runKernel(FUSED_GELU, { x: hs }) as tf.Tensor2D;
-        return [dh, tf.matMul(gs, dy2, true, false), tf.sum(dy2, 0)];
+        dg.dispose();
+        return [dh, dw, tf.sum(dy2, 0)];
       }),
   };
 });
