@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { leanGradientsSupported, leanVariableGrads, manualSeed, silu, valueAndGrads } from '../src/index.js';
+import { BatchNorm2d, leanGradientsSupported, leanVariableGrads, manualSeed, silu, valueAndGrads } from '../src/index.js';
 import { TinyConvNeXt } from './tiny-convnext.js';
 
 beforeAll(async () => {
@@ -106,6 +106,35 @@ describe('silu', () => {
     expect(lean.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
     expect(Array.from(lean.grads[x.name].dataSync())).toEqual(Array.from(reference.grads[x.name].dataSync()));
     tf.dispose([lean.value, ...Object.values(lean.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);
+  });
+});
+
+describe('BatchNorm2d.forwardSilu', () => {
+  it('matches silu(bn.forward(x)) bit for bit: output, gradients and running statistics, without leaking', () => {
+    const make = (): BatchNorm2d => {
+      const bn = new BatchNorm2d(6).train();
+      bn.weight.assign(tf.randomNormal([6], 1, 0.3, 'float32', 31));
+      bn.bias.assign(tf.randomNormal([6], 0, 0.3, 'float32', 32));
+      return bn;
+    };
+    const [a, b] = [make(), make()];
+    const x = tf.variable(tf.randomNormal([3, 5, 4, 6], 0.5, 2, 'float32', 33));
+    const w = tf.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 34);
+    const reference = leanVariableGrads(() => tf.sum(tf.mul(silu(a.forward(x)), w)), [x, a.weight, a.bias]);
+    const before = tf.memory().numTensors;
+    const fused = leanVariableGrads(() => tf.sum(tf.mul(b.forwardSilu(x), w)), [x, b.weight, b.bias]);
+    expect(fused.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
+    const pairs: Array<[tf.Tensor, tf.Tensor]> = [
+      [fused.grads[x.name], reference.grads[x.name]],
+      [fused.grads[b.weight.name], reference.grads[a.weight.name]],
+      [fused.grads[b.bias.name], reference.grads[a.bias.name]],
+      [b.runningMean, a.runningMean],
+      [b.runningVar, a.runningVar],
+    ];
+    for (const [got, want] of pairs) expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    tf.dispose([fused.value, ...Object.values(fused.grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);
   });
