@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { leanGradientsSupported, leanVariableGrads } from './backprop.js';
 import type { Module } from './module.js';
 
 export interface ValueAndGrads {
@@ -10,12 +11,14 @@ export interface ValueAndGrads {
 
 /**
  * Computes a scalar loss and the gradients of all trainable parameters of `module`, keyed by their timm names
- * (what optimizers and gradient clipping consume). Intermediate tensors of the forward/backward are freed.
+ * (what optimizers and gradient clipping consume). Intermediate tensors of the forward/backward are freed, each as
+ * soon as the backward pass no longer needs it (`leanVariableGrads`), so the peak memory is about the activations the
+ * forward pass saved; inside an enclosing gradient it falls back to `tf.variableGrads`.
  */
 export function valueAndGrads(module: Module, loss: () => tf.Scalar): ValueAndGrads {
   const named = module.namedParameters();
   const variables = named.map(([, p]) => p.variable);
-  const { value, grads } = tf.variableGrads(loss, variables);
+  const { value, grads } = leanGradientsSupported() ? leanVariableGrads(loss, variables) : tf.variableGrads(loss, variables);
   const byName: Record<string, tf.Tensor> = {};
   for (const [name, p] of named) {
     const g = grads[p.variable.name];

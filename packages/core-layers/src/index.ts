@@ -35,6 +35,7 @@ export { ClassifierHead } from './layers/classifier-head.js';
 export { stateDict, loadStateDict, loadSafetensorsBytes, safetensorsBytes } from './state-dict.js';
 export type { LoadStateDictOptions, LoadStateDictResult } from './state-dict.js';
 export * from './io/index.js';
+export { leanGradientsSupported, leanVariableGrads } from './backprop.js';
 export { valueAndGrads } from './grads.js';
 export type { ValueAndGrads } from './grads.js';
 export { profile } from './profile.js';

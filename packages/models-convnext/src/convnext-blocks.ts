@@ -14,7 +14,7 @@ import {
   layerNormLastAxis,
   globalAvgPool,
 } from '@nextnets/core-layers';
-import { depthwiseSame, linearRows } from './ops.js';
+import { depthwiseSame, geluLinearRows, linearRows } from './ops.js';
 import { headWeightInit, timmBiasInit, timmWeightInit } from './init.js';
 
 export interface ConvNeXtBlockOptions {
@@ -57,6 +57,7 @@ export class ConvNeXtMlp extends Module {
    * hidden tensor (FCMAE dense emulation, ConvNeXt V2 FCMAE; official fcmae.py); the GRN output itself is not masked.
    */
   forwardRows(rows: tf.Tensor2D, n: number, keep: tf.Tensor | null = null): tf.Tensor2D {
+    if (!this.grn) return geluLinearRows(this.fc2, linearRows(this.fc1, rows));
     let h = gelu(linearRows(this.fc1, rows)) as tf.Tensor2D;
     if (this.grn) h = globalResponseNormRows(this.grn, h, n, keep);
     return linearRows(this.fc2, h);

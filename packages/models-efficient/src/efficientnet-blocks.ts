@@ -72,7 +72,7 @@ export class ConvBnAct extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const y = silu(this.bn1.forward(this.conv.forward(x)));
+      const y = this.bn1.forwardSilu(this.conv.forward(x));
       return this.hasSkip ? residual(y, x, this.opts.dropPathRate, this.training) : y;
     });
   }
@@ -119,7 +119,7 @@ export class EdgeResidual extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      let y = silu(this.bn1.forward(this.convExp.forward(x)));
+      let y = this.bn1.forwardSilu(this.convExp.forward(x));
       if (this.se) y = this.se.forward(y);
       y = this.bn2.forward(this.convPwl.forward(y));
       return this.hasSkip ? residual(y, x, this.opts.dropPathRate, this.training) : y;
@@ -158,8 +158,8 @@ export class InvertedResidual extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      let y = silu(this.bn1.forward(this.convPw.forward(x)));
-      y = silu(this.bn2.forward(this.convDw.forward(y)));
+      let y = this.bn1.forwardSilu(this.convPw.forward(x));
+      y = this.bn2.forwardSilu(this.convDw.forward(y));
       if (this.se) y = this.se.forward(y);
       y = this.bn3.forward(this.convPwl.forward(y));
       return this.hasSkip ? residual(y, x, this.opts.dropPathRate, this.training) : y;

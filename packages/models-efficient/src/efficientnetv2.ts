@@ -11,7 +11,6 @@ import {
   globalAvgPool,
   OverrideReader,
   registerModel,
-  silu,
   zerosInit,
   type ModelOverrides,
   type PretrainedCfg,
@@ -121,8 +120,8 @@ export class EfficientNetV2 extends ImageClassifier {
   forwardFeatures(x: tf.Tensor): tf.Tensor {
     checkInput('EfficientNetV2', x, this.config.inChans);
     return tf.tidy(() => {
-      const stem = silu(this.bn1.forward(this.convStem.forward(x)));
-      return silu(this.bn2.forward(this.convHead.forward(this.blocks.forward(stem))));
+      const stem = this.bn1.forwardSilu(this.convStem.forward(x));
+      return this.bn2.forwardSilu(this.convHead.forward(this.blocks.forward(stem)));
     });
   }
 

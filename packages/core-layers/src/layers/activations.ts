@@ -10,9 +10,30 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
+/**
+ * x·σ(x) whose backward recomputes σ(x) from the saved x instead of keeping σ(x) alive from the forward pass (the
+ * composite ops save both x and σ(x): one full-size tensor more per activation, like PyTorch's SiLU, which saves x
+ * only). The gradient runs tfjs' own Mul and Sigmoid gradient ops in their order, dy·σ + (dy·x)·(σ·(1 − σ)), so the
+ * values are bit-identical to differentiating the composite.
+ */
+const siluSavingInput = tf.customGrad((x, save) => {
+  const xt = x as tf.Tensor;
+  (save as tf.GradSaveFunc)([xt]);
+  return {
+    value: tf.mul(xt, tf.sigmoid(xt)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs] = saved;
+        const s = tf.sigmoid(xs);
+        return tf.add(tf.mul(dy, s), tf.mul(tf.mul(dy, xs), tf.mul(s, tf.sub(tf.scalar(1), s))));
+      }),
+  };
+});
+
 /** SiLU / swish: x·σ(x). */
 export function silu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+  if (x.dtype !== 'float32') return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+  return siluSavingInput(x);
 }
 
 export function relu(x: tf.Tensor): tf.Tensor {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Initializer } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
-import { FUSED_BATCH_NORM, hasFusedKernel } from './fused-kernels.js';
+import { silu } from './activations.js';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, hasFusedKernel } from './fused-kernels.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -47,13 +48,60 @@ export class BatchNorm2d extends Module {
         return tf.add(tf.mul(x, scale), shift);
       }
       const { y, mean, variance } = this.normalizeWithBatchStats(x);
-      const count = x.size / this.numFeatures;
-      const m = this.momentum;
-      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+      this.updateRunningStats(mean, variance, x.size / this.numFeatures);
       return y;
     });
+  }
+
+  /**
+   * `silu(this.forward(x))`. In training mode on a backend with the fused BatchNorm kernels, the backward pass keeps
+   * only x: it recomputes the normalised tensor with the same kernel (identical values, statistics included) instead
+   * of holding it and the statistics from the forward pass; SiLU's gradient then runs as in `silu`, and BatchNorm's
+   * as before. One full-size tensor less per BatchNorm-SiLU pair (EfficientNet's convolutions), bit-identical
+   * gradients, one more BatchNorm pass in the backward.
+   */
+  forwardSilu(x: tf.Tensor): tf.Tensor {
+    if (!this.training || x.dtype !== 'float32' || !hasFusedKernel(FUSED_BATCH_NORM) || tf.getKernel(FUSED_BATCH_NORM_GRAD, tf.getBackend()) == null) {
+      return silu(this.forward(x));
+    }
+    return tf.tidy(() => {
+      const attrs = { eps: this.eps } as unknown as tf.NamedAttrMap;
+      const normalize = (xt: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor[] =>
+        tf.engine().runKernel(FUSED_BATCH_NORM, { x: xt, weight: w, bias: b }, attrs) as tf.Tensor[];
+      let stats: tf.Tensor[] = [];
+      const op = tf.customGrad((xIn, wIn, bIn, save) => {
+        const [xt, w, b] = [xIn, wIn, bIn] as tf.Tensor[];
+        (save as tf.GradSaveFunc)([xt, w, b]);
+        const [y, mean, variance] = normalize(xt, w, b);
+        // kept past the custom op's own tidy for the running statistics below
+        stats = [tf.keep(mean), tf.keep(variance)];
+        return {
+          value: tf.mul(y, tf.sigmoid(y)),
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+            tf.tidy(() => {
+              const [xs, ws, bs] = saved;
+              const [ys, ms, vs] = normalize(xs, ws, bs);
+              const s = tf.sigmoid(ys);
+              // silu's gradient (activations.ts), then BatchNorm's, as the separate ops compute them
+              const dyBn = tf.add(tf.mul(dy, s), tf.mul(tf.mul(dy, ys), tf.mul(s, tf.sub(tf.scalar(1), s))));
+              return tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, { dy: dyBn, x: xs, weight: ws, mean: ms, variance: vs }, attrs) as tf.Tensor[];
+            }),
+        };
+      });
+      const out = op(x, this.weight, this.bias);
+      const [mean, variance] = stats;
+      this.updateRunningStats(mean, variance, x.size / this.numFeatures);
+      tf.dispose(stats);
+      return out;
+    });
+  }
+
+  /** PyTorch's running-statistics update from a batch's mean and biased variance over `count` values per channel. */
+  private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+    const m = this.momentum;
+    const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
   }
 
   /** y with the batch's own statistics (biased variance), and those statistics; the fused kernel when registered. */
