@@ -73,7 +73,8 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
   const bound = new WeakMap<BackendWasm, GemmExports>();
-  const provider: HeapGemmProvider = (backend) => {
+  const provider: HeapGemmProvider = (owner) => {
+    const backend = owner as BackendWasm;
     if (plainHeap(backend) == null) return null;
     let gemm = bound.get(backend);
     if (gemm == null) bound.set(backend, (gemm = boundGemm(lib, backend)));

@@ -17,9 +17,10 @@ export interface GemmExports {
 
 /**
  * Another implementation of the same two products on the same heap (e.g. @nextnets/backend-native's OpenBLAS addon
- * in Node), or null where it cannot serve this backend.
+ * in Node), or null where it cannot serve this backend. It receives tfjs-backend-wasm's backend object (typed `object`
+ * so that the public types do not pull in tfjs-backend-wasm's Emscripten typings).
  */
-export type HeapGemmProvider = (backend: BackendWasm) => GemmExports | null;
+export type HeapGemmProvider = (backend: object) => GemmExports | null;
 
 let provider: HeapGemmProvider | null = null;
 
