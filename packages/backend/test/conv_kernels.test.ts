@@ -73,8 +73,20 @@ beforeAll(async () => {
   await setupBackend('wasm');
 });
 
+/**
+ * Filter-gradient cases beyond CONV_CASES for the stride-1 shifted-row GEMMs: a 1×1 filter without padding (no copies),
+ * 1×1 with padding (the border rows of dy see only zeros), and 1×1 over 1152 rows of 64 channels in and out together
+ * (two row blocks of 1024, copy-free). CONV_CASES' 7×7 one covers several blocks of a padded grid (1369 rows of 675).
+ */
+const BACKPROP_FILTER_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 6, 7, 5], filter: [1, 1, 5, 9], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 5, 4, 3], filter: [1, 1, 3, 2], strides: 1, pad: [[0, 0], [1, 0], [2, 1], [0, 0]], dilations: 1 },
+  { x: [2, 24, 24, 60], filter: [1, 1, 60, 4], strides: 1, pad: 'valid', dilations: 1 },
+];
+
 describe('Conv2DBackpropFilter on wasm', () => {
-  for (const [i, c] of CONV_CASES.entries()) {
+  for (const [i, c] of BACKPROP_FILTER_CASES.entries()) {
     it(`matches cpu and the adjoint of cpu conv2d: ${describeCase(c)}`, async () => {
       const rng = makeRng(100 + i);
       const xv = randomValues(rng, c.x);

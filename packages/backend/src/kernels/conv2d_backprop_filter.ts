@@ -19,6 +19,8 @@ import {
   zeroedOutput,
 } from './wasm_tensors';
 import { heapGemm } from './heap_gemm';
+import { isShiftable } from './shift_grid';
+import { shiftedFilterGradient } from './shifted_filter_gradient';
 
 /** tfjs' attrs carry no dilations for this kernel; an optional `dilations` is honoured when given. */
 type Attrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -57,6 +59,7 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
   const pixels = info.batchSize * info.outHeight * info.outWidth;
 
   const gemm = heapGemm(backend);
+  if (gemm != null && isShiftable(info)) return shiftedFilterGradient(backend, gemm, x, dy, info);
   if (gemm != null) {
     const gemmRows = Math.max(4, Math.min(pixels, Math.floor(GEMM_PATCH_FLOATS_PER_CHUNK / k)));
     const out = zeroedOutput(backend, info.filterShape, 'float32');
