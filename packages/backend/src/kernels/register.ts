@@ -10,6 +10,7 @@ import { conv2DBackpropInputConfigs } from './conv2d_backprop_input';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
+import { registerSiluGradient, siluConfig, siluGradConfig } from './silu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from './batch_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -61,6 +62,8 @@ export function registerWasmTrainingKernels(): void {
 const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   geluConfig,
   geluGradConfig,
+  siluConfig,
+  siluGradConfig,
   layerNormConfig,
   layerNormGradConfig,
   batchNormConfig,
@@ -73,7 +76,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter), sums over leading axes skip the stock transpose,
- * Identity shares data instead of copying, and the fused GELU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
+ * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
@@ -98,6 +101,7 @@ export function registerWasmFastKernels(): void {
     if (tf.getKernel(config.kernelName, 'wasm') == null) tf.registerKernel(config);
   }
   registerGeluGradient();
+  registerSiluGradient();
   registerLayerNormGradient();
   registerBatchNormGradient();
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_GELU, FUSED_SILU, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * Exact (erf) GELU, PyTorch's `nn.GELU()` default: 0.5·x·(1 + erf(x/√2)). One fused kernel when the backend has it
@@ -10,8 +10,9 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
-/** SiLU / swish: x·σ(x). */
+/** SiLU / swish: x·σ(x). One fused kernel (with its gradient) when the backend has it, else the composite ops. */
 export function silu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasFusedKernel(FUSED_SILU)) return tf.engine().runKernel(FUSED_SILU, { x }) as tf.Tensor;
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
 
