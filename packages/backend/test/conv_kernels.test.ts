@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../src/index';
+import { setHeapGemmProvider, setupBackend, type GemmExports } from '../src/index';
+import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
+import { MATMUL_WASM_BASE64 } from '../src/kernels/generated/matmul-wasm';
+import { relaxedOrPlainModule } from '../src/kernels/relaxed_simd';
+import { tapCoverage } from '../src/kernels/tap_coverage';
 import { isFastConvBackpropInput } from '../src/kernels/conv2d_backprop_input';
 import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { isPatchifyConv } from '../src/kernels/patchify_conv';
@@ -252,4 +256,56 @@ describe('UnsortedSegmentSum on wasm', () => {
     const grad = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, [4, 0, 4, 2], 0), 3)))(tf.tensor(xv, [5, 4]));
     expect(maxRelDiff(await runOn('wasm', grad), await runOn('cpu', grad))).toBeLessThan(TOL);
   });
+});
+
+/**
+ * The stride-1 routes that run only with a heap-GEMM provider (OpenBLAS in the CLI): Conv2D and Conv2DBackpropInput
+ * as one GEMM per filter tap on a padded grid (shifted_conv.ts). The provider here is our own wasm GEMM, counted, so
+ * the test runs without the native addon and checks that the route is taken.
+ */
+describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider registered)', () => {
+  let calls = 0;
+  beforeAll(() => {
+    setHeapGemmProvider((backend) => {
+      const gemm = relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
+      if (gemm == null) return null;
+      return {
+        gemmNN: (...args) => {
+          calls++;
+          gemm.gemmNN(...args);
+        },
+        gemmNT: (...args) => gemm.gemmNT(...args),
+      };
+    });
+  });
+  afterAll(() => setHeapGemmProvider(null));
+
+  const cases = BACKPROP_INPUT_CASES.filter((c) => c.strides === 1 && !(c.filter[0] === 1 && c.filter[1] === 1));
+  for (const [i, c] of cases.entries()) {
+    it(`forward and input gradient match cpu: ${describeCase(c)}`, async () => {
+      const rng = makeRng(700 + i);
+      const xv = randomValues(rng, c.x);
+      const wv = randomValues(rng, c.filter);
+      const dyShape = outShape(c, false);
+      const dyv = randomValues(rng, dyShape);
+      const forward = () => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(wv, c.filter), 1, c.pad, 'NHWC', c.dilations);
+      const attrs = { strides: 1, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x, dilations: c.dilations };
+      const backprop = () =>
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) }, attrs);
+      const before = tf.memory().numTensors;
+      calls = 0;
+      const y = await runOn('wasm', forward);
+      const dx = await runOn('wasm', backprop);
+      expect(tf.memory().numTensors).toBe(before);
+      // the shifted routes ran (at least one GEMM per tap each) unless most taps lie in the padding
+      const taps = c.filter[0] * c.filter[1];
+      if (tapCoverage(tf.backend_util.computeConv2DInfo(c.x, c.filter, 1, c.dilations, c.pad)) >= 0.5) expect(calls).toBeGreaterThanOrEqual(2 * taps);
+      expect(maxRelDiff(y, await runOn('cpu', forward))).toBeLessThan(TOL);
+      // conv2d is linear in x, so <dy, conv2d(V, w)> must equal <dx, V> for any V (dilated cases included).
+      const v = randomValues(rng, c.x);
+      const yv = await runOn('cpu', () => tf.conv2d(tf.tensor4d(v, c.x), tf.tensor4d(wv, c.filter), 1, c.pad, 'NHWC', c.dilations));
+      const lhs = dot(dyv, yv);
+      expect(Math.abs(lhs - dot(dx, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
+    });
+  }
 });
