@@ -25,8 +25,10 @@ import { asWasmBackend, floatView, heapOffset, releaseScratch, runStockKernel, s
  *   (XNNPACK) `Conv2D`. dx[ih] = Σ over (oh, fh) with oh + fh·d − padTop = ih of dy[oh]·W[fh]ᵀ is the correlation of
  *   dy with the filter flipped in both spatial axes and its in/out channels swapped, at dilation d, with
  *   (FH − 1)·d − padTop rows of zeros on top (columns likewise) and as many at the bottom as make the output inH tall.
- *   With a provider's heap GEMM (OpenBLAS) instead: one GEMM per filter tap on a padded grid (shifted_conv.ts),
- *   2.7-3.6× faster than the flipped XNNPACK convolution on EfficientNetV2's 3×3 layers at 224².
+ *   With a provider's heap GEMM (OpenBLAS) instead: one GEMM per filter tap on the padded grid of shift_grid.ts
+ *   (shifted_conv.ts), 2.7-3.6× faster than the flipped XNNPACK convolution on EfficientNetV2's 3×3 layers at 224².
+ *   (Strided, on the stride-phase grids, it was 2-2.5× slower than the GEMM + col2im below: 40 → 89-108 ms for
+ *   EfficientNetV2's 3×3 stride-2 16 → 64 layer at 112².)
  * - otherwise (strides, small maps where most taps fall in the padding): P = dy·Wᵀ by the heap GEMM (one row of
  *   FH·FW·CI values per output pixel), then each row's taps that land inside the input are added into dx (col2im).
  *   A forward convolution would multiply the stride's inserted zeros and the padding.

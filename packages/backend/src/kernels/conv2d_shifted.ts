@@ -12,7 +12,8 @@ import { asWasmBackend } from './wasm_tensors';
  * (shifted_conv.ts) when the heap GEMM is a registered provider's (OpenBLAS): 1.6-1.9× faster than the stock XNNPACK
  * convolution on EfficientNetV2's 3×3 layers at 224² (our wasm GEMM gains only 10-25%, so without a provider the
  * stock kernel stays). Everything else, and 1×1 filters (taken earlier by patchify_conv.ts), keeps the kernel
- * registered before.
+ * registered before. Strided convolutions stay with XNNPACK too: on the stride-phase grids the forward measured no
+ * clear gain (31-46 → 29 ms for EfficientNetV2's 3×3 stride-2 16 → 64 layer at 112², a noisy host).
  */
 function shiftedForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
@@ -22,7 +23,8 @@ function shiftedForward(fallback: KernelFunc): KernelFunc {
     if (gemm == null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
     if (![...x.shape, ...filter.shape].every((d) => d > 0)) return fallback(args);
     const info = denseConvInfo(x.shape, filter.shape, args.attrs as unknown as ConvGeometryAttrs);
-    if (info.dataFormat !== 'channelsLast' || !isShiftable(info) || tapCoverage(info) < MIN_COVERAGE_FOR_XNNPACK) return fallback(args);
+    const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+    if (info.dataFormat !== 'channelsLast' || !stride1 || !isShiftable(info) || tapCoverage(info) < MIN_COVERAGE_FOR_XNNPACK) return fallback(args);
     return shiftedConvForward(backend, gemm, x, filter, info);
   };
 }

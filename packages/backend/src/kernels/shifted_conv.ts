@@ -1,14 +1,15 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { GemmExports } from './heap_gemm';
-import { blockRows, cropFrom, padInto, shiftGrid } from './shift_grid';
+import { blockRows, cropFrom, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
 import { floatView, heapOffset, releaseScratch, scratchTensor } from './wasm_tensors';
 
 /**
- * Forward and input gradient of a stride-1 dense NHWC convolution as one heap GEMM per filter tap on the padded grid
- * of shift_grid.ts (no im2col, no XNNPACK): with xp the padded input and yp the output on the same grid,
- *   yp[q] = Σ_taps xp[q + shift]·W[tap]        (W[tap] = [CI, CO], the filter's layout: read in place)
- *   dxp[q + shift] += dyp[q]·W[tap]ᵀ           (dyp zero outside the output pixels; Wᵀ copied once, [taps, CO, CI])
+ * Forward and input gradient of a dense NHWC convolution as one heap GEMM per filter tap on the padded grid of
+ * shift_grid.ts (no im2col, no XNNPACK): with xp the input's padded phase grids (stride 1: x padded) and yp the output
+ * on the output grid,
+ *   yp[q] = Σ_taps xp[phase, q + shift]·W[tap]        (W[tap] = [CI, CO], the filter's layout: read in place)
+ *   dxp[phase, q + shift] += dyp[q]·W[tap]ᵀ           (dyp zero outside the output pixels; Wᵀ copied, [taps, CO, CI])
  * then y (dx) is cropped out of the grid. Each GEMM reads rows at a constant shift, so one block of grid rows serves
  * every tap while it sits in L2. Grid rows that are not output pixels compute values nobody reads (forward) or add
  * zeros (gradient). Used where the heap GEMM is OpenBLAS (@nextnets/backend-native), which is faster than the stock
@@ -26,22 +27,21 @@ export function shiftedConvForward(
   const grid = shiftGrid(info);
   // Allocate before taking heap offsets: an allocation can grow (and move the views of) the heap.
   const out = backend.makeOutput(info.outShape, 'float32');
-  const xp = grid.copyFree ? x : scratchTensor(backend, [batch * grid.hp * grid.wp, ci]);
-  const yp = grid.copyFree ? out : scratchTensor(backend, [batch * grid.hp * grid.wp, co]);
-  if (!grid.copyFree) {
-    padInto(floatView(backend, x), floatView(backend, xp), batch, inHeight, inWidth, ci, grid.hp, grid.wp, info.padInfo.top, info.padInfo.left);
-  }
+  const xp = grid.copyFree ? x : scratchTensor(backend, [grid.phases * grid.gridRows, ci]);
+  const yp = grid.copyFree ? out : scratchTensor(backend, [grid.gridRows, co]);
+  if (!grid.copyFree) padInto(floatView(backend, x), floatView(backend, xp), batch, inHeight, inWidth, ci, inputPlacement(grid, info));
   const block = blockRows(ci + co);
   const [xPtr, wPtr, yPtr] = [xp, filter, yp].map((t) => heapOffset(backend, t));
   for (let start = 0; start < grid.rows; start += block) {
     const n = Math.min(block, grid.rows - start);
     grid.shifts.forEach((shift, t) => {
-      // yp[start + r] (+)= xp[start + shift + r]·W[t] over r < n; the first tap writes, the others add
-      gemm.gemmNN(xPtr + (start + shift) * ci * 4, wPtr + t * ci * co * 4, yPtr + start * co * 4, 0, n, co, ci, ci, 1, 0, t === 0 ? 0 : 1);
+      // yp[start + r] (+)= xp[phase, start + shift + r]·W[t] over r < n; the first tap writes, the others add
+      const row = grid.tapPhase[t] * grid.gridRows + start + shift;
+      gemm.gemmNN(xPtr + row * ci * 4, wPtr + t * ci * co * 4, yPtr + start * co * 4, 0, n, co, ci, ci, 1, 0, t === 0 ? 0 : 1);
     });
   }
   if (!grid.copyFree) {
-    cropFrom(floatView(backend, yp), floatView(backend, out), batch, outHeight, outWidth, co, grid.hp, grid.wp, 0, 0);
+    cropFrom(floatView(backend, yp), floatView(backend, out), batch, outHeight, outWidth, co, outputPlacement(grid));
     releaseScratch(backend, xp, yp);
   }
   return out;
@@ -58,11 +58,11 @@ export function shiftedConvInputGradient(
   const grid = shiftGrid(info);
   const taps = grid.shifts.length;
   const out = backend.makeOutput(info.inShape, 'float32');
-  const dyp = grid.copyFree ? dy : scratchTensor(backend, [batch * grid.hp * grid.wp, co]);
-  const dxp = grid.copyFree ? out : scratchTensor(backend, [batch * grid.hp * grid.wp, ci]);
+  const dyp = grid.copyFree ? dy : scratchTensor(backend, [grid.gridRows, co]);
+  const dxp = grid.copyFree ? out : scratchTensor(backend, [grid.phases * grid.gridRows, ci]);
   const wt = scratchTensor(backend, [taps, co, ci]);
   if (!grid.copyFree) {
-    padInto(floatView(backend, dy), floatView(backend, dyp), batch, outHeight, outWidth, co, grid.hp, grid.wp, 0, 0);
+    padInto(floatView(backend, dy), floatView(backend, dyp), batch, outHeight, outWidth, co, outputPlacement(grid));
   }
   floatView(backend, dxp).fill(0);
   transposeTaps(floatView(backend, filter), floatView(backend, wt), taps, ci, co);
@@ -71,13 +71,14 @@ export function shiftedConvInputGradient(
   for (let start = 0; start < grid.rows; start += block) {
     const n = Math.min(block, grid.rows - start);
     grid.shifts.forEach((shift, t) => {
-      // dxp[start + shift + r] += dyp[start + r]·W[t]ᵀ over r < n
-      gemm.gemmNN(dyPtr + start * co * 4, wtPtr + t * co * ci * 4, dxPtr + (start + shift) * ci * 4, 0, n, ci, co, co, 1, 0, 1);
+      // dxp[phase, start + shift + r] += dyp[start + r]·W[t]ᵀ over r < n
+      const row = grid.tapPhase[t] * grid.gridRows + start + shift;
+      gemm.gemmNN(dyPtr + start * co * 4, wtPtr + t * co * ci * 4, dxPtr + row * ci * 4, 0, n, ci, co, co, 1, 0, 1);
     });
   }
   releaseScratch(backend, wt);
   if (!grid.copyFree) {
-    cropFrom(floatView(backend, dxp), floatView(backend, out), batch, inHeight, inWidth, ci, grid.hp, grid.wp, info.padInfo.top, info.padInfo.left);
+    cropFrom(floatView(backend, dxp), floatView(backend, out), batch, inHeight, inWidth, ci, inputPlacement(grid, info));
     releaseScratch(backend, dyp, dxp);
   }
   return out;
