@@ -15,40 +15,9 @@
 // (relative error < 2e-8 on that interval), 2^n assembled in the float exponent bits.
 // Built twice from this file, like matmul.ts: with plain SIMD (multiply, then add: the results above) and with relaxed
 // SIMD, where `madd` is the fused multiply-add: one rounding per step, and each Horner step's latency halves.
+// The vector helpers (madd, exp, partial loads) live in vec_math.ts, shared with silu.ts.
 
-/** a·b + c, fused when the relaxed-SIMD build allows it. */
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
-
-/** c − a·b, fused when the relaxed-SIMD build allows it. */
-@inline function nmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
-  return f32x4.sub(c, f32x4.mul(a, b));
-}
-
-@inline function expNonPositive(v: v128): v128 {
-  // pmax(v, −87) = v < −87 ? −87 : v, one instruction; the same as max for every v (a NaN v comes back from both).
-  const x = f32x4.pmax(v, f32x4.splat(-87.0));
-  // n = round-to-nearest-even(x·log2 e) by adding 1.5·2²³ (the sum's unit is 1): the same value as f32x4.nearest, and
-  // the integer n sits in the sum's low mantissa bits, so no float → int conversion is needed for 2ⁿ below.
-  const shifted = madd(x, f32x4.splat(1.4426950408889634), f32x4.splat(12582912.0));
-  const n = f32x4.sub(shifted, f32x4.splat(12582912.0));
-  // Cody-Waite: ln2 split in a high part exact in float32 and a low correction.
-  let r = nmadd(n, f32x4.splat(0.693145751953125), x);
-  r = nmadd(n, f32x4.splat(1.428606765330187e-6), r);
-  let p = f32x4.splat(1.0 / 5040.0);
-  p = madd(p, r, f32x4.splat(1.0 / 720.0));
-  p = madd(p, r, f32x4.splat(1.0 / 120.0));
-  p = madd(p, r, f32x4.splat(1.0 / 24.0));
-  p = madd(p, r, f32x4.splat(1.0 / 6.0));
-  p = madd(p, r, f32x4.splat(0.5));
-  p = madd(p, r, f32x4.splat(1.0));
-  p = madd(p, r, f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, f32x4.splat(12582912.0)), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
-}
+import { expNonPositive, loadPartial, madd, storePartial } from './vec_math';
 
 /** erfc(z) for z ≥ 0 given g = exp(−z²). */
 @inline function erfcNonNegative(z: v128, g: v128): v128 {
@@ -70,22 +39,6 @@
 @inline function onePlusErf(x: v128, z: v128, g: v128): v128 {
   const c = erfcNonNegative(z, g);
   return v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0)));
-}
-
-/** The first `count` (< 4) floats at p in the low lanes, zeros above. */
-function loadPartial(p: usize, count: i32): v128 {
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
-
-/** Stores the low `count` (< 4) lanes of v at p. */
-function storePartial(p: usize, v: v128, count: i32): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
 /** erf(z) ≈ z·P(z²)/Q(z²) with z clamped to [−4, 4] (pmin/pmax with z first: a NaN z stays NaN). */

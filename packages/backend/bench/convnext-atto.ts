@@ -4,7 +4,9 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--profile]`.
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm] [--profile]`.
+ * `--model` takes any registered ConvNeXt or EfficientNet-family name (e.g. tf_efficientnetv2_b0). `--native-gemm` routes the
+ * heap GEMMs through OpenBLAS on one thread (@nextnets/backend-native, as the CLI does).
  * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
  * instance per core); CPU img/s then counts the main thread only. `--peer-threads 1` compares
@@ -20,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueAndGrads } from '../../core-layers/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
 import { DataParallel } from '../../parallel/src/index';
+import { useNativeGemm } from '../../backend-native/src/index';
 import { setupBackend } from '../src/index';
 import { benchFixture, median } from './fixture';
 
@@ -35,6 +38,7 @@ interface Options {
   peerThreads: number;
   replicas: number;
   compositeAdamW: boolean;
+  nativeGemm: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -51,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     peerThreads: 2,
     replicas: 1,
     compositeAdamW: false,
+    nativeGemm: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -71,6 +76,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--peer-threads') opts.peerThreads = Number(value());
     else if (flag === '--replicas') opts.replicas = Number(value());
     else if (flag === '--composite-adamw') opts.compositeAdamW = true;
+    else if (flag === '--native-gemm') opts.nativeGemm = true;
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -95,15 +101,31 @@ async function timeSteps(fn: () => void | Promise<void>, warmup: number, steps: 
   return { wall, cpu };
 }
 
-/** Kernel name → total ms of one call of `fn`, largest first. */
-async function kernelProfile(fn: () => void | Promise<void>): Promise<Record<string, number>> {
+/**
+ * Kernel name → total ms of one call of `fn`, largest first; and the 30 largest (kernel, input shapes) pairs with their
+ * call counts, to tell which layers a kernel's time comes from.
+ */
+async function kernelProfile(fn: () => void | Promise<void>): Promise<{ byKernel: Record<string, number>; byShape: Record<string, string> }> {
   const info = await tf.profile(async () => {
     await fn();
   });
   const totals = new Map<string, number>();
-  for (const k of info.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  const shapes = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = k.kernelTimeMs as number;
+    totals.set(k.name, (totals.get(k.name) ?? 0) + ms);
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}`;
+    const entry = shapes.get(key) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls += 1;
+    shapes.set(key, entry);
+  }
   const sorted = [...totals].sort((a, b) => b[1] - a[1]);
-  return Object.fromEntries(sorted.map(([name, ms]) => [name, +ms.toFixed(2)]));
+  const byShape = [...shapes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30);
+  return {
+    byKernel: Object.fromEntries(sorted.map(([name, ms]) => [name, +ms.toFixed(2)])),
+    byShape: Object.fromEntries(byShape.map(([key, { ms, calls }]) => [key, `${ms.toFixed(1)} ms / ${calls}`])),
+  };
 }
 
 interface PeerResult {
@@ -133,6 +155,8 @@ function runPeer(opts: Options): PeerResult | { error: string } | null {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const backend = await setupBackend(opts.backend as Parameters<typeof setupBackend>[0]);
+  const nativeGemm = opts.nativeGemm && backend === 'wasm' && useNativeGemm({ threads: 1 });
+  if (opts.nativeGemm && !nativeGemm) throw new Error('--native-gemm: @nextnets/backend-native is not built or the backend is not wasm');
   const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
   const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: !opts.compositeAdamW });
 
@@ -188,6 +212,7 @@ async function main(): Promise<void> {
     steps: opts.steps,
     replicas: opts.replicas,
     adamw_fused: optimizer.fusedKernelAvailable(),
+    native_gemm: nativeGemm,
     train_img_s: +trainImgS.toFixed(1),
     infer_img_s: +inferImgS.toFixed(1),
     train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),
@@ -205,8 +230,11 @@ async function main(): Promise<void> {
   } else if (peer) {
     result.peer = peer;
   }
-  if (trainProfile) result.train_kernels_ms = trainProfile;
-  if (inferProfile) result.infer_kernels_ms = inferProfile;
+  if (trainProfile) {
+    result.train_kernels_ms = trainProfile.byKernel;
+    result.train_kernel_shapes = trainProfile.byShape;
+  }
+  if (inferProfile) result.infer_kernels_ms = inferProfile.byKernel;
   await dp?.dispose();
   console.log(JSON.stringify(result));
 }

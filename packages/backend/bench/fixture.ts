@@ -1,8 +1,10 @@
-/** Shared pieces of the backend benches: a ConvNeXt-family model with a fixed batch, and the median. */
+/** Shared pieces of the backend benches: a registered model (ConvNeXt or EfficientNet family) with a fixed batch, and the median. */
 import * as tf from '@tensorflow/tfjs-core';
 // Relative source imports: a workspace devDependency on the model packages would make a dependency cycle.
 import type { ImageClassifier } from '../../core-layers/src/index';
 import { createModel } from '../../models-convnext/src/index';
+// Registers the EfficientNetV2 / MobileNeXt names in the same registry (side effect).
+import '../../models-efficient/src/index';
 
 export interface BenchFixture {
   model: ImageClassifier;

@@ -1,10 +1,13 @@
 /**
- * Names of the fused kernels @nextnets/backend registers, in one place: core-layers (GELU, LayerNorm, BatchNorm) and
+ * Names of the fused kernels @nextnets/backend registers, in one place: core-layers (GELU, SiLU, LayerNorm, BatchNorm) and
  * optim (AdamW) look them up by these names and fall back to composite tfjs ops when the active backend lacks them.
  * This module holds only strings (`@nextnets/backend/kernel-names`), so importing it registers nothing.
  */
 export const FUSED_GELU = 'NextnetsGelu';
 export const FUSED_GELU_GRAD = 'NextnetsGeluGrad';
+/** SiLU / swish x·σ(x): input {x}; the gradient kernel takes {dy, x}. */
+export const FUSED_SILU = 'NextnetsSilu';
+export const FUSED_SILU_GRAD = 'NextnetsSiluGrad';
 export const FUSED_LAYER_NORM = 'NextnetsLayerNorm';
 export const FUSED_LAYER_NORM_GRAD = 'NextnetsLayerNormGrad';
 /** Training-mode BatchNorm over the last axis: inputs {x, weight, bias}, attrs {eps}, outputs [y, mean, variance]. */

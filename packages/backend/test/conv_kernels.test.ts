@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../src/index';
+import { setHeapGemmProvider, setupBackend, type GemmExports } from '../src/index';
+import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
+import { MATMUL_WASM_BASE64 } from '../src/kernels/generated/matmul-wasm';
+import { relaxedOrPlainModule } from '../src/kernels/relaxed_simd';
+import { tapCoverage } from '../src/kernels/tap_coverage';
+import { providedHeapGemm } from '../src/kernels/heap_gemm';
+import { shiftedConvForward, shiftedConvInputGradient } from '../src/kernels/shifted_conv';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { isFastConvBackpropInput } from '../src/kernels/conv2d_backprop_input';
 import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { isPatchifyConv } from '../src/kernels/patchify_conv';
@@ -73,8 +80,25 @@ beforeAll(async () => {
   await setupBackend('wasm');
 });
 
+/**
+ * Filter-gradient cases beyond CONV_CASES for the stride-1 shifted-row GEMMs: a 1×1 filter without padding (no copies),
+ * 1×1 with padding (the border rows of dy see only zeros), and 1×1 over 1152 rows of 64 channels in and out together
+ * (two row blocks of 1024, copy-free), and strided ones with 16+ input channels. CONV_CASES' 7×7 one covers several
+ * blocks of a padded grid (1369 rows of 675).
+ */
+const BACKPROP_FILTER_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 6, 7, 5], filter: [1, 1, 5, 9], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 5, 4, 3], filter: [1, 1, 3, 2], strides: 1, pad: [[0, 0], [1, 0], [2, 1], [0, 0]], dilations: 1 },
+  { x: [2, 24, 24, 60], filter: [1, 1, 60, 4], strides: 1, pad: 'valid', dilations: 1 },
+  // strided with 16+ input channels: the stride-phase grids (odd sizes, asymmetric 'same', [2, 1], explicit pads, 4)
+  { x: [2, 9, 8, 16], filter: [3, 3, 16, 5], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 8, 9, 17], filter: [3, 2, 17, 3], strides: [2, 1], pad: EXPLICIT, dilations: 1 },
+  { x: [2, 11, 10, 16], filter: [5, 3, 16, 2], strides: 4, pad: 'valid', dilations: 1 },
+];
+
 describe('Conv2DBackpropFilter on wasm', () => {
-  for (const [i, c] of CONV_CASES.entries()) {
+  for (const [i, c] of BACKPROP_FILTER_CASES.entries()) {
     it(`matches cpu and the adjoint of cpu conv2d: ${describeCase(c)}`, async () => {
       const rng = makeRng(100 + i);
       const xv = randomValues(rng, c.x);
@@ -240,4 +264,76 @@ describe('UnsortedSegmentSum on wasm', () => {
     const grad = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, [4, 0, 4, 2], 0), 3)))(tf.tensor(xv, [5, 4]));
     expect(maxRelDiff(await runOn('wasm', grad), await runOn('cpu', grad))).toBeLessThan(TOL);
   });
+});
+
+/**
+ * The routes that run only with a heap-GEMM provider (OpenBLAS in the CLI): stride-1 Conv2D and Conv2DBackpropInput as
+ * one GEMM per filter tap on a padded grid (shifted_conv.ts). The provider here is our own wasm GEMM, counted, so the
+ * test runs without the native addon and checks that the route is taken. shifted_conv.ts also handles strides (stride
+ * phase grids; not routed, measured slower): called directly on the strided cases.
+ */
+describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider registered)', () => {
+  let calls = 0;
+  beforeAll(() => {
+    setHeapGemmProvider((backend) => {
+      const gemm = relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
+      if (gemm == null) return null;
+      return {
+        gemmNN: (...args) => {
+          calls++;
+          gemm.gemmNN(...args);
+        },
+        gemmNT: (...args) => gemm.gemmNT(...args),
+      };
+    });
+  });
+  afterAll(() => setHeapGemmProvider(null));
+
+  // 1×1 stride-1 filters are patchify convolutions (patchify_conv.ts takes them first)
+  const cases = BACKPROP_INPUT_CASES.filter((c) => !(c.strides === 1 && c.filter[0] === 1 && c.filter[1] === 1));
+  for (const [i, c] of cases.entries()) {
+    it(`forward and input gradient match cpu: ${describeCase(c)}`, async () => {
+      const rng = makeRng(700 + i);
+      const xv = randomValues(rng, c.x);
+      const wv = randomValues(rng, c.filter);
+      const dyShape = outShape(c, false);
+      const dyv = randomValues(rng, dyShape);
+      const forward = () => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(wv, c.filter), c.strides, c.pad, 'NHWC', c.dilations);
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x, dilations: c.dilations };
+      const backprop = () =>
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, c.filter) }, attrs);
+      const before = tf.memory().numTensors;
+      calls = 0;
+      const y = await runOn('wasm', forward);
+      const dx = await runOn('wasm', backprop);
+      expect(tf.memory().numTensors).toBe(before);
+      const taps = c.filter[0] * c.filter[1];
+      const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, c.dilations, c.pad);
+      const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+      // stride 1: the shifted routes ran (at least one GEMM per tap each) unless most taps lie in the padding
+      if (stride1 && tapCoverage(info) >= 0.5) expect(calls).toBeGreaterThanOrEqual(2 * taps);
+      const yCpu = await runOn('cpu', forward);
+      expect(maxRelDiff(y, yCpu)).toBeLessThan(TOL);
+      const direct = (run: (backend: BackendWasm, gemm: GemmExports) => tf.TensorInfo) => () => {
+        const backend = tf.backend() as BackendWasm;
+        return tf.engine().makeTensorFromTensorInfo(run(backend, providedHeapGemm(backend)!));
+      };
+      const yDirect = await runOn(
+        'wasm',
+        direct((backend, gemm) => shiftedConvForward(backend, gemm, tf.tensor(xv, c.x), tf.tensor(wv, c.filter), info)),
+      );
+      expect(maxRelDiff(yDirect, yCpu)).toBeLessThan(TOL);
+      const dxDirect = await runOn(
+        'wasm',
+        direct((backend, gemm) => shiftedConvInputGradient(backend, gemm, tf.tensor(dyv, dyShape), tf.tensor(wv, c.filter), info)),
+      );
+      expect(maxRelDiff(dxDirect, dx)).toBeLessThan(TOL);
+      expect(tf.memory().numTensors).toBe(before);
+      // conv2d is linear in x, so <dy, conv2d(V, w)> must equal <dx, V> for any V (dilated cases included).
+      const v = randomValues(rng, c.x);
+      const yv = await runOn('cpu', () => tf.conv2d(tf.tensor4d(v, c.x), tf.tensor4d(wv, c.filter), c.strides, c.pad, 'NHWC', c.dilations));
+      const lhs = dot(dyv, yv);
+      expect(Math.abs(lhs - dot(dx, v))).toBeLessThan(TOL * Math.max(1, Math.abs(lhs), Math.sqrt(v.length)));
+    });
+  }
 });

@@ -146,6 +146,12 @@ function fusedBatchNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): 
 function fusedGelu(x: tf.Tensor): tf.Tensor {
   return tf.engine().runKernel('NextnetsGelu', { x }) as tf.Tensor;
 }
+function compositeSilu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+function fusedSilu(x: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel('NextnetsSilu', { x }) as tf.Tensor;
+}
 function fusedLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
   return (tf.engine().runKernel('NextnetsLayerNorm', { x, weight: w, bias: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
 }
@@ -187,7 +193,7 @@ describe.each([
   ['relaxed SIMD', true, '1'],
   ['plain SIMD', true, '0'],
   ['SIMD off', false, '1'],
-] as const)('fused GELU, LayerNorm and BatchNorm kernels (%s)', (_, simd, relaxed) => {
+] as const)('fused GELU, SiLU, LayerNorm and BatchNorm kernels (%s)', (_, simd, relaxed) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
@@ -230,6 +236,37 @@ describe.each([
     expect(special[1]).toBe(Number.POSITIVE_INFINITY);
     expect(special[2]).toBe(Math.fround(1e30));
     expect(Math.abs(special[3])).toBe(0); // erf at the clamp is exactly −1 in float32
+  });
+
+  it.each([[[7]], [[3, 5, 11]], [[2, 4, 4, 33]], [[16, 9]]])('SiLU and its gradient on %j equal the composite on cpu', async (shape) => {
+    const rng = makeRng(shape.length + 40);
+    // Scale 12: both signs and the flat tails of σ.
+    const x = randomValues(rng, shape).map((v) => 12 * v);
+    const dy = randomValues(rng, shape);
+    const value = (f: (t: tf.Tensor) => tf.Tensor) => () => f(tf.tensor(x, shape));
+    const grad = (f: (t: tf.Tensor) => tf.Tensor) => () =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(dy, shape))))(tf.tensor(x, shape));
+    const before = tf.memory().numTensors;
+    expect(maxRelDiff(await runOn('wasm', value(fusedSilu)), await runOn('cpu', value(compositeSilu)))).toBeLessThan(1e-6);
+    expect(maxRelDiff(await runOn('wasm', grad(fusedSilu)), await runOn('cpu', grad(compositeSilu)))).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('SiLU and its gradient are within 1e-6 (relative to max(1, |x|)) of the exact values over [−30, 30]; NaN stays NaN', async () => {
+    const grid = Float32Array.from({ length: 60_001 }, (_, i) => -30 + i * 1e-3);
+    const ones = new Float32Array(grid.length).fill(1);
+    const y = await runOn('wasm', () => fusedSilu(tf.tensor(grid)));
+    const dx = await runOn('wasm', () => tf.engine().runKernel('NextnetsSiluGrad', { dy: tf.tensor(ones), x: tf.tensor(grid) }) as tf.Tensor);
+    let worstY = 0;
+    let worstDx = 0;
+    grid.forEach((x, i) => {
+      const s = 1 / (1 + Math.exp(-x));
+      worstY = Math.max(worstY, Math.abs(y[i] - x * s) / Math.max(1, Math.abs(x)));
+      worstDx = Math.max(worstDx, Math.abs(dx[i] - s * (1 + x * (1 - s))) / Math.max(1, Math.abs(x)));
+    });
+    expect(worstY).toBeLessThan(1e-6);
+    expect(worstDx).toBeLessThan(1e-6);
+    expect((await runOn('wasm', () => fusedSilu(tf.tensor([Number.NaN, 1e30]))))[0]).toBeNaN();
   });
 
   it.each([

@@ -97,14 +97,17 @@ describe('leanVariableGrads', () => {
 });
 
 describe('silu', () => {
-  it('saves only its input yet differentiates bit for bit like x·sigmoid(x)', () => {
+  // on wasm silu is the fused kernel (its own SIMD exp), elsewhere the composite that saves x only: both agree with
+  // differentiating x·sigmoid(x) to float rounding
+  it('differentiates like x·sigmoid(x) without leaking', () => {
     const x = tf.variable(tf.randomNormal([6, 7, 5], 0, 3, 'float32', 21));
     const w = tf.randomNormal([6, 7, 5], 0, 1, 'float32', 22);
     const reference = tf.variableGrads(() => tf.sum(tf.mul(tf.mul(x, tf.sigmoid(x)), w)), [x]);
     const before = tf.memory().numTensors;
     const lean = tf.variableGrads(() => tf.sum(tf.mul(silu(x), w)), [x]);
-    expect(lean.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
-    expect(Array.from(lean.grads[x.name].dataSync())).toEqual(Array.from(reference.grads[x.name].dataSync()));
+    expect(lean.value.dataSync()[0]).toBeCloseTo(reference.value.dataSync()[0], 4);
+    const [ours, ref] = [lean.grads[x.name].dataSync(), reference.grads[x.name].dataSync()];
+    for (let i = 0; i < ref.length; i++) expect(Math.abs(ours[i] - ref[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref[i])));
     tf.dispose([lean.value, ...Object.values(lean.grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);

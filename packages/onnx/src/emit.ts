@@ -4,7 +4,7 @@
  * pairs between consecutive layers. The graph input is NCHW, as in timm's ONNX exports.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM, FUSED_GELU, FUSED_LAYER_NORM } from '@nextnets/backend/kernel-names';
+import { FUSED_BATCH_NORM, FUSED_GELU, FUSED_LAYER_NORM, FUSED_SILU } from '@nextnets/backend/kernel-names';
 import { attr, GraphBuilder } from './graph.js';
 import { DataType, type DataTypeCode } from './proto.js';
 import type { Trace, TracedKernel, TracedRef } from './trace.js';
@@ -451,6 +451,9 @@ export class Emitter {
         return this.matMul(k, true);
       case FUSED_GELU:
         return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.gelu(x));
+      case FUSED_SILU:
+        // x·σ(x) as Sigmoid and Mul, the composite op's nodes
+        return this.elementwise(k, [this.input(k, 'x')], ([x]) => this.g.op('Mul', [x, this.g.op('Sigmoid', [x])]));
       case FUSED_LAYER_NORM: {
         const attributes = [attr.int('axis', -1), attr.float('epsilon', k.attrs.eps as number)];
         // Normalises the last axis, which a deferred-Reshape view keeps.

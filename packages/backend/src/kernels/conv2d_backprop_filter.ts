@@ -19,6 +19,8 @@ import {
   zeroedOutput,
 } from './wasm_tensors';
 import { heapGemm } from './heap_gemm';
+import { isShiftable } from './shift_grid';
+import { shiftedFilterGradient } from './shifted_filter_gradient';
 
 /** tfjs' attrs carry no dilations for this kernel; an optional `dilations` is honoured when given. */
 type Attrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -57,6 +59,7 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
   const pixels = info.batchSize * info.outHeight * info.outWidth;
 
   const gemm = heapGemm(backend);
+  if (gemm != null && shiftedPays(info)) return shiftedFilterGradient(backend, gemm, x, dy, info);
   if (gemm != null) {
     const gemmRows = Math.max(4, Math.min(pixels, Math.floor(GEMM_PATCH_FLOATS_PER_CHUNK / k)));
     const out = zeroedOutput(backend, info.filterShape, 'float32');
@@ -93,6 +96,16 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: rawBackend, 
   }
   return out;
 };
+
+/**
+ * True when the tap-by-tap GEMMs of shifted_filter_gradient.ts beat im2col: always at stride 1; strided only with 16 or
+ * more input channels, since splitting x into stride phases copies it pixel by pixel (EfficientNetV2 at 224² batch
+ * 16: the 3×3 stride-2 16 → 64 layer 122-172 → 37-54 ms, the 3-channel stem 38-40 → 61-62 ms).
+ */
+function shiftedPays(info: backend_util.Conv2DInfo): boolean {
+  if (!isShiftable(info)) return false;
+  return (info.strideHeight === 1 && info.strideWidth === 1) || info.inChannels >= 16;
+}
 
 /** Writes im2col rows [start, start + rows) of x into `patches` ([1, rows, FH*FW*CI], NHWC tap order). */
 function fillPatches(

@@ -39,6 +39,15 @@ export function heapGemm(backend: BackendWasm): GemmExports | null {
   return provider?.(backend) ?? relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
 }
 
+/**
+ * The registered provider's GEMM alone (OpenBLAS through @nextnets/backend-native), or null when none serves this
+ * backend or the fast kernels are off: for the routes that beat the stock XNNPACK kernels only with it (shifted_conv.ts).
+ */
+export function providedHeapGemm(backend: BackendWasm): GemmExports | null {
+  if (!simdKernelsEnabled()) return null;
+  return provider?.(backend) ?? null;
+}
+
 export interface MatMulArgs {
   a: TensorInfo;
   b: TensorInfo;

@@ -7,9 +7,11 @@ import { fastMatMulConfigs } from './matmul';
 import { simdDepthwiseConfigs } from './simd_depthwise';
 import { patchifyConvConfigs } from './patchify_conv';
 import { conv2DBackpropInputConfigs } from './conv2d_backprop_input';
+import { shiftedConvConfigs } from './conv2d_shifted';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
+import { registerSiluGradient, siluConfig, siluGradConfig } from './silu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from './batch_norm';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
@@ -61,6 +63,8 @@ export function registerWasmTrainingKernels(): void {
 const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   geluConfig,
   geluGradConfig,
+  siluConfig,
+  siluGradConfig,
   layerNormConfig,
   layerNormGradConfig,
   batchNormConfig,
@@ -72,18 +76,21 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * Speed-ups for the wasm backend with the same results: the matmuls are replaced by wrappers that never take the
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
- * gradients one stock forward convolution (flipped filter), sums over leading axes skip the stock transpose,
- * Identity shares data instead of copying, and the fused GELU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
+ * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
+ * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
+ * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
 export function registerWasmFastKernels(): void {
   // One group at a time: a later group wraps what the earlier ones registered (the patchify input gradient sits in
-  // front of the flipped-convolution one, which sits in front of the stock kernel).
+  // front of the flipped-convolution one, which sits in front of the stock kernel; the patchify forward in front of
+  // the shifted-GEMM one).
   const replacementGroups = [
     fastMatMulConfigs,
     simdDepthwiseConfigs,
     conv2DBackpropInputConfigs,
+    shiftedConvConfigs,
     patchifyConvConfigs,
     sumLeadingAxesConfigs,
     identityAliasConfigs,
@@ -98,6 +105,7 @@ export function registerWasmFastKernels(): void {
     if (tf.getKernel(config.kernelName, 'wasm') == null) tf.registerKernel(config);
   }
   registerGeluGradient();
+  registerSiluGradient();
   registerLayerNormGradient();
   registerBatchNormGradient();
 }

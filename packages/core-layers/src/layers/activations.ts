@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_GELU, FUSED_SILU, hasFusedKernel } from './fused-kernels.js';
 
 /**
  * Exact (erf) GELU, PyTorch's `nn.GELU()` default: 0.5·x·(1 + erf(x/√2)). One fused kernel when the backend has it
@@ -8,6 +8,12 @@ import { FUSED_GELU, hasFusedKernel } from './fused-kernels.js';
 export function gelu(x: tf.Tensor): tf.Tensor {
   if (x.dtype === 'float32' && hasFusedKernel(FUSED_GELU)) return tf.engine().runKernel(FUSED_GELU, { x }) as tf.Tensor;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** SiLU's gradient from its input, in tfjs' Mul and Sigmoid gradient order: dy·σ(x) + (dy·x)·(σ(x)·(1 − σ(x))). */
+export function siluGradFromInput(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const s = tf.sigmoid(x);
+  return tf.add(tf.mul(dy, s), tf.mul(tf.mul(dy, x), tf.mul(s, tf.sub(tf.scalar(1), s))));
 }
 
 /**
@@ -21,18 +27,17 @@ const siluSavingInput = tf.customGrad((x, save) => {
   (save as tf.GradSaveFunc)([xt]);
   return {
     value: tf.mul(xt, tf.sigmoid(xt)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.tidy(() => {
-        const [xs] = saved;
-        const s = tf.sigmoid(xs);
-        return tf.add(tf.mul(dy, s), tf.mul(tf.mul(dy, xs), tf.mul(s, tf.sub(tf.scalar(1), s))));
-      }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => siluGradFromInput(dy, saved[0])),
   };
 });
 
-/** SiLU / swish: x·σ(x). */
+/**
+ * SiLU / swish: x·σ(x). One fused kernel (with its gradient, saving x only) when the backend has it, else the
+ * composite that saves x only.
+ */
 export function silu(x: tf.Tensor): tf.Tensor {
   if (x.dtype !== 'float32') return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+  if (hasFusedKernel(FUSED_SILU)) return tf.engine().runKernel(FUSED_SILU, { x }) as tf.Tensor;
   return siluSavingInput(x);
 }
 

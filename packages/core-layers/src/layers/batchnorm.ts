@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Initializer } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
-import { silu } from './activations.js';
-import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, hasFusedKernel } from './fused-kernels.js';
+import { silu, siluGradFromInput } from './activations.js';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, FUSED_SILU, FUSED_SILU_GRAD, hasFusedKernel } from './fused-kernels.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -64,6 +64,7 @@ export class BatchNorm2d extends Module {
     if (!this.training || x.dtype !== 'float32' || !hasFusedKernel(FUSED_BATCH_NORM) || tf.getKernel(FUSED_BATCH_NORM_GRAD, tf.getBackend()) == null) {
       return silu(this.forward(x));
     }
+    const fusedSilu = hasFusedKernel(FUSED_SILU) && tf.getKernel(FUSED_SILU_GRAD, tf.getBackend()) != null;
     return tf.tidy(() => {
       const attrs = { eps: this.eps } as unknown as tf.NamedAttrMap;
       const normalize = (xt: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor[] =>
@@ -76,14 +77,13 @@ export class BatchNorm2d extends Module {
         // kept past the custom op's own tidy for the running statistics below
         stats = [tf.keep(mean), tf.keep(variance)];
         return {
-          value: tf.mul(y, tf.sigmoid(y)),
+          value: fusedSilu ? (tf.engine().runKernel(FUSED_SILU, { x: y }) as tf.Tensor) : tf.mul(y, tf.sigmoid(y)),
           gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
             tf.tidy(() => {
               const [xs, ws, bs] = saved;
               const [ys, ms, vs] = normalize(xs, ws, bs);
-              const s = tf.sigmoid(ys);
-              // silu's gradient (activations.ts), then BatchNorm's, as the separate ops compute them
-              const dyBn = tf.add(tf.mul(dy, s), tf.mul(tf.mul(dy, ys), tf.mul(s, tf.sub(tf.scalar(1), s))));
+              // silu's gradient (the fused kernel's, or the composite's as activations.ts computes it), then BatchNorm's
+              const dyBn = fusedSilu ? (tf.engine().runKernel(FUSED_SILU_GRAD, { dy, x: ys }) as tf.Tensor) : siluGradFromInput(dy, ys);
               return tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, { dy: dyBn, x: xs, weight: ws, mean: ms, variance: vs }, attrs) as tf.Tensor[];
             }),
         };

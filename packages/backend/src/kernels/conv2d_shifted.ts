@@ -1,0 +1,42 @@
+import { Conv2D, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
+import { providedHeapGemm } from './heap_gemm';
+import { WasmKernelWrappers } from './kernel_wrapper';
+import { isShiftable } from './shift_grid';
+import { shiftedConvForward } from './shifted_conv';
+import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
+import { asWasmBackend } from './wasm_tensors';
+
+/**
+ * Conv2D (stride 1, NHWC float32, at least half the taps inside the input) as one heap GEMM per filter tap
+ * (shifted_conv.ts) when the heap GEMM is a registered provider's (OpenBLAS): 1.6-1.9× faster than the stock XNNPACK
+ * convolution on EfficientNetV2's 3×3 layers at 224² (our wasm GEMM gains only 10-25%, so without a provider the
+ * stock kernel stays). Everything else, and 1×1 filters (taken earlier by patchify_conv.ts), keeps the kernel
+ * registered before. Strided convolutions stay with XNNPACK too: on the stride-phase grids the forward measured no
+ * clear gain (31-46 → 29 ms for EfficientNetV2's 3×3 stride-2 16 → 64 layer at 112², a noisy host).
+ */
+function shiftedForward(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const backend = asWasmBackend(args.backend);
+    const gemm = providedHeapGemm(backend);
+    if (gemm == null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
+    if (![...x.shape, ...filter.shape].every((d) => d > 0)) return fallback(args);
+    const info = denseConvInfo(x.shape, filter.shape, args.attrs as unknown as ConvGeometryAttrs);
+    const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+    if (info.dataFormat !== 'channelsLast' || !stride1 || !isShiftable(info) || tapCoverage(info) < MIN_COVERAGE_FOR_XNNPACK) return fallback(args);
+    return shiftedConvForward(backend, gemm, x, filter, info);
+  };
+}
+
+const wrappers = new WasmKernelWrappers([[Conv2D, shiftedForward]]);
+
+/** Config putting this route in front of the current wasm Conv2D; empty if already applied. */
+export function shiftedConvConfigs(): KernelConfig[] {
+  return wrappers.configs();
+}
+
+/** True when the kernel function is this wrapper. */
+export function isShiftedConv(kernelFunc: KernelFunc): boolean {
+  return wrappers.has(kernelFunc);
+}
