@@ -4,6 +4,7 @@ import { setHeapGemmProvider, setupBackend, type GemmExports } from '../src/inde
 import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/generated/matmul-wasm';
 import { relaxedOrPlainModule } from '../src/kernels/relaxed_simd';
+import { asWasmBackend } from '../src/kernels/wasm_tensors';
 import { tapCoverage } from '../src/kernels/tap_coverage';
 import { providedHeapGemm } from '../src/kernels/heap_gemm';
 import { shiftedConvForward, shiftedConvInputGradient } from '../src/kernels/shifted_conv';
@@ -276,7 +277,7 @@ describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider 
   let calls = 0;
   beforeAll(() => {
     setHeapGemmProvider((backend) => {
-      const gemm = relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
+      const gemm = relaxedOrPlainModule<GemmExports>(asWasmBackend(backend), MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
       if (gemm == null) return null;
       return {
         gemmNN: (...args) => {
