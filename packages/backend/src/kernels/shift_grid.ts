@@ -53,7 +53,7 @@ export function isShiftable(info: backend_util.Conv2DInfo): boolean {
  * Grid rows per GEMM call for `floatsPerRow` floats of operands per row: ~256 KiB, which stays in L2 while the taps
  * sweep the same block one after the other.
  */
-export function blockRows(floatsPerRow: number): number {
+function blockRows(floatsPerRow: number): number {
   return Math.max(16, Math.floor((1 << 16) / floatsPerRow));
 }
 
@@ -84,26 +84,23 @@ function copy(src: Float32Array, from: number, dst: Float32Array, to: number, c:
 }
 
 /**
- * dst (sh·sw phase grids of [B, hp, wp, c]) = zeros with src [B, h, w, c] in place: src[b, r, col] goes to phase
- * ((r + top) mod sh, (col + left) mod sw) at ((r + top) div sh, (col + left) div sw) when that lies inside the grid.
+ * Calls `visit(pixel, cell, count)` for every run of `count` pixels of a [B, h, w] image that lie inside the grid, in
+ * order: `pixel` is the run's first pixel index in the image, `cell` its first cell index over the phase grids (cells
+ * are c floats apart in both). Pixel (b, r, col) goes to phase ((r + top) mod sh, (col + left) mod sw) at
+ * ((r + top) div sh, (col + left) div sw); with one phase a run is a whole in-grid stretch of an image row.
  */
-export function padInto(src: Float32Array, dst: Float32Array, batch: number, h: number, w: number, c: number, g: GridPlacement): void {
-  dst.fill(0);
+function forEachGridCell(batch: number, h: number, w: number, g: GridPlacement, visit: (pixel: number, cell: number, count: number) => void): void {
   const { hp, wp, sh, sw, top, left } = g;
   if (sh === 1 && sw === 1) {
-    // one phase: whole rows at once
     const c0 = Math.max(0, -left);
     const c1 = Math.min(w, wp - left);
     if (c1 <= c0) return;
     for (let b = 0; b < batch; b++) {
-      for (let r = Math.max(0, -top); r < Math.min(h, hp - top); r++) {
-        const from = ((b * h + r) * w + c0) * c;
-        dst.set(src.subarray(from, from + (c1 - c0) * c), ((b * hp + r + top) * wp + left + c0) * c);
-      }
+      for (let r = Math.max(0, -top); r < Math.min(h, hp - top); r++) visit((b * h + r) * w + c0, (b * hp + r + top) * wp + left + c0, c1 - c0);
     }
     return;
   }
-  const phaseFloats = batch * hp * wp * c;
+  const phaseCells = batch * hp * wp;
   for (let b = 0; b < batch; b++) {
     for (let r = 0; r < h; r++) {
       const i = Math.floor((r + top) / sh);
@@ -113,43 +110,38 @@ export function padInto(src: Float32Array, dst: Float32Array, batch: number, h: 
         const j = Math.floor((col + left) / sw);
         if (col + left < 0 || j >= wp) continue;
         const phase = a * sw + ((col + left) % sw);
-        copy(src, ((b * h + r) * w + col) * c, dst, phase * phaseFloats + ((b * hp + i) * wp + j) * c, c);
+        visit((b * h + r) * w + col, phase * phaseCells + (b * hp + i) * wp + j, 1);
       }
     }
   }
 }
 
+/**
+ * dst (sh·sw phase grids of [B, hp, wp, c]) = zeros with src [B, h, w, c] in place: src[b, r, col] goes to phase
+ * ((r + top) mod sh, (col + left) mod sw) at ((r + top) div sh, (col + left) div sw) when that lies inside the grid.
+ */
+export function padInto(src: Float32Array, dst: Float32Array, batch: number, h: number, w: number, c: number, g: GridPlacement): void {
+  dst.fill(0);
+  forEachGridCell(batch, h, w, g, (pixel, cell, count) => copy(src, pixel * c, dst, cell * c, count * c));
+}
+
 /** The inverse of padInto: dst [B, h, w, c] = the grid cells of src, zeros where a position has no grid cell. */
 export function cropFrom(src: Float32Array, dst: Float32Array, batch: number, h: number, w: number, c: number, g: GridPlacement): void {
   const { hp, wp, sh, sw, top, left } = g;
-  if (sh === 1 && sw === 1) {
-    const c0 = Math.max(0, -left);
-    const c1 = Math.min(w, wp - left);
-    const r0 = Math.max(0, -top);
-    const r1 = Math.min(h, hp - top);
-    if (c0 > 0 || c1 < w || r0 > 0 || r1 < h) dst.fill(0);
-    if (c1 <= c0) return;
-    for (let b = 0; b < batch; b++) {
-      for (let r = r0; r < r1; r++) {
-        const from = ((b * hp + r + top) * wp + left + c0) * c;
-        dst.set(src.subarray(from, from + (c1 - c0) * c), ((b * h + r) * w + c0) * c);
-      }
-    }
-    return;
-  }
-  dst.fill(0);
-  const phaseFloats = batch * hp * wp * c;
-  for (let b = 0; b < batch; b++) {
-    for (let r = 0; r < h; r++) {
-      const i = Math.floor((r + top) / sh);
-      if (r + top < 0 || i >= hp) continue;
-      const a = (r + top) % sh;
-      for (let col = 0; col < w; col++) {
-        const j = Math.floor((col + left) / sw);
-        if (col + left < 0 || j >= wp) continue;
-        const phase = a * sw + ((col + left) % sw);
-        copy(src, phase * phaseFloats + ((b * hp + i) * wp + j) * c, dst, ((b * h + r) * w + col) * c, c);
-      }
-    }
+  // zeros only where some pixel has no grid cell (the cells cover the whole image in the usual stride-1 case)
+  const covered = sh === 1 && sw === 1 && left >= 0 && top >= 0 && wp - left >= w && hp - top >= h;
+  if (!covered) dst.fill(0);
+  forEachGridCell(batch, h, w, g, (pixel, cell, count) => copy(src, cell * c, dst, pixel * c, count * c));
+}
+
+/**
+ * Calls `gemm(start, n, t, row)` for every block of `blockRows(floatsPerRow)` output-grid rows and every tap in order:
+ * rows [start, start + n) of the output grid, and `row`, the first row tap t reads for them over the phase grids.
+ */
+export function forEachTapBlock(grid: ShiftGrid, floatsPerRow: number, gemm: (start: number, n: number, t: number, row: number) => void): void {
+  const block = blockRows(floatsPerRow);
+  for (let start = 0; start < grid.rows; start += block) {
+    const n = Math.min(block, grid.rows - start);
+    grid.shifts.forEach((shift, t) => gemm(start, n, t, grid.tapPhase[t] * grid.gridRows + start + shift));
   }
 }

@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { GemmExports } from './heap_gemm';
-import { blockRows, cropFrom, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
+import { cropFrom, forEachTapBlock, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
 import { floatView, heapOffset, releaseScratch, scratchTensor } from './wasm_tensors';
 
 /**
@@ -30,16 +30,11 @@ export function shiftedConvForward(
   const xp = grid.copyFree ? x : scratchTensor(backend, [grid.phases * grid.gridRows, ci]);
   const yp = grid.copyFree ? out : scratchTensor(backend, [grid.gridRows, co]);
   if (!grid.copyFree) padInto(floatView(backend, x), floatView(backend, xp), batch, inHeight, inWidth, ci, inputPlacement(grid, info));
-  const block = blockRows(ci + co);
   const [xPtr, wPtr, yPtr] = [xp, filter, yp].map((t) => heapOffset(backend, t));
-  for (let start = 0; start < grid.rows; start += block) {
-    const n = Math.min(block, grid.rows - start);
-    grid.shifts.forEach((shift, t) => {
-      // yp[start + r] (+)= xp[phase, start + shift + r]·W[t] over r < n; the first tap writes, the others add
-      const row = grid.tapPhase[t] * grid.gridRows + start + shift;
-      gemm.gemmNN(xPtr + row * ci * 4, wPtr + t * ci * co * 4, yPtr + start * co * 4, 0, n, co, ci, ci, 1, 0, t === 0 ? 0 : 1);
-    });
-  }
+  // yp[start + r] (+)= xp[phase, row + r]·W[t] over r < n; the first tap writes, the others add
+  forEachTapBlock(grid, ci + co, (start, n, t, row) =>
+    gemm.gemmNN(xPtr + row * ci * 4, wPtr + t * ci * co * 4, yPtr + start * co * 4, 0, n, co, ci, ci, 1, 0, t === 0 ? 0 : 1),
+  );
   if (!grid.copyFree) {
     cropFrom(floatView(backend, yp), floatView(backend, out), batch, outHeight, outWidth, co, outputPlacement(grid));
     releaseScratch(backend, xp, yp);
@@ -66,16 +61,11 @@ export function shiftedConvInputGradient(
   }
   floatView(backend, dxp).fill(0);
   transposeTaps(floatView(backend, filter), floatView(backend, wt), taps, ci, co);
-  const block = blockRows(ci + co);
   const [dyPtr, wtPtr, dxPtr] = [dyp, wt, dxp].map((t) => heapOffset(backend, t));
-  for (let start = 0; start < grid.rows; start += block) {
-    const n = Math.min(block, grid.rows - start);
-    grid.shifts.forEach((shift, t) => {
-      // dxp[phase, start + shift + r] += dyp[start + r]·W[t]ᵀ over r < n
-      const row = grid.tapPhase[t] * grid.gridRows + start + shift;
-      gemm.gemmNN(dyPtr + start * co * 4, wtPtr + t * co * ci * 4, dxPtr + row * ci * 4, 0, n, ci, co, co, 1, 0, 1);
-    });
-  }
+  // dxp[phase, row + r] += dyp[start + r]·W[t]ᵀ over r < n
+  forEachTapBlock(grid, ci + co, (start, n, t, row) =>
+    gemm.gemmNN(dyPtr + start * co * 4, wtPtr + t * co * ci * 4, dxPtr + row * ci * 4, 0, n, ci, co, co, 1, 0, 1),
+  );
   releaseScratch(backend, wt);
   if (!grid.copyFree) {
     cropFrom(floatView(backend, dxp), floatView(backend, out), batch, inHeight, inWidth, ci, inputPlacement(grid, info));

@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { GemmExports } from './heap_gemm';
-import { blockRows, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
+import { forEachTapBlock, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
 import { floatView, heapOffset, releaseScratch, scratchTensor, zeroedOutput } from './wasm_tensors';
 
 /**
@@ -29,16 +29,11 @@ export function shiftedFilterGradient(
     padInto(floatView(backend, x), floatView(backend, xp), batch, inHeight, inWidth, ci, inputPlacement(grid, info));
     padInto(floatView(backend, dy), floatView(backend, dyp), batch, outHeight, outWidth, co, outputPlacement(grid));
   }
-  const block = blockRows(ci + co);
   const [xPtr, dyPtr, outPtr] = [xp, dyp, out].map((t) => heapOffset(backend, t));
-  for (let start = 0; start < grid.rows; start += block) {
-    const n = Math.min(block, grid.rows - start);
-    grid.shifts.forEach((shift, t) => {
-      // dW[t] (ci × co) += xp[phase, start + shift + r, :]ᵀ · dyp[start + r, :] over r < n: aᵀ with row stride 1, column stride ci
-      const row = grid.tapPhase[t] * grid.gridRows + start + shift;
-      gemm.gemmNN(xPtr + row * ci * 4, dyPtr + start * co * 4, outPtr + t * ci * co * 4, 0, ci, co, n, 1, ci, 0, 1);
-    });
-  }
+  // dW[t] (ci × co) += xp[phase, row + r, :]ᵀ · dyp[start + r, :] over r < n: aᵀ with row stride 1, column stride ci
+  forEachTapBlock(grid, ci + co, (start, n, t, row) =>
+    gemm.gemmNN(xPtr + row * ci * 4, dyPtr + start * co * 4, outPtr + t * ci * co * 4, 0, ci, co, n, 1, ci, 0, 1),
+  );
   if (!grid.copyFree) releaseScratch(backend, xp, dyp);
   return out;
 }
