@@ -51,7 +51,7 @@ static int in_heap(napi_env env, size_t length, int64_t offset, int64_t count, c
   return 0;
 }
 
-// C = bias rows (or leaves C for accumulate), then the product with beta 1 adds to it; relu last.
+// Seeds C for a product with beta 1: the bias rows, or (accumulate) C plus the bias.
 static void epilogue_prepare(float *c, const float *bias, int64_t m, int64_t n, int accumulate) {
   if (accumulate) {
     if (bias == NULL) return;
@@ -65,6 +65,23 @@ static void epilogue_prepare(float *c, const float *bias, int64_t m, int64_t n, 
 static void relu_in_place(float *c, int64_t count) {
   for (int64_t i = 0; i < count; i++)
     if (c[i] < 0) c[i] = 0;
+}
+
+// C = op(A)·op(B) + bias (C += … when accumulate), then relu: the bias rows (or C itself) seed C and the product adds
+// to it with beta 1. Offsets are bytes into the heap, already checked.
+static void product(uint8_t *heap, int transA, int transB, int64_t m, int64_t n, int64_t k, int64_t a, int64_t lda,
+                    int64_t b, int64_t ldb, int64_t c, int64_t bias, int relu, int accumulate) {
+  float *cp = (float *)(heap + c);
+  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
+  epilogue_prepare(cp, biasp, m, n, accumulate);
+  float beta = (accumulate || biasp != NULL) ? 1.0f : 0.0f;
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, transA, transB, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)lda,
+                (const float *)(heap + b), (int)ldb, beta, cp, (int)n);
+  } else if (beta == 0.0f) {
+    memset(cp, 0, (size_t)(m * n) * sizeof(float));
+  }
+  if (relu) relu_in_place(cp, m * n);
 }
 
 static napi_value gemm_nn(napi_env env, napi_callback_info info) {
@@ -94,17 +111,7 @@ static napi_value gemm_nn(napi_env env, napi_callback_info info) {
   if (!in_heap(env, length, a, k == 0 ? 0 : aFloats, "A") || !in_heap(env, length, b, k * n, "B") ||
       !in_heap(env, length, c, m * n, "C") || (bias != 0 && !in_heap(env, length, bias, n, "bias")))
     return NULL;
-  float *cp = (float *)(heap + c);
-  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
-  epilogue_prepare(cp, biasp, m, n, accumulate);
-  float beta = (accumulate || biasp != NULL) ? 1.0f : 0.0f;
-  if (k > 0) {
-    cblas_sgemm(CblasRowMajor, transA, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)lda,
-                (const float *)(heap + b), (int)n, beta, cp, (int)n);
-  } else if (beta == 0.0f) {
-    memset(cp, 0, (size_t)(m * n) * sizeof(float));
-  }
-  if (relu) relu_in_place(cp, m * n);
+  product(heap, transA, CblasNoTrans, m, n, k, a, lda, b, n, c, bias, relu, accumulate);
   return NULL;
 }
 
@@ -126,17 +133,7 @@ static napi_value gemm_nt(napi_env env, napi_callback_info info) {
   if (!in_heap(env, length, a, m * k, "A") || !in_heap(env, length, b, n * k, "B") || !in_heap(env, length, c, m * n, "C") ||
       (bias != 0 && !in_heap(env, length, bias, n, "bias")))
     return NULL;
-  float *cp = (float *)(heap + c);
-  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
-  epilogue_prepare(cp, biasp, m, n, 0);
-  float beta = biasp != NULL ? 1.0f : 0.0f;
-  if (k > 0) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)k,
-                (const float *)(heap + b), (int)k, beta, cp, (int)n);
-  } else if (beta == 0.0f) {
-    memset(cp, 0, (size_t)(m * n) * sizeof(float));
-  }
-  if (relu) relu_in_place(cp, m * n);
+  product(heap, CblasNoTrans, CblasTrans, m, n, k, a, k, b, k, c, bias, relu, 0);
   return NULL;
 }
 
