@@ -112,6 +112,23 @@ describe('silu', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);
   });
+  it('without the fused kernel (cpu backend) saves only its input yet differentiates bit for bit like x·sigmoid(x)', async () => {
+    await setupBackend('cpu');
+    try {
+      const x = tf.variable(tf.randomNormal([6, 7, 5], 0, 3, 'float32', 21));
+      const w = tf.randomNormal([6, 7, 5], 0, 1, 'float32', 22);
+      const reference = tf.variableGrads(() => tf.sum(tf.mul(tf.mul(x, tf.sigmoid(x)), w)), [x]);
+      const before = tf.memory().numTensors;
+      const lean = tf.variableGrads(() => tf.sum(tf.mul(silu(x), w)), [x]);
+      expect(lean.value.dataSync()[0]).toBe(reference.value.dataSync()[0]);
+      expect(Array.from(lean.grads[x.name].dataSync())).toEqual(Array.from(reference.grads[x.name].dataSync()));
+      tf.dispose([lean.value, ...Object.values(lean.grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([reference.value, ...Object.values(reference.grads), x, w]);
+    } finally {
+      await setupBackend('wasm');
+    }
+  });
 });
 
 describe('BatchNorm2d.forwardSilu', () => {
