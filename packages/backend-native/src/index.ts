@@ -55,6 +55,18 @@ function boundGemm(lib: NativeAddon, backend: BackendWasm): GemmExports {
   };
 }
 
+/** The GEMMs bound to each backend, made on first use. */
+const bound = new WeakMap<BackendWasm, GemmExports>();
+
+/** The provider `useNativeGemm` registers (the addon is loaded by then); null for a shared heap. */
+const nativeProvider: HeapGemmProvider = (owner) => {
+  const backend = owner as BackendWasm;
+  if (addon == null || plainHeap(backend) == null) return null;
+  let gemm = bound.get(backend);
+  if (gemm == null) bound.set(backend, (gemm = boundGemm(addon, backend)));
+  return gemm;
+};
+
 export interface NativeGemmOptions {
   /** OpenBLAS threads (process-wide): the CPU count by default; 1 per replica when replicas share the cores. */
   threads?: number;
@@ -72,15 +84,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
-  const bound = new WeakMap<BackendWasm, GemmExports>();
-  const provider: HeapGemmProvider = (owner) => {
-    const backend = owner as BackendWasm;
-    if (plainHeap(backend) == null) return null;
-    let gemm = bound.get(backend);
-    if (gemm == null) bound.set(backend, (gemm = boundGemm(lib, backend)));
-    return gemm;
-  };
-  setHeapGemmProvider(provider);
+  setHeapGemmProvider(nativeProvider);
   return true;
 }
 
