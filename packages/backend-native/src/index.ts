@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapGemmProvider, type GemmExports, type HeapGemmProvider } from '@nextnets/backend';
+import { setHeapKernelProvider, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
@@ -47,24 +47,24 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
   return buffer instanceof ArrayBuffer ? buffer : null;
 }
 
-/** GEMMs bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
-function boundGemm(lib: NativeAddon, backend: BackendWasm): GemmExports {
+/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
+function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
   return {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
   };
 }
 
-/** The GEMMs bound to each backend, made on first use. */
-const bound = new WeakMap<BackendWasm, GemmExports>();
+/** The kernels bound to each backend, made on first use. */
+const bound = new WeakMap<BackendWasm, HeapKernels>();
 
 /** The provider `useNativeGemm` registers (the addon is loaded by then); null for a shared heap. */
-const nativeProvider: HeapGemmProvider = (owner) => {
+const nativeProvider: HeapKernelProvider = (owner) => {
   const backend = owner as BackendWasm;
   if (addon == null || plainHeap(backend) == null) return null;
-  let gemm = bound.get(backend);
-  if (gemm == null) bound.set(backend, (gemm = boundGemm(addon, backend)));
-  return gemm;
+  let kernels = bound.get(backend);
+  if (kernels == null) bound.set(backend, (kernels = boundKernels(addon, backend)));
+  return kernels;
 };
 
 export interface NativeGemmOptions {
@@ -84,13 +84,13 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
-  setHeapGemmProvider(nativeProvider);
+  setHeapKernelProvider(nativeProvider);
   return true;
 }
 
 /** Back to the wasm GEMMs. */
 export function stopNativeGemm(): void {
-  setHeapGemmProvider(null);
+  setHeapKernelProvider(null);
   threadsInUse = 0;
 }
 

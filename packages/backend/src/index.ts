@@ -7,4 +7,4 @@ export { depthwiseConv2dNativeBackpropInput } from './kernels/depthwise_conv2d_b
 export { unsortedSegmentSum } from './kernels/unsorted_segment_sum';
 export { registerComparisonGradients } from './comparison_gradients';
 export { maxPoolGrad } from './kernels/max_pool_grad';
-export { setHeapGemmProvider, type GemmExports, type HeapGemmProvider } from './kernels/heap_gemm';
+export { setHeapKernelProvider, type DepthwiseExports, type GemmExports, type HeapKernelProvider, type HeapKernels } from './kernels/heap_provider';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setHeapGemmProvider, setupBackend, type GemmExports } from '../src/index';
+import { setHeapKernelProvider, setupBackend, type GemmExports } from '../src/index';
 import { MATMUL_RELAXED_WASM_BASE64 } from '../src/kernels/generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from '../src/kernels/generated/matmul-wasm';
 import { relaxedOrPlainModule } from '../src/kernels/relaxed_simd';
 import { asWasmBackend } from '../src/kernels/wasm_tensors';
 import { tapCoverage } from '../src/kernels/tap_coverage';
-import { providedHeapGemm } from '../src/kernels/heap_gemm';
+import { providedHeapKernels } from '../src/kernels/heap_provider';
 import { shiftedConvForward, shiftedConvInputGradient } from '../src/kernels/shifted_conv';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { isFastConvBackpropInput } from '../src/kernels/conv2d_backprop_input';
@@ -276,7 +276,7 @@ describe('UnsortedSegmentSum on wasm', () => {
 describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider registered)', () => {
   let calls = 0;
   beforeAll(() => {
-    setHeapGemmProvider((backend) => {
+    setHeapKernelProvider((backend) => {
       const gemm = relaxedOrPlainModule<GemmExports>(asWasmBackend(backend), MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
       if (gemm == null) return null;
       return {
@@ -288,7 +288,7 @@ describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider 
       };
     });
   });
-  afterAll(() => setHeapGemmProvider(null));
+  afterAll(() => setHeapKernelProvider(null));
 
   // 1×1 stride-1 filters are patchify convolutions (patchify_conv.ts takes them first)
   const cases = BACKPROP_INPUT_CASES.filter((c) => !(c.strides === 1 && c.filter[0] === 1 && c.filter[1] === 1));
@@ -317,7 +317,7 @@ describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider 
       expect(maxRelDiff(y, yCpu)).toBeLessThan(TOL);
       const direct = (run: (backend: BackendWasm, gemm: GemmExports) => tf.TensorInfo) => () => {
         const backend = tf.backend() as BackendWasm;
-        return tf.engine().makeTensorFromTensorInfo(run(backend, providedHeapGemm(backend)!));
+        return tf.engine().makeTensorFromTensorInfo(run(backend, providedHeapKernels(backend)!));
       };
       const yDirect = await runOn(
         'wasm',

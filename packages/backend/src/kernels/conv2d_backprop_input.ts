@@ -11,7 +11,8 @@ import {
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
 import { correlationInput } from './flipped_correlation';
-import { heapGemm, providedHeapGemm, type GemmExports } from './heap_gemm';
+import { heapGemm } from './heap_gemm';
+import { providedHeapKernels, type GemmExports } from './heap_provider';
 import { shiftedConvInputGradient } from './shifted_conv';
 import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend, floatView, heapOffset, releaseScratch, runStockKernel, scratchTensor, zeroedOutput } from './wasm_tensors';
@@ -49,7 +50,7 @@ function fastBackpropInput(fallback: KernelFunc): KernelFunc {
     const [fhN, fwN] = filter.shape;
     const flippedFits = info.padInfo.top <= (fhN - 1) * info.dilationHeight && info.padInfo.left <= (fwN - 1) * info.dilationWidth;
     const dense = info.strideHeight === 1 && info.strideWidth === 1 && tapCoverage(info) >= MIN_COVERAGE_FOR_XNNPACK;
-    const provided = providedHeapGemm(backend);
+    const provided = providedHeapKernels(backend);
     if (provided && dense) return shiftedConvInputGradient(backend, provided, dy, filter, info);
     const gemm = heapGemm(backend);
     if (gemm && !(dense && flippedFits)) return gemmCol2im(backend, gemm, dy, filter, info);

@@ -1,6 +1,6 @@
 import { Conv2D, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
-import { providedHeapGemm } from './heap_gemm';
+import { providedHeapKernels } from './heap_provider';
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { isShiftable } from './shift_grid';
 import { shiftedConvForward } from './shifted_conv';
@@ -19,7 +19,7 @@ function shiftedForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const backend = asWasmBackend(args.backend);
-    const gemm = providedHeapGemm(backend);
+    const gemm = providedHeapKernels(backend);
     if (gemm == null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
     if (![...x.shape, ...filter.shape].every((d) => d > 0)) return fallback(args);
     const info = denseConvInfo(x.shape, filter.shape, args.attrs as unknown as ConvGeometryAttrs);

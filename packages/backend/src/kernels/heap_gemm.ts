@@ -3,31 +3,9 @@ import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { MATMUL_RELAXED_WASM_BASE64 } from './generated/matmul-relaxed-wasm';
 import { MATMUL_WASM_BASE64 } from './generated/matmul-wasm';
 import { simdKernelsEnabled } from './heap_module';
+import { providedHeapKernels, type GemmExports } from './heap_provider';
 import { relaxedOrPlainModule } from './relaxed_simd';
 import { heapOffset } from './wasm_tensors';
-
-export interface GemmExports {
-  /** accumulate = 1: C += op(A)·B + bias instead of C = op(A)·B + bias. */
-  gemmNN(
-    a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number,
-    accumulate: number,
-  ): void;
-  gemmNT(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
-}
-
-/**
- * Another implementation of the same two products on the same heap (e.g. @nextnets/backend-native's OpenBLAS addon
- * in Node), or null where it cannot serve this backend. It receives tfjs-backend-wasm's backend object (typed `object`
- * so that the public types do not pull in tfjs-backend-wasm's Emscripten typings).
- */
-export type HeapGemmProvider = (backend: object) => GemmExports | null;
-
-let provider: HeapGemmProvider | null = null;
-
-/** Routes every heap GEMM (matmuls and the dense convolution gradients) through `next`; null restores ours. */
-export function setHeapGemmProvider(next: HeapGemmProvider | null): void {
-  provider = next;
-}
 
 /**
  * The registered provider's GEMM when it serves this backend, else assembly/matmul.ts instantiated on the tfjs heap
@@ -36,16 +14,7 @@ export function setHeapGemmProvider(next: HeapGemmProvider | null): void {
  */
 export function heapGemm(backend: BackendWasm): GemmExports | null {
   if (!simdKernelsEnabled()) return null;
-  return provider?.(backend) ?? relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
-}
-
-/**
- * The registered provider's GEMM alone (OpenBLAS through @nextnets/backend-native), or null when none serves this
- * backend or the fast kernels are off: for the routes that beat the stock XNNPACK kernels only with it (shifted_conv.ts).
- */
-export function providedHeapGemm(backend: BackendWasm): GemmExports | null {
-  if (!simdKernelsEnabled()) return null;
-  return provider?.(backend) ?? null;
+  return providedHeapKernels(backend) ?? relaxedOrPlainModule<GemmExports>(backend, MATMUL_RELAXED_WASM_BASE64, MATMUL_WASM_BASE64);
 }
 
 export interface MatMulArgs {

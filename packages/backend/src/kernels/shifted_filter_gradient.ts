@@ -1,6 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import type { GemmExports } from './heap_gemm';
+import type { GemmExports } from './heap_provider';
 import { forEachTapBlock, inputPlacement, outputPlacement, padInto, shiftGrid } from './shift_grid';
 import { floatView, heapOffset, releaseScratch, scratchTensor, zeroedOutput } from './wasm_tensors';
 

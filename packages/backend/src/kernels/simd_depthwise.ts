@@ -9,16 +9,18 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { WasmKernelWrappers } from './kernel_wrapper';
-import { simdModule, simdModuleSupported, type SimdModule } from './simd_module';
+import { providedHeapKernels, type DepthwiseExports } from './heap_provider';
+import { simdModule, simdModuleSupported } from './simd_module';
 import { asWasmBackend, heapOffset } from './wasm_tensors';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
- * Depthwise convolution (forward and both gradients, NHWC, channel multiplier 1) by our own wasm SIMD kernels
- * (assembly/simd.ts), run in place on the tfjs heap. Other cases (multiplier > 1, fused activations, NCHW, no wasm
+ * Depthwise convolution (forward and both gradients, NHWC, channel multiplier 1) by a registered provider's kernels
+ * (heap_provider.ts) or else our own wasm SIMD kernels (assembly/simd.ts), run in place on the tfjs heap. Other cases (multiplier > 1, fused activations, NCHW, no wasm
  * SIMD in the engine) go to the kernel that was registered before.
  */
 
-function setGeometry(mod: SimdModule, info: backend_util.Conv2DInfo): void {
+function setGeometry(mod: DepthwiseExports, info: backend_util.Conv2DInfo): void {
   mod.setGeometry(
     info.batchSize,
     info.inHeight,
@@ -67,12 +69,17 @@ function supported(attrs: ConvAttrs, filterShape: number[], tensors: TensorInfo[
   return nhwc && linear && filterShape[3] === 1 && tensors.every((t) => t.dtype === 'float32');
 }
 
+/** The provider's depthwise kernels where it gives them, else ours. */
+function depthwiseKernels(backend: BackendWasm): DepthwiseExports | null {
+  return providedHeapKernels(backend)?.depthwise ?? simdModule(backend);
+}
+
 function forward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as ConvAttrs;
     const backend = asWasmBackend(args.backend);
-    const mod = simdModule(backend);
+    const mod = depthwiseKernels(backend);
     const ok = mod && x && filter && preluActivationWeights == null && (bias == null || bias.shape.length === 1);
     if (!ok || !supported(attrs, filter.shape, [x, filter, ...(bias ? [bias] : [])])) return fallback(args);
     const info = convInfo(x.shape, filter.shape, attrs);
@@ -90,7 +97,7 @@ function backpropInput(fallback: KernelFunc): KernelFunc {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs;
     const backend = asWasmBackend(args.backend);
-    const mod = simdModule(backend);
+    const mod = depthwiseKernels(backend);
     if (!mod || attrs.inputShape == null || !supported(attrs, filter.shape, [dy, filter])) return fallback(args);
     const info = convInfo(attrs.inputShape, filter.shape, attrs);
     const out = backend.makeOutput(attrs.inputShape, 'float32');
@@ -106,7 +113,7 @@ function backpropFilter(fallback: KernelFunc): KernelFunc {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs;
     const backend = asWasmBackend(args.backend);
-    const mod = simdModule(backend);
+    const mod = depthwiseKernels(backend);
     if (!mod || attrs.filterShape == null || !supported(attrs, attrs.filterShape, [x, dy])) return fallback(args);
     const info = convInfo(x.shape, attrs.filterShape, attrs);
     const out = backend.makeOutput(attrs.filterShape, 'float32');

@@ -1,0 +1,43 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernelsEnabled } from './heap_module';
+import type { SimdModule } from './simd_module';
+
+/** Matrix products on the wasm heap; pointers are byte offsets of tensors there. */
+export interface GemmExports {
+  /** accumulate = 1: C += op(A)·B + bias instead of C = op(A)·B + bias. */
+  gemmNN(
+    a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number,
+    accumulate: number,
+  ): void;
+  gemmNT(a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
+}
+
+/** Depthwise convolution (NHWC, channel multiplier 1) with the signatures of our wasm SIMD module: geometry first. */
+export type DepthwiseExports = Pick<SimdModule, 'setGeometry' | 'forward' | 'backpropInput' | 'backpropFilter'>;
+
+/**
+ * Kernels another implementation runs in place on the same heap (e.g. @nextnets/backend-native's addon in Node). The
+ * GEMMs are required; every other group is optional and, where absent, our wasm SIMD kernels run.
+ */
+export interface HeapKernels extends GemmExports {
+  depthwise?: DepthwiseExports;
+}
+
+/**
+ * Gives the kernels serving one backend, or null where it cannot serve it. It receives tfjs-backend-wasm's backend
+ * object (typed `object` so that the public types do not pull in tfjs-backend-wasm's Emscripten typings).
+ */
+export type HeapKernelProvider = (backend: object) => HeapKernels | null;
+
+let provider: HeapKernelProvider | null = null;
+
+/** Routes the heap GEMMs (matmuls, dense convolutions) and any other kernel groups `next` gives through it; null restores ours. */
+export function setHeapKernelProvider(next: HeapKernelProvider | null): void {
+  provider = next;
+}
+
+/** The registered provider's kernels for this backend, or null when none serves it or the fast kernels are off. */
+export function providedHeapKernels(backend: BackendWasm): HeapKernels | null {
+  if (!simdKernelsEnabled()) return null;
+  return provider?.(backend) ?? null;
+}
