@@ -6,10 +6,8 @@
 //   gemmNT(heap, a, b, c, bias, m, n, k, relu): C = A·Bᵀ + bias, A [m, k], B [n, k].
 // bias = 0: none, else bias[j] is added to every row; relu != 0 clamps at 0 after the bias.
 // OpenBLAS is declared here rather than through cblas.h, so only the runtime library (libopenblas0) is needed.
-#include <node_api.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+#include "heap_args.h"
 
 enum { CblasRowMajor = 101 };
 enum { CblasNoTrans = 111, CblasTrans = 112 };
@@ -17,39 +15,6 @@ extern void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, 
                         const float *b, int ldb, float beta, float *c, int ldc);
 extern void openblas_set_num_threads(int threads);
 extern int openblas_get_num_threads(void);
-
-#define MAX_ARGS 12
-
-// Reads argv[first..first+count) as non-negative integers (offsets and sizes); false after throwing a JS error.
-static int read_ints(napi_env env, napi_value *argv, size_t first, size_t count, int64_t *out) {
-  for (size_t i = 0; i < count; i++) {
-    if (napi_get_value_int64(env, argv[first + i], &out[i]) != napi_ok || out[i] < 0) {
-      napi_throw_type_error(env, NULL, "nextnets native gemm: offsets and sizes must be non-negative integers");
-      return 0;
-    }
-  }
-  return 1;
-}
-
-// The heap's bytes (argv[0], an ArrayBuffer); NULL after throwing.
-static uint8_t *heap_bytes(napi_env env, napi_value value, size_t *length) {
-  void *data = NULL;
-  if (napi_get_arraybuffer_info(env, value, &data, length) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "nextnets native gemm: the first argument must be the wasm heap's ArrayBuffer");
-    return NULL;
-  }
-  return (uint8_t *)data;
-}
-
-// True when floats [offset, offset + count·4) lie inside the heap; throws a RangeError otherwise.
-static int in_heap(napi_env env, size_t length, int64_t offset, int64_t count, const char *what) {
-  if (offset % 4 == 0 && offset + count * 4 <= (int64_t)length) return 1;
-  char message[160];
-  snprintf(message, sizeof message, "nextnets native gemm: %s (%lld floats at byte %lld) is outside the heap of %zu bytes",
-           what, (long long)count, (long long)offset, length);
-  napi_throw_range_error(env, NULL, message);
-  return 0;
-}
 
 // Seeds C for a product with beta 1: the bias rows, or (accumulate) C plus the bias.
 static void epilogue_prepare(float *c, const float *bias, int64_t m, int64_t n, int accumulate) {
@@ -85,13 +50,8 @@ static void product(uint8_t *heap, int transA, int transB, int64_t m, int64_t n,
 }
 
 static napi_value gemm_nn(napi_env env, napi_callback_info info) {
-  size_t argc = MAX_ARGS;
   napi_value argv[MAX_ARGS];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 12) {
-    napi_throw_type_error(env, NULL, "nextnets native gemm: gemmNN takes 12 arguments");
-    return NULL;
-  }
+  if (!take_args(env, info, "gemmNN", 12, argv)) return NULL;
   size_t length;
   uint8_t *heap = heap_bytes(env, argv[0], &length);
   int64_t v[11];
@@ -116,13 +76,8 @@ static napi_value gemm_nn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value gemm_nt(napi_env env, napi_callback_info info) {
-  size_t argc = MAX_ARGS;
   napi_value argv[MAX_ARGS];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 9) {
-    napi_throw_type_error(env, NULL, "nextnets native gemm: gemmNT takes 9 arguments");
-    return NULL;
-  }
+  if (!take_args(env, info, "gemmNT", 9, argv)) return NULL;
   size_t length;
   uint8_t *heap = heap_bytes(env, argv[0], &length);
   int64_t v[8];
@@ -153,15 +108,8 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static void export_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
-  napi_value value;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &value);
-  napi_set_named_property(env, exports, name, value);
-}
-
-NAPI_MODULE_INIT() {
+void register_gemm(napi_env env, napi_value exports) {
   export_function(env, exports, "gemmNN", gemm_nn);
   export_function(env, exports, "gemmNT", gemm_nt);
   export_function(env, exports, "setThreads", set_threads);
-  return exports;
 }

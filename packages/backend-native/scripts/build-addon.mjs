@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Builds native/heap_gemm.c into build/nextnets_native.node when a C compiler, Node's node_api.h and OpenBLAS are
+// Builds native/*.c into build/nextnets_native.node when a C compiler, Node's node_api.h and OpenBLAS are
 // present; otherwise prints one line and exits 0 (nextnets then keeps its wasm kernels). Runs at install and build.
 // NEXTNETS_NATIVE=0 skips it. The library is linked by path (libopenblas.so.0), so no -dev package is needed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +27,11 @@ const openblas = libDirs.filter(Boolean).map((dir) => join(dir, 'libopenblas.so.
 if (!openblas) skip('no libopenblas.so.0 (Debian: apt install libopenblas0-pthread)');
 
 const compiler = process.env.CC ?? 'cc';
+const sources = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.c')).sort().map((name) => join(root, 'native', name));
 const temp = `${output}.${process.pid}.tmp`;
 mkdirSync(dirname(output), { recursive: true });
 try {
-  execFileSync(compiler, ['-O2', '-std=c11', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, join(root, 'native', 'heap_gemm.c'), '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(compiler, ['-O2', '-std=c11', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, ...sources, '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (error) {
   rmSync(temp, { force: true });
   const detail = error.code === 'ENOENT' ? `no C compiler '${compiler}'` : `${compiler} failed: ${String(error.stderr ?? error.message).trim().split('\n')[0]}`;

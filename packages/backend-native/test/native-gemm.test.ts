@@ -54,6 +54,6 @@ describe.skipIf(!available)('OpenBLAS GEMMs on the wasm heap', () => {
   it('names an operand outside the heap in one line instead of reading past it', () => {
     const heap = new ArrayBuffer(1024);
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as { gemmNT: (...args: unknown[]) => void };
-    expect(() => addon.gemmNT(heap, 0, 0, 512, 0, 16, 16, 16, 0)).toThrow(/^nextnets native gemm: C \(256 floats at byte 512\) is outside the heap of 1024 bytes$/);
+    expect(() => addon.gemmNT(heap, 0, 0, 512, 0, 16, 16, 16, 0)).toThrow(/^nextnets native: C \(256 floats at byte 512\) is outside the heap of 1024 bytes$/);
   });
 });

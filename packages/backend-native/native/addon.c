@@ -1,0 +1,7 @@
+// The addon's module: each kernel group (one file each) adds its functions to the exports.
+#include "heap_args.h"
+
+NAPI_MODULE_INIT() {
+  register_gemm(env, exports);
+  return exports;
+}
