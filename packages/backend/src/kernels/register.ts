@@ -17,6 +17,8 @@ import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from 
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 import { adamWUpdateConfig } from './adamw';
+import { splitVConfigs } from './split_v';
+import { concatConfigs } from './concat';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have; a future release that adds them keeps its own. */
 const MISSING_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
@@ -78,6 +80,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
  * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
+ * splits and concatenations copy rows without a subarray per row,
  * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
@@ -94,6 +97,8 @@ export function registerWasmFastKernels(): void {
     patchifyConvConfigs,
     sumLeadingAxesConfigs,
     identityAliasConfigs,
+    splitVConfigs,
+    concatConfigs,
   ];
   for (const configsOf of replacementGroups) {
     for (const config of configsOf()) {
