@@ -15,3 +15,9 @@ export const FUSED_BATCH_NORM = 'NextnetsBatchNorm';
 export const FUSED_BATCH_NORM_GRAD = 'NextnetsBatchNormGrad';
 /** AdamW update: inputs param, grad, m, v; outputs new param, m, v. */
 export const FUSED_ADAMW_UPDATE = 'NextnetsAdamWUpdate';
+/**
+ * Global Response Normalization (ConvNeXt V2) of x [N, …, C]: inputs {x, weight, bias}, attrs {eps}, outputs [y, g]
+ * with g [N, C] the L2 norms over the middle axes; the gradient kernel takes {dy, x, weight, g} and gives [dx, dweight, dbias].
+ */
+export const FUSED_GRN = 'NextnetsGrn';
+export const FUSED_GRN_GRAD = 'NextnetsGrnGrad';

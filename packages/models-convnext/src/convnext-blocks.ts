@@ -70,21 +70,10 @@ export class ConvNeXtMlp extends Module {
   }
 }
 
-/**
- * GRN (ConvNeXt V2 paper; official convnextv2.py) on [N·H·W, C] rows: Gx = ‖x‖₂ over each sample's H·W positions, Nx = Gx / (mean_C Gx + eps),
- * out = weight·(x·Nx) + bias + x, rewritten as x·(1 + weight·Nx) + bias to save one full-size tensor.
- */
+/** GRN of [N·H·W, C] rows of a batch of `n` maps, each sample's H·W rows normalised together (`keep`: see forwardRows). */
 function globalResponseNormRows(grn: GlobalResponseNorm, h: tf.Tensor2D, n: number, keep: tf.Tensor | null): tf.Tensor2D {
   const c = h.shape[1];
-  const perSample = tf.reshape(h, [n, -1, c]);
-  const stats = keep ? tf.mul(perSample, keep) : perSample;
-  // The 1e-30 floor only keeps the gradient finite where a channel is exactly 0 at every (visible) position, which masking
-  // makes likely: PyTorch's norm backward gives 0 there, d√s/ds at s = 0 would give ∞·0 = NaN. It is far below any
-  // non-degenerate Σx², so forward values are unchanged in float32.
-  const gx = tf.sqrt(tf.add(tf.sum(tf.square(stats), 1, true), 1e-30));
-  const nx = tf.div(gx, tf.add(tf.mean(gx, -1, true), grn.eps));
-  const scale = tf.add(tf.mul(grn.weight, nx), 1);
-  return tf.reshape(tf.add(tf.mul(perSample, scale), grn.bias), [-1, c]) as tf.Tensor2D;
+  return tf.reshape(grn.normalize(tf.reshape(h, [n, -1, c]), keep), [-1, c]) as tf.Tensor2D;
 }
 
 /**

@@ -17,6 +17,7 @@ import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from 
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 import { adamWUpdateConfig } from './adamw';
+import { grnConfig, grnGradConfig, registerGrnGradient } from './grn';
 import { splitVConfigs } from './split_v';
 import { concatConfigs } from './concat';
 
@@ -71,6 +72,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   layerNormGradConfig,
   batchNormConfig,
   batchNormGradConfig,
+  grnConfig,
+  grnGradConfig,
   adamWUpdateConfig,
 ];
 
@@ -81,7 +84,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
  * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
  * splits and concatenations copy rows without a subarray per row,
- * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
+ * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm / GRN kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
@@ -113,6 +116,7 @@ export function registerWasmFastKernels(): void {
   registerSiluGradient();
   registerLayerNormGradient();
   registerBatchNormGradient();
+  registerGrnGradient();
 }
 
 /** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */
