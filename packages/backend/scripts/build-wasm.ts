@@ -2,7 +2,7 @@
  * Compiles the AssemblyScript modules (wasm SIMD) and writes each binary, base64-encoded, to
  * src/kernels/generated/<name>-wasm.ts so that tsup bundles it like any other module (no .wasm file to locate at
  * run time): assembly/simd.ts, assembly/adamw.ts, assembly/matmul.ts, assembly/gelu.ts and assembly/silu.ts (each twice: plain SIMD and
- * relaxed SIMD), assembly/grn.ts and assembly/reduce.ts. Each imports the tfjs wasm memory and works on the tensors in place, so it
+ * relaxed SIMD), assembly/grn.ts, assembly/rows.ts and assembly/reduce.ts. Each imports the tfjs wasm memory and works on the tensors in place, so it
  * must contain no data segments: checked here. Run by `pnpm build` before
  * tsup; test/wasm_build.test.ts checks that the committed files are current. `--check` compiles and exits 1 when a
  * committed file differs.
@@ -88,6 +88,13 @@ export const WASM_MODULES: readonly WasmModuleSpec[] = [
     source: here('../assembly/grn.ts'),
     generated: here('../src/kernels/generated/grn-wasm.ts'),
     constant: 'GRN_WASM_BASE64',
+    flags: COMMON_FLAGS,
+  },
+  {
+    name: 'rows',
+    source: here('../assembly/rows.ts'),
+    generated: here('../src/kernels/generated/rows-wasm.ts'),
+    constant: 'ROWS_WASM_BASE64',
     flags: COMMON_FLAGS,
   },
   {

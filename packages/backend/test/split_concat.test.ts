@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/index';
 import { isRowCopyConcat } from '../src/kernels/concat';
 import { isRowCopySplitV } from '../src/kernels/split_v';
+import { setSimdKernelsEnabled } from '../src/kernels/heap_module';
 import { makeRng, randomValues } from './helpers';
 
 /** [shape, sizes or count, axis]: InceptionNeXt's channel split, every axis, a -1 size, short and long rows. */
@@ -33,11 +34,17 @@ async function concatValues(backend: 'cpu' | 'wasm', parts: Array<{ values: Floa
   return result;
 }
 
-describe('SplitV and Concat as strided row copies (wasm)', () => {
+// the row copies in wasm (assembly/rows.ts) and the element loop that runs where that module cannot
+describe.each([
+  ['wasm memory.copy', true],
+  ['element loop', false],
+] as const)('SplitV and Concat as strided row copies (%s)', (_, wasmModules) => {
   beforeAll(async () => {
     await setupBackend('wasm');
     await import('@tensorflow/tfjs-backend-cpu');
+    setSimdKernelsEnabled(wasmModules);
   });
+  afterAll(() => setSimdKernelsEnabled(true));
 
   it('replace the stock SplitV and Concat', () => {
     expect(isRowCopySplitV(tf.getKernel(tf.SplitV, 'wasm')!.kernelFunc)).toBe(true);

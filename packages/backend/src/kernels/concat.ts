@@ -25,7 +25,7 @@ function concat(fallback: KernelFunc): KernelFunc {
     let start = 0;
     for (const t of nonEmpty) {
       const width = rowsAndWidth(t.shape, axis)[1];
-      copyRows(heapValues(backend, t), 0, width, outValues, start, outWidth, rows, width);
+      copyRows(backend, heapValues(backend, t), 0, width, outValues, start, outWidth, rows, width);
       start += width;
     }
     return out;

@@ -1,28 +1,33 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { ROWS_WASM_BASE64 } from './generated/rows-wasm';
+import { heapModule } from './heap_module';
 
 /** The heap views of float32, int32 and bool tensors. */
 export type HeapArray = Float32Array | Int32Array | Uint8Array;
 
-/** Rows shorter than this are copied element by element; longer ones by one `set` (its per-call cost then pays off). */
-const SHORT_ROW = 128;
+interface RowsExports {
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
+}
 
 /**
  * Copies `rows` rows of `width` values from `src` (rows `srcStride` apart, starting at `srcStart`) to `dst` (rows
- * `dstStride` apart, from `dstStart`). A split or concatenation along any axis is this copy on the tensors viewed as
- * [outer, axis × inner] matrices. The stock wasm kernels make one subarray per row, which costs far more than the copy
- * for rows of a few channels (InceptionNeXt splits 5-channel groups off 56×56 maps).
+ * `dstStride` apart, from `dstStart`); both are views of the same heap. A split or concatenation along any axis is this
+ * copy on the tensors viewed as [outer, axis × inner] matrices. The stock wasm kernels make one subarray per row,
+ * which costs far more than the copy for rows of a few channels (InceptionNeXt splits 5-channel groups off 56×56
+ * maps); here each row is one memory.copy inside wasm (assembly/rows.ts), or an element loop where that module
+ * cannot run.
  */
 export function copyRows(
+  backend: BackendWasm,
   src: HeapArray, srcStart: number, srcStride: number,
   dst: HeapArray, dstStart: number, dstStride: number,
   rows: number, width: number,
 ): void {
-  if (width >= SHORT_ROW || rows === 1) {
-    for (let r = 0; r < rows; r++) {
-      const s = srcStart + r * srcStride;
-      dst.set(src.subarray(s, s + width), dstStart + r * dstStride);
-    }
+  const mod = heapModule<RowsExports>(backend, ROWS_WASM_BASE64);
+  if (mod) {
+    const bytes = src.BYTES_PER_ELEMENT;
+    mod.copyRows(src.byteOffset + srcStart * bytes, srcStride * bytes, dst.byteOffset + dstStart * bytes, dstStride * bytes, rows, width * bytes);
     return;
   }
   for (let r = 0; r < rows; r++) {

@@ -22,7 +22,7 @@ function splitV(fallback: KernelFunc): KernelFunc {
     let start = 0;
     for (const [i, out] of outputs.entries()) {
       const pieceWidth = sizes[i] * inner;
-      copyRows(xValues, start, width, heapValues(backend, out), 0, pieceWidth, rows, pieceWidth);
+      copyRows(backend, xValues, start, width, heapValues(backend, out), 0, pieceWidth, rows, pieceWidth);
       start += pieceWidth;
     }
     return outputs;
