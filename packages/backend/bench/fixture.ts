@@ -1,10 +1,12 @@
-/** Shared pieces of the backend benches: a registered model (ConvNeXt or EfficientNet family) with a fixed batch, and the median. */
+/** Shared pieces of the backend benches: a registered model (ConvNeXt, EfficientNet or RepVGG family) with a fixed batch, and the median. */
 import * as tf from '@tensorflow/tfjs-core';
 // Relative source imports: a workspace devDependency on the model packages would make a dependency cycle.
 import type { ImageClassifier } from '../../core-layers/src/index';
 import { createModel } from '../../models-convnext/src/index';
 // Registers the EfficientNetV2 / MobileNeXt names in the same registry (side effect).
 import '../../models-efficient/src/index';
+// and the RepVGG / RepLKNet names
+import '../../models-rep/src/index';
 
 export interface BenchFixture {
   model: ImageClassifier;
