@@ -165,7 +165,7 @@ async function main(): Promise<void> {
       ? await DataParallel.create(model, {
           replicas: opts.replicas,
           factoryUrl: new URL('./replica.ts', import.meta.url).href,
-          factoryArgs: { model: opts.model, numClasses: 10 },
+          factoryArgs: { model: opts.model, numClasses: 10, nativeGemm },
         })
       : undefined;
   const trainStep = async (): Promise<void> => {
