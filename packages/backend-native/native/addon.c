@@ -3,6 +3,5 @@
 
 NAPI_MODULE_INIT() {
   register_gemm(env, exports);
-  register_gelu(env, exports);
   return exports;
 }

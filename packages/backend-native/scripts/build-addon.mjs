@@ -26,14 +26,12 @@ const libDirs = [process.env.NEXTNETS_OPENBLAS_DIR, `/usr/lib/${process.arch ===
 const openblas = libDirs.filter(Boolean).map((dir) => join(dir, 'libopenblas.so.0')).find((path) => existsSync(path));
 if (!openblas) skip('no libopenblas.so.0 (Debian: apt install libopenblas0-pthread)');
 
-// -O3 -fno-trapping-math lets GCC vectorise the kernels' selects (no floating-point exception is ever inspected);
-// the kernels pick AVX-512 / AVX2 / baseline builds at load time (target_clones), so no -march flag is needed.
 const compiler = process.env.CC ?? 'cc';
 const sources = readdirSync(join(root, 'native')).filter((name) => name.endsWith('.c')).sort().map((name) => join(root, 'native', name));
 const temp = `${output}.${process.pid}.tmp`;
 mkdirSync(dirname(output), { recursive: true });
 try {
-  execFileSync(compiler, ['-O3', '-std=c11', '-fno-trapping-math', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, ...sources, '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(compiler, ['-O2', '-std=c11', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, ...sources, '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (error) {
   rmSync(temp, { force: true });
   const detail = error.code === 'ENOENT' ? `no C compiler '${compiler}'` : `${compiler} failed: ${String(error.stderr ?? error.message).trim().split('\n')[0]}`;

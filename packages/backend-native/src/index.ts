@@ -16,8 +16,6 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
-  gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
-  geluGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -54,10 +52,6 @@ function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
   return {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
-    gelu: {
-      gelu: (x, y, n) => lib.gelu(plainHeap(backend) as ArrayBuffer, x, y, n),
-      geluGrad: (x, dy, dx, n) => lib.geluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
-    },
   };
 }
 

@@ -1,6 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernelsEnabled } from './heap_module';
-import type { GeluExports } from './gelu';
 import type { SimdModule } from './simd_module';
 
 /** Matrix products on the wasm heap; pointers are byte offsets of tensors there. */
@@ -22,8 +21,6 @@ export type DepthwiseExports = Pick<SimdModule, 'setGeometry' | 'forward' | 'bac
  */
 export interface HeapKernels extends GemmExports {
   depthwise?: DepthwiseExports;
-  /** Exact GELU forward and gradient with assembly/gelu.ts's signatures. */
-  gelu?: GeluExports;
 }
 
 /**
