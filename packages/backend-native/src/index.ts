@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapKernelProvider, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
+import { setHeapKernelProvider, type DepthwiseExports, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
@@ -16,6 +16,11 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
+  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
+  depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
+  depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
+  depthwiseBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
+  depthwiseIsa?(): string;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -47,16 +52,45 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
   return buffer instanceof ArrayBuffer ? buffer : null;
 }
 
-/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
-function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
+/**
+ * The addon's depthwise kernels bound to one backend's heap, with the wasm SIMD module's calling convention:
+ * setGeometry keeps the 14 geometry numbers for the calls that follow it. Null for an addon built without them.
+ */
+function boundDepthwise(lib: NativeAddon, backend: BackendWasm): DepthwiseExports | null {
+  const { depthwiseForward: forward, depthwiseBackpropInput: input, depthwiseBackpropFilter: filter } = lib;
+  if (forward == null || input == null || filter == null) return null;
+  let geometry: number[] = [];
   return {
-    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
-    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+    setGeometry: (...values) => {
+      geometry = values;
+    },
+    forward: (x, w, bias, out) => forward(plainHeap(backend) as ArrayBuffer, ...geometry, x, w, bias, out),
+    backpropInput: (dy, w, dx) => input(plainHeap(backend) as ArrayBuffer, ...geometry, dy, w, dx),
+    backpropFilter: (x, dy, dW) => filter(plainHeap(backend) as ArrayBuffer, ...geometry, x, dy, dW),
   };
 }
 
+/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
+function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
+  const gemms: HeapKernels = {
+    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
+    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+  };
+  const depthwise = boundDepthwise(lib, backend);
+  return { gemmsOnly: gemms, all: depthwise == null ? gemms : { ...gemms, depthwise } };
+}
+
+/** Every kernel group of one backend, and the GEMMs alone (`useNativeGemm({ depthwise: false })`). */
+interface BoundKernels {
+  all: HeapKernels;
+  gemmsOnly: HeapKernels;
+}
+
 /** The kernels bound to each backend, made on first use. */
-const bound = new WeakMap<BackendWasm, HeapKernels>();
+const bound = new WeakMap<BackendWasm, BoundKernels>();
+
+/** Whether the provider gives the depthwise kernels too (`NativeGemmOptions.depthwise`). */
+let depthwiseInUse = true;
 
 /** The provider `useNativeGemm` registers (the addon is loaded by then); null for a shared heap. */
 const nativeProvider: HeapKernelProvider = (owner) => {
@@ -64,12 +98,17 @@ const nativeProvider: HeapKernelProvider = (owner) => {
   if (addon == null || plainHeap(backend) == null) return null;
   let kernels = bound.get(backend);
   if (kernels == null) bound.set(backend, (kernels = boundKernels(addon, backend)));
-  return kernels;
+  return depthwiseInUse ? kernels.all : kernels.gemmsOnly;
 };
 
 export interface NativeGemmOptions {
   /** OpenBLAS threads (process-wide): the CPU count by default; 1 per replica when replicas share the cores. */
   threads?: number;
+  /**
+   * Depthwise convolutions (forward with bias, both gradients) by the addon's AVX-512/AVX2 kernels too: true by
+   * default; false keeps the wasm SIMD ones (for A/B measurements).
+   */
+  depthwise?: boolean;
 }
 
 let threadsInUse = 0;
@@ -84,6 +123,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
+  depthwiseInUse = options.depthwise ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }
@@ -104,6 +144,14 @@ export function nativeGemmStatus(): string {
   const lib = loadAddon();
   if (lib == null) return `native GEMM unavailable: ${unavailableReason}`;
   return threadsInUse > 0 ? `native GEMM: OpenBLAS, ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
+}
+
+/**
+ * The instruction set of the addon's depthwise kernels on this CPU ('avx512', 'avx2' or 'base'), or null when the
+ * addon is unavailable or was built without them.
+ */
+export function nativeDepthwiseIsa(): string | null {
+  return loadAddon()?.depthwiseIsa?.() ?? null;
 }
 
 /** True when the addon is built and loads. */

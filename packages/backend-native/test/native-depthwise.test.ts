@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { copyFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { setupBackend } from '@nextnets/backend';
+import { relMaxDiff } from '@nextnets/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+
+// .ci/run sets NEXTNETS_REQUIRE_NATIVE=1 (it installs OpenBLAS), so a broken addon build fails CI instead of skipping.
+const available = nativeGemmAvailable();
+if (!available && process.env.NEXTNETS_REQUIRE_NATIVE === '1') throw new Error(`NEXTNETS_REQUIRE_NATIVE=1 but ${nativeGemmStatus()}`);
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface Case {
+  x: [number, number, number, number];
+  k: [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dilations: number;
+}
+
+/**
+ * Channel counts cover the vector widths and their overlapping last blocks: 40 = 16 + 16 + 8 (overlapped 16), 53,
+ * 20, 10 (two overlapping 8-blocks), 7 (4-blocks), 3 and 1 (scalar). ConvNeXt's 7×7 'same', InceptionNeXt's 3×3,
+ * 1×11 and 11×1 'same', stride 2 and (2, 1) (the gather path of the input gradient), explicit and 'valid' pads,
+ * dilation 2, images smaller than the kernel.
+ */
+const CASES: Case[] = [
+  { x: [2, 14, 13, 40], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 9, 7, 53], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 12, 11, 10], k: [3, 3], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 8, 17, 20], k: [1, 11], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 17, 8, 20], k: [11, 1], strides: 1, pad: 'same', dilations: 1 },
+  { x: [3, 9, 11, 21], k: [3, 3], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 7, 13, 7], k: [1, 11], strides: [2, 1], pad: 'same', dilations: 1 },
+  { x: [2, 6, 9, 3], k: [5, 5], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 8, 9, 17], k: [3, 4], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], dilations: 1 },
+  { x: [2, 11, 10, 24], k: [3, 3], strides: 1, pad: 'same', dilations: 2 },
+  { x: [1, 2, 3, 19], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 5, 6, 1], k: [3, 5], strides: 1, pad: 'same', dilations: 1 },
+];
+
+const describeCase = (c: Case): string => `x=${c.x} k=${c.k} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
+
+/** Forward (plain and with the fused bias), input and filter gradients of one case, as arrays. */
+function depthwiseAll(c: Case): Float32Array[] {
+  return tf.tidy(() => {
+    const x = tf.randomUniform(c.x, -1, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomUniform([...c.k, c.x[3], 1], -1, 1, 'float32', 2) as tf.Tensor4D;
+    const bias = tf.randomUniform([c.x[3]], -1, 1, 'float32', 3) as tf.Tensor1D;
+    const plain = tf.depthwiseConv2d(x, w, c.strides, c.pad, 'NHWC', c.dilations);
+    const fused = tf.fused.depthwiseConv2d({ x, filter: w, strides: c.strides, pad: c.pad, dilations: c.dilations, bias });
+    const dy = tf.randomUniform(plain.shape, -1, 1, 'float32', 4);
+    // the gradient kernels directly: tfjs' depthwise gradient refuses dilations > 1, the kernels take them
+    const attrs = { strides: c.strides, pad: c.pad, dilations: c.dilations };
+    const dx = tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: w }, { ...attrs, inputShape: c.x }) as tf.Tensor;
+    const dW = tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+    return [plain, fused, dx, dW].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe.skipIf(!available)('native depthwise kernels on the wasm heap', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+  afterAll(() => stopNativeGemm());
+
+  it('run with the widest vector instruction set of this CPU', () => {
+    expect(['avx512', 'avx2', 'base']).toContain(nativeDepthwiseIsa());
+  });
+
+  for (const c of CASES) {
+    it(`forward, fused bias, input and filter gradients match the wasm SIMD kernels: ${describeCase(c)}`, () => {
+      useNativeGemm({ threads: 1, depthwise: false });
+      const wasm = depthwiseAll(c);
+      useNativeGemm({ threads: 1 });
+      const native = depthwiseAll(c);
+      for (const [i, name] of ['forward', 'fused bias', 'input gradient', 'filter gradient'].entries()) {
+        expect(relMaxDiff(native[i], wasm[i]), name).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('leave no tensors behind in a training-style loop', () => {
+    useNativeGemm({ threads: 1 });
+    const x = tf.randomUniform([2, 9, 9, 12], -1, 1, 'float32', 5);
+    const w = tf.randomUniform([7, 7, 12, 1], -1, 1, 'float32', 6);
+    const step = () => tf.tidy(() => tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.depthwiseConv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, 1, 'same')))([x, w]).forEach((g) => g.dispose()));
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+});
+
+/** Plain-JS depthwise forward, input and filter gradients (float64 sums) for one geometry, the reference below. */
+function reference(g: number[], x: Float32Array, w: Float32Array, bias: Float32Array, dy: Float32Array) {
+  const [batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, pt, pl] = g;
+  const out = new Float32Array(batch * outH * outW * C);
+  const dx = new Float32Array(x.length);
+  const dWt = new Float32Array(w.length);
+  const dxSum = new Float64Array(x.length);
+  const dwSum = new Float64Array(w.length);
+  for (let b = 0; b < batch; b++)
+    for (let oh = 0; oh < outH; oh++)
+      for (let ow = 0; ow < outW; ow++)
+        for (let c = 0; c < C; c++) {
+          const o = ((b * outH + oh) * outW + ow) * C + c;
+          let s = bias[c];
+          for (let fh = 0; fh < kH; fh++)
+            for (let fw = 0; fw < kW; fw++) {
+              const ih = oh * sH - pt + fh * dH;
+              const iw = ow * sW - pl + fw * dW;
+              if (ih < 0 || ih >= inH || iw < 0 || iw >= inW) continue;
+              const xi = ((b * inH + ih) * inW + iw) * C + c;
+              const wi = (fh * kW + fw) * C + c;
+              s += x[xi] * w[wi];
+              dxSum[xi] += dy[o] * w[wi];
+              dwSum[wi] += dy[o] * x[xi];
+            }
+          out[o] = s;
+        }
+  dx.set(dxSum);
+  dWt.set(dwSum);
+  return { out, dx, dW: dWt };
+}
+
+/**
+ * The addon called directly on a plain heap against the reference, once per instruction set this CPU runs: each is
+ * a separate copy of the addon file, loaded with NEXTNETS_NATIVE_ISA naming it (a loaded addon keeps its choice).
+ */
+describe.skipIf(!available)('native depthwise kernels of every instruction set', () => {
+  interface DepthwiseAddon {
+    depthwiseForward(heap: ArrayBuffer, ...args: number[]): void;
+    depthwiseBackpropInput(heap: ArrayBuffer, ...args: number[]): void;
+    depthwiseBackpropFilter(heap: ArrayBuffer, ...args: number[]): void;
+    depthwiseIsa(): string;
+  }
+  const copies: string[] = [];
+  const load = (isa: string): DepthwiseAddon => {
+    const copy = NATIVE_ADDON_PATH.replace(/\.node$/, `.${isa}-test-${process.pid}.node`);
+    copyFileSync(NATIVE_ADDON_PATH, copy);
+    copies.push(copy);
+    process.env.NEXTNETS_NATIVE_ISA = isa;
+    try {
+      return createRequire(import.meta.url)(copy) as DepthwiseAddon;
+    } finally {
+      delete process.env.NEXTNETS_NATIVE_ISA;
+    }
+  };
+  afterAll(() => copies.forEach((copy) => rmSync(copy, { force: true })));
+
+  // batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft
+  const geometries = [
+    [2, 9, 10, 40, 9, 10, 7, 7, 1, 1, 1, 1, 3, 3],
+    [1, 7, 9, 10, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1],
+    [2, 5, 13, 6, 5, 13, 1, 11, 1, 1, 1, 1, 0, 5],
+    [1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2],
+    [1, 3, 2, 17, 3, 2, 7, 7, 1, 1, 1, 1, 3, 3],
+  ];
+  it.each(['avx512', 'avx2', 'base'])('%s (where the CPU has it) matches a plain reference', (isa) => {
+    const lib = load(isa);
+    const chosen = lib.depthwiseIsa();
+    // a CPU without the instruction set falls back to a lower one; 'base' is always honoured
+    if (isa === 'base') expect(chosen).toBe('base');
+    for (const g of geometries) {
+      const [batch, inH, inW, C, outH, outW, kH, kW] = g;
+      const sizes = [batch * inH * inW * C, kH * kW * C, C, batch * outH * outW * C];
+      const heap = new ArrayBuffer(4 * (16 + 2 * sizes[0] + 2 * sizes[1] + sizes[2] + 2 * sizes[3]));
+      let next = 64;
+      const alloc = (n: number, fill: boolean): [number, Float32Array] => {
+        const offset = next;
+        next += 4 * n;
+        const view = new Float32Array(heap, offset, n);
+        if (fill) for (let i = 0; i < n; i++) view[i] = Math.sin(offset + 7.3 * i);
+        return [offset, view];
+      };
+      const [xp, x] = alloc(sizes[0], true);
+      const [wp, w] = alloc(sizes[1], true);
+      const [bp, bias] = alloc(sizes[2], true);
+      const [dyp, dy] = alloc(sizes[3], true);
+      const [op, out] = alloc(sizes[3], false);
+      const [dxp, dx] = alloc(sizes[0], false);
+      const [dwp, dW] = alloc(sizes[1], false);
+      const ref = reference(g, x, w, bias, dy);
+      lib.depthwiseForward(heap, ...g, xp, wp, bp, op);
+      lib.depthwiseBackpropInput(heap, ...g, dyp, wp, dxp);
+      lib.depthwiseBackpropFilter(heap, ...g, xp, dyp, dwp);
+      expect(relMaxDiff(out, ref.out), `forward ${g}`).toBeLessThan(1e-5);
+      expect(relMaxDiff(dx, ref.dx), `input gradient ${g}`).toBeLessThan(1e-5);
+      expect(relMaxDiff(dW, ref.dW), `filter gradient ${g}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('names an operand outside the heap, or a bad stride, in one line instead of reading past it', () => {
+    const lib = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as DepthwiseAddon;
+    const heap = new ArrayBuffer(4096);
+    const g = [1, 8, 8, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1];
+    expect(() => lib.depthwiseForward(heap, ...g, 64, 0, 0, 3840)).toThrow(/^nextnets native: out \(256 floats at byte 3840\) is outside the heap of 4096 bytes$/);
+    expect(() => lib.depthwiseBackpropFilter(heap, ...g, 3900, 64, 2048)).toThrow(/^nextnets native: x \(256 floats at byte 3900\) is outside the heap of 4096 bytes$/);
+    expect(() => lib.depthwiseBackpropInput(heap, ...g, 64, 1 << 30, 2048)).toThrow(/^nextnets native: filter \(36 floats at byte 1073741824\) is outside/);
+    expect(() => lib.depthwiseForward(heap, 1, 1e6, 1e6, 1e6, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)).toThrow(/^nextnets native: x of depthwiseForward is larger than the heap of 4096 bytes$/);
+    expect(() => lib.depthwiseForward(heap, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 64, 128, 0, 256)).toThrow(/^nextnets native depthwise: strides and dilations must be at least 1$/);
+    expect(() => lib.depthwiseForward(heap, ...g, 64, 0, 0)).toThrow(/^nextnets native: depthwiseForward takes 19 arguments$/);
+  });
+});
