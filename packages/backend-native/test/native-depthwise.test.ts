@@ -3,8 +3,32 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setupBackend } from '@nextnets/backend';
 import { relMaxDiff } from '@nextnets/test-fixtures';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+
+// Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
+// kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
+const nativeCalls = vi.hoisted(() => ({ forward: 0, backpropInput: 0, backpropFilter: 0 }));
+vi.mock('@nextnets/backend', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@nextnets/backend')>();
+  const counted = (k: import('@nextnets/backend').DepthwiseExports): import('@nextnets/backend').DepthwiseExports => ({
+    setGeometry: k.setGeometry,
+    forward: (...args) => (nativeCalls.forward++, k.forward(...args)),
+    backpropInput: (...args) => (nativeCalls.backpropInput++, k.backpropInput(...args)),
+    backpropFilter: (...args) => (nativeCalls.backpropFilter++, k.backpropFilter(...args)),
+  });
+  return {
+    ...actual,
+    setHeapKernelProvider: (provider: import('@nextnets/backend').HeapKernelProvider | null) =>
+      actual.setHeapKernelProvider(
+        provider &&
+          ((backend) => {
+            const kernels = provider(backend);
+            return kernels?.depthwise ? { ...kernels, depthwise: counted(kernels.depthwise) } : kernels;
+          }),
+      ),
+  };
+});
 
 // .ci/run sets NEXTNETS_REQUIRE_NATIVE=1 (it installs OpenBLAS), so a broken addon build fails CI instead of skipping.
 const available = nativeGemmAvailable();
@@ -72,9 +96,13 @@ describe.skipIf(!available)('native depthwise kernels on the wasm heap', () => {
   for (const c of CASES) {
     it(`forward, fused bias, input and filter gradients match the wasm SIMD kernels: ${describeCase(c)}`, () => {
       useNativeGemm({ threads: 1, depthwise: false });
+      const before = { ...nativeCalls };
       const wasm = depthwiseAll(c);
+      expect(nativeCalls).toEqual(before);
       useNativeGemm({ threads: 1 });
       const native = depthwiseAll(c);
+      // forward twice (plain, fused bias), each gradient once
+      expect(nativeCalls).toEqual({ forward: before.forward + 2, backpropInput: before.backpropInput + 1, backpropFilter: before.backpropFilter + 1 });
       for (const [i, name] of ['forward', 'fused bias', 'input gradient', 'filter gradient'].entries()) {
         expect(relMaxDiff(native[i], wasm[i]), name).toBeLessThan(1e-5);
       }

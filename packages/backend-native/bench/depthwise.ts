@@ -1,0 +1,54 @@
+/**
+ * Depthwise convolution kernels, wasm SIMD against the addon's, interleaved: median ms of the forward (with bias),
+ * input gradient and filter gradient per shape (ConvNeXt-atto's 7×7 stages and InceptionNeXt-atto's stage-1 branches
+ * at 224², batch 8). Run from packages/backend-native:
+ * `node --conditions=@nextnets/source --import tsx bench/depthwise.ts [--reps 7]`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@nextnets/backend';
+import { nativeDepthwiseIsa, useNativeGemm } from '../src/index';
+
+const SHAPES: [string, [number, number, number, number], [number, number]][] = [
+  ['convnext s1', [8, 56, 56, 40], [7, 7]],
+  ['convnext s2', [8, 28, 28, 80], [7, 7]],
+  ['convnext s3', [8, 14, 14, 160], [7, 7]],
+  ['convnext s4', [8, 7, 7, 320], [7, 7]],
+  ['inception s1 3×3', [8, 56, 56, 10], [3, 3]],
+  ['inception s1 1×9', [8, 56, 56, 10], [1, 9]],
+  ['inception s1 9×1', [8, 56, 56, 10], [9, 1]],
+];
+
+const argv = process.argv.slice(2);
+const reps = argv.includes('--reps') ? Number(argv[argv.indexOf('--reps') + 1]) : 7;
+await setupBackend('wasm');
+if (!useNativeGemm({ threads: 1 })) throw new Error('the addon is not built');
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+for (const [name, xShape, k] of SHAPES) {
+  const x = tf.randomUniform(xShape, -1, 1) as tf.Tensor4D;
+  const w = tf.randomUniform([...k, xShape[3], 1], -1, 1) as tf.Tensor4D;
+  const bias = tf.randomUniform([xShape[3]], -1, 1) as tf.Tensor1D;
+  const dy = tf.randomUniform(xShape, -1, 1) as tf.Tensor4D;
+  const attrs = { strides: 1, pad: 'same', dilations: 1 };
+  const ops: Record<string, () => tf.Tensor> = {
+    forward: () => tf.fused.depthwiseConv2d({ x, filter: w, strides: 1, pad: 'same', bias }),
+    input: () => tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: w }, { ...attrs, inputShape: xShape }) as tf.Tensor,
+    filter: () => tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor,
+  };
+  const row: Record<string, unknown> = { shape: name, x: xShape, k };
+  for (const [op, fn] of Object.entries(ops)) {
+    const ms: Record<string, number[]> = { wasm: [], native: [] };
+    for (let r = 0; r < reps; r++) {
+      for (const kind of ['wasm', 'native'] as const) {
+        useNativeGemm({ threads: 1, depthwise: kind === 'native' });
+        const start = performance.now();
+        fn().dispose();
+        ms[kind].push(performance.now() - start);
+      }
+    }
+    row[op] = `${median(ms.wasm).toFixed(2)} → ${median(ms.native).toFixed(2)} ms`;
+  }
+  console.log(JSON.stringify(row));
+  tf.dispose([x, w, bias, dy]);
+}
+console.log(JSON.stringify({ isa: nativeDepthwiseIsa() }));
