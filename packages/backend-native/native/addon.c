@@ -4,5 +4,6 @@
 NAPI_MODULE_INIT() {
   register_gemm(env, exports);
   register_depthwise(env, exports);
+  register_gelu(env, exports);
   return exports;
 }

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapKernelProvider, type DepthwiseExports, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
+import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
@@ -21,6 +21,9 @@ interface NativeAddon {
   depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
   depthwiseBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
   depthwiseIsa?(): string;
+  // native/gelu.c: byte offsets and the element count
+  gelu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  geluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -70,27 +73,43 @@ function boundDepthwise(lib: NativeAddon, backend: BackendWasm): DepthwiseExport
   };
 }
 
+/** The addon's GELU kernels bound to one backend's heap; null for an addon built without them. */
+function boundGelu(lib: NativeAddon, backend: BackendWasm): GeluExports | null {
+  const { gelu, geluGrad } = lib;
+  if (gelu == null || geluGrad == null) return null;
+  return {
+    gelu: (x, y, n) => gelu(plainHeap(backend) as ArrayBuffer, x, y, n),
+    geluGrad: (x, dy, dx, n) => geluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
+  };
+}
+
+/** The kernel groups other than the GEMMs, each switched by the `NativeGemmOptions` field of its name. */
+type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu'>;
+const OPTIONAL_GROUPS = ['depthwise', 'gelu'] as const;
+
+/** The groups in use (`useNativeGemm` options). */
+const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true };
+
+/** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
+interface BoundKernels {
+  gemms: HeapKernels;
+  groups: OptionalGroups;
+  given: HeapKernels;
+  givenFor: string;
+}
+
 /** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
 function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
   const gemms: HeapKernels = {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
   };
-  const depthwise = boundDepthwise(lib, backend);
-  return { gemmsOnly: gemms, all: depthwise == null ? gemms : { ...gemms, depthwise } };
-}
-
-/** Every kernel group of one backend, and the GEMMs alone (`useNativeGemm({ depthwise: false })`). */
-interface BoundKernels {
-  all: HeapKernels;
-  gemmsOnly: HeapKernels;
+  const groups: OptionalGroups = { depthwise: boundDepthwise(lib, backend) ?? undefined, gelu: boundGelu(lib, backend) ?? undefined };
+  return { gemms, groups, given: gemms, givenFor: '' };
 }
 
 /** The kernels bound to each backend, made on first use. */
 const bound = new WeakMap<BackendWasm, BoundKernels>();
-
-/** Whether the provider gives the depthwise kernels too (`NativeGemmOptions.depthwise`). */
-let depthwiseInUse = true;
 
 /** The provider `useNativeGemm` registers (the addon is loaded by then); null for a shared heap. */
 const nativeProvider: HeapKernelProvider = (owner) => {
@@ -98,7 +117,14 @@ const nativeProvider: HeapKernelProvider = (owner) => {
   if (addon == null || plainHeap(backend) == null) return null;
   let kernels = bound.get(backend);
   if (kernels == null) bound.set(backend, (kernels = boundKernels(addon, backend)));
-  return depthwiseInUse ? kernels.all : kernels.gemmsOnly;
+  const key = OPTIONAL_GROUPS.filter((name) => groupsInUse[name]).join();
+  if (kernels.givenFor !== key) {
+    const given: HeapKernels = { ...kernels.gemms };
+    for (const name of OPTIONAL_GROUPS) if (groupsInUse[name]) Object.assign(given, { [name]: kernels.groups[name] });
+    kernels.given = given;
+    kernels.givenFor = key;
+  }
+  return kernels.given;
 };
 
 export interface NativeGemmOptions {
@@ -109,6 +135,8 @@ export interface NativeGemmOptions {
    * default; false keeps the wasm SIMD ones (for A/B measurements).
    */
   depthwise?: boolean;
+  /** Exact GELU and its gradient by the addon's kernels too: true by default; false keeps the wasm ones. */
+  gelu?: boolean;
 }
 
 let threadsInUse = 0;
@@ -123,7 +151,8 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
-  depthwiseInUse = options.depthwise ?? true;
+  groupsInUse.depthwise = options.depthwise ?? true;
+  groupsInUse.gelu = options.gelu ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }

@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernelsEnabled } from './heap_module';
 import type { SimdModule } from './simd_module';
+import type { GeluExports } from './gelu';
 
 /** Matrix products on the wasm heap; pointers are byte offsets of tensors there. */
 export interface GemmExports {
@@ -21,6 +22,7 @@ export type DepthwiseExports = Pick<SimdModule, 'setGeometry' | 'forward' | 'bac
  */
 export interface HeapKernels extends GemmExports {
   depthwise?: DepthwiseExports;
+  gelu?: GeluExports;
 }
 
 /**

@@ -8,7 +8,7 @@ import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON
 
 // Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
 // kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
-const nativeCalls = vi.hoisted(() => ({ forward: 0, backpropInput: 0, backpropFilter: 0 }));
+const nativeCalls = vi.hoisted(() => ({ forward: 0, backpropInput: 0, backpropFilter: 0, gelu: 0, geluGrad: 0 }));
 vi.mock('@nextnets/backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('@nextnets/backend')>();
   const counted = (k: import('@nextnets/backend').DepthwiseExports): import('@nextnets/backend').DepthwiseExports => ({
@@ -17,6 +17,10 @@ vi.mock('@nextnets/backend', async (importOriginal) => {
     backpropInput: (...args) => (nativeCalls.backpropInput++, k.backpropInput(...args)),
     backpropFilter: (...args) => (nativeCalls.backpropFilter++, k.backpropFilter(...args)),
   });
+  const countedGelu = (k: import('@nextnets/backend').GeluExports): import('@nextnets/backend').GeluExports => ({
+    gelu: (...args) => (nativeCalls.gelu++, k.gelu(...args)),
+    geluGrad: (...args) => (nativeCalls.geluGrad++, k.geluGrad(...args)),
+  });
   return {
     ...actual,
     setHeapKernelProvider: (provider: import('@nextnets/backend').HeapKernelProvider | null) =>
@@ -24,7 +28,12 @@ vi.mock('@nextnets/backend', async (importOriginal) => {
         provider &&
           ((backend) => {
             const kernels = provider(backend);
-            return kernels?.depthwise ? { ...kernels, depthwise: counted(kernels.depthwise) } : kernels;
+            if (kernels == null) return null;
+            return {
+              ...kernels,
+              depthwise: kernels.depthwise && counted(kernels.depthwise),
+              gelu: kernels.gelu && countedGelu(kernels.gelu),
+            };
           }),
       ),
   };
@@ -73,7 +82,8 @@ function depthwiseAll(c: Case): Float32Array[] {
     const w = tf.randomUniform([...c.k, c.x[3], 1], -1, 1, 'float32', 2) as tf.Tensor4D;
     const bias = tf.randomUniform([c.x[3]], -1, 1, 'float32', 3) as tf.Tensor1D;
     const plain = tf.depthwiseConv2d(x, w, c.strides, c.pad, 'NHWC', c.dilations);
-    const fused = tf.fused.depthwiseConv2d({ x, filter: w, strides: c.strides, pad: c.pad, dilations: c.dilations, bias });
+    // explicit pads pass through to the kernel (the op's typings only name 'same', 'valid' and numbers)
+    const fused = tf.fused.depthwiseConv2d({ x, filter: w, strides: c.strides, pad: c.pad as 'same', dilations: c.dilations, bias });
     const dy = tf.randomUniform(plain.shape, -1, 1, 'float32', 4);
     // the gradient kernels directly: tfjs' depthwise gradient refuses dilations > 1, the kernels take them
     const attrs = { strides: c.strides, pad: c.pad, dilations: c.dilations };
@@ -102,7 +112,7 @@ describe.skipIf(!available)('native depthwise kernels on the wasm heap', () => {
       useNativeGemm({ threads: 1 });
       const native = depthwiseAll(c);
       // forward twice (plain, fused bias), each gradient once
-      expect(nativeCalls).toEqual({ forward: before.forward + 2, backpropInput: before.backpropInput + 1, backpropFilter: before.backpropFilter + 1 });
+      expect(nativeCalls).toEqual({ ...before, forward: before.forward + 2, backpropInput: before.backpropInput + 1, backpropFilter: before.backpropFilter + 1 });
       for (const [i, name] of ['forward', 'fused bias', 'input gradient', 'filter gradient'].entries()) {
         expect(relMaxDiff(native[i], wasm[i]), name).toBeLessThan(1e-5);
       }
@@ -165,19 +175,27 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     depthwiseBackpropFilter(heap: ArrayBuffer, ...args: number[]): void;
     depthwiseIsa(): string;
   }
-  const copies: string[] = [];
+  interface GeluAddon {
+    gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
+    geluGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
+  }
+  const copies = new Map<string, { path: string; lib: DepthwiseAddon }>();
+  // one copy per instruction set, loaded once (rewriting a loaded copy's file would change code mapped in this process)
   const load = (isa: string): DepthwiseAddon => {
-    const copy = NATIVE_ADDON_PATH.replace(/\.node$/, `.${isa}-test-${process.pid}.node`);
-    copyFileSync(NATIVE_ADDON_PATH, copy);
-    copies.push(copy);
+    const loaded = copies.get(isa);
+    if (loaded) return loaded.lib;
+    const path = NATIVE_ADDON_PATH.replace(/\.node$/, `.${isa}-test-${process.pid}.node`);
+    copyFileSync(NATIVE_ADDON_PATH, path);
     process.env.NEXTNETS_NATIVE_ISA = isa;
     try {
-      return createRequire(import.meta.url)(copy) as DepthwiseAddon;
+      const lib = createRequire(import.meta.url)(path) as DepthwiseAddon;
+      copies.set(isa, { path, lib });
+      return lib;
     } finally {
       delete process.env.NEXTNETS_NATIVE_ISA;
     }
   };
-  afterAll(() => copies.forEach((copy) => rmSync(copy, { force: true })));
+  afterAll(() => copies.forEach(({ path }) => rmSync(path, { force: true })));
 
   // batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft
   const geometries = [
@@ -221,6 +239,24 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     }
   });
 
+  it.each(['avx2', 'base'])('%s GELU and its gradient (where the CPU has it) match the default build', (isa) => {
+    const lib = load(isa) as DepthwiseAddon & GeluAddon;
+    const best = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as GeluAddon;
+    for (const n of [1, 13, 16, 45, 1003]) {
+      const heap = new ArrayBuffer(4 * (16 + 4 * n));
+      const x = new Float32Array(heap, 64, n);
+      const dy = new Float32Array(heap, 64 + 4 * n, n);
+      for (let i = 0; i < n; i++) [x[i], dy[i]] = [6 * Math.sin(1.7 * i + n), Math.cos(0.3 * i)];
+      const results = [lib, best].map((addon) => {
+        addon.gelu(heap, 64, 64 + 8 * n, n);
+        addon.geluGrad(heap, 64, 64 + 4 * n, 64 + 12 * n, n);
+        return [new Float32Array(heap, 64 + 8 * n, n).slice(), new Float32Array(heap, 64 + 12 * n, n).slice()];
+      });
+      expect(relMaxDiff(results[0][0], results[1][0]), `gelu n=${n}`).toBeLessThan(1e-6);
+      expect(relMaxDiff(results[0][1], results[1][1]), `geluGrad n=${n}`).toBeLessThan(1e-6);
+    }
+  });
+
   it('names an operand outside the heap, or a bad stride, in one line instead of reading past it', () => {
     const lib = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as DepthwiseAddon;
     const heap = new ArrayBuffer(4096);
@@ -231,5 +267,67 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     expect(() => lib.depthwiseForward(heap, 1, 1e6, 1e6, 1e6, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)).toThrow(/^nextnets native: x of depthwiseForward is larger than the heap of 4096 bytes$/);
     expect(() => lib.depthwiseForward(heap, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 64, 128, 0, 256)).toThrow(/^nextnets native depthwise: strides and dilations must be at least 1$/);
     expect(() => lib.depthwiseForward(heap, ...g, 64, 0, 0)).toThrow(/^nextnets native: depthwiseForward takes 19 arguments$/);
+    const gelu = lib as unknown as GeluAddon;
+    expect(() => gelu.gelu(heap, 64, 2048, 600)).toThrow(/^nextnets native: y \(600 floats at byte 2048\) is outside the heap of 4096 bytes$/);
+    expect(() => gelu.geluGrad(heap, 2 ** 53, 0, 0, 1)).toThrow(/^nextnets native: x \(1 floats at byte 9007199254740992\) is outside the heap of 4096 bytes$/);
+  });
+});
+
+const fusedGelu = (x: tf.Tensor) => tf.engine().runKernel('NextnetsGelu', { x }) as tf.Tensor;
+const compositeGelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+
+/** GELU and its gradient (through the fused kernels' registered gradient) on x scaled to ±4, as arrays. */
+function geluBoth(gelu: (x: tf.Tensor) => tf.Tensor, n: number): Float32Array[] {
+  return tf.tidy(() => {
+    const x = tf.mul(tf.randomUniform([n], -1, 1, 'float32', 7), 4);
+    const dy = tf.randomUniform([n], -1, 1, 'float32', 8);
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x);
+    return [gelu(x), grad].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe.skipIf(!available)('native GELU kernels on the wasm heap', () => {
+  beforeAll(async () => {
+    await setupBackend('cpu');
+    await setupBackend('wasm');
+  });
+  afterAll(() => stopNativeGemm());
+
+  // lengths: whole 32-float steps, one 16-float step, and tails of 1-15 elements
+  it.each([1, 15, 16, 47, 1000, 4099])('GELU and its gradient on %i values match the wasm kernels and the composite on cpu', async (n) => {
+    useNativeGemm({ threads: 1, gelu: false });
+    const before = { ...nativeCalls };
+    const wasm = geluBoth(fusedGelu, n);
+    expect(nativeCalls).toEqual(before);
+    useNativeGemm({ threads: 1 });
+    const native = geluBoth(fusedGelu, n);
+    // GELU twice (the value, and inside tf.grad), its gradient once
+    expect(nativeCalls).toEqual({ ...before, gelu: before.gelu + 2, geluGrad: before.geluGrad + 1 });
+    await setupBackend('cpu');
+    const cpu = geluBoth(compositeGelu, n);
+    await setupBackend('wasm');
+    // the same formulas with fused multiply-adds (the wasm kernels' relaxed-SIMD build uses them too where the engine has it)
+    expect(relMaxDiff(native[0], wasm[0])).toBeLessThan(1e-6);
+    expect(relMaxDiff(native[1], wasm[1])).toBeLessThan(1e-6);
+    // the tolerances of @nextnets/backend's own GELU tests against the composite
+    expect(relMaxDiff(native[0], cpu[0])).toBeLessThan(1e-6);
+    expect(relMaxDiff(native[1], cpu[1])).toBeLessThan(1e-5);
+  });
+
+  it('GELU agrees with the wasm kernel within 1e-7·|x| over [−10, 10]; NaN, +∞ and ±1e30 as in exact math', () => {
+    const grid = Float32Array.from({ length: 200_001 }, (_, i) => -10 + i * 1e-4);
+    const run = (values: Float32Array | number[]) => tf.tidy(() => fusedGelu(tf.tensor(values)).dataSync() as Float32Array);
+    useNativeGemm({ threads: 1, gelu: false });
+    const wasm = run(grid);
+    useNativeGemm({ threads: 1 });
+    const native = run(grid);
+    let worst = 0;
+    grid.forEach((x, i) => (worst = Math.max(worst, Math.abs(native[i] - wasm[i]) / Math.max(Math.abs(x), 1e-30))));
+    expect(worst).toBeLessThan(1e-7);
+    const special = run([Number.NaN, Number.POSITIVE_INFINITY, 1e30, -1e30]);
+    expect(special[0]).toBeNaN();
+    expect(special[1]).toBe(Number.POSITIVE_INFINITY);
+    expect(special[2]).toBe(Math.fround(1e30));
+    expect(Math.abs(special[3])).toBe(0);
   });
 });
