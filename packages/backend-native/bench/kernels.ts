@@ -1,8 +1,8 @@
 /**
- * Depthwise convolution kernels, wasm SIMD against the addon's, interleaved: median ms of the forward (with bias),
- * input gradient and filter gradient per shape (ConvNeXt-atto's 7×7 stages and InceptionNeXt-atto's stage-1 branches
- * at 224², batch 8). Run from packages/backend-native:
- * `node --conditions=@nextnets/source --import tsx bench/depthwise.ts [--reps 7]`.
+ * The addon's depthwise and GELU kernels against our wasm ones, interleaved: median ms per shape of the depthwise
+ * forward (with bias), input gradient and filter gradient (ConvNeXt-atto's 7×7 stages and InceptionNeXt-atto's
+ * stage-1 branches at 224², batch 8), and of GELU and its gradient (ConvNeXt-atto's MLP hidden activations). Run from
+ * packages/backend-native: `node --conditions=@nextnets/source --import tsx bench/kernels.ts [--reps 7]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
@@ -24,6 +24,21 @@ await setupBackend('wasm');
 if (!useNativeGemm({ threads: 1 })) throw new Error('the addon is not built');
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** "wasm → native ms" of fn, median of `reps` interleaved calls; `use(native)` switches the kernel group. */
+function ab(fn: () => tf.Tensor, use: (native: boolean) => void): string {
+  const ms: Record<string, number[]> = { wasm: [], native: [] };
+  for (let r = 0; r < reps; r++) {
+    for (const kind of ['wasm', 'native'] as const) {
+      use(kind === 'native');
+      const start = performance.now();
+      fn().dispose();
+      ms[kind].push(performance.now() - start);
+    }
+  }
+  return `${median(ms.wasm).toFixed(2)} → ${median(ms.native).toFixed(2)} ms`;
+}
+
 for (const [name, xShape, k] of SHAPES) {
   const x = tf.randomUniform(xShape, -1, 1) as tf.Tensor4D;
   const w = tf.randomUniform([...k, xShape[3], 1], -1, 1) as tf.Tensor4D;
@@ -36,19 +51,17 @@ for (const [name, xShape, k] of SHAPES) {
     filter: () => tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor,
   };
   const row: Record<string, unknown> = { shape: name, x: xShape, k };
-  for (const [op, fn] of Object.entries(ops)) {
-    const ms: Record<string, number[]> = { wasm: [], native: [] };
-    for (let r = 0; r < reps; r++) {
-      for (const kind of ['wasm', 'native'] as const) {
-        useNativeGemm({ threads: 1, depthwise: kind === 'native' });
-        const start = performance.now();
-        fn().dispose();
-        ms[kind].push(performance.now() - start);
-      }
-    }
-    row[op] = `${median(ms.wasm).toFixed(2)} → ${median(ms.native).toFixed(2)} ms`;
-  }
+  for (const [op, fn] of Object.entries(ops)) row[op] = ab(fn, (native) => useNativeGemm({ threads: 1, depthwise: native }));
   console.log(JSON.stringify(row));
   tf.dispose([x, w, bias, dy]);
+}
+for (const shape of [[25088, 160], [6272, 320], [1568, 640], [392, 1280]]) {
+  const x = tf.randomNormal(shape);
+  const dy = tf.randomNormal(shape);
+  const use = (native: boolean) => useNativeGemm({ threads: 1, gelu: native });
+  const gelu = ab(() => tf.engine().runKernel('NextnetsGelu', { x }) as tf.Tensor, use);
+  const grad = ab(() => tf.engine().runKernel('NextnetsGeluGrad', { dy, x }) as tf.Tensor, use);
+  console.log(JSON.stringify({ shape: `GELU ${shape}`, gelu, grad }));
+  tf.dispose([x, dy]);
 }
 console.log(JSON.stringify({ isa: nativeDepthwiseIsa() }));
