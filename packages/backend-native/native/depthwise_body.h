@@ -15,14 +15,21 @@ static AI void DW_FN(fwd_pixel)(const Geometry *g, const float *x, const float *
   const int64_t C = g->C;
   const int64_t fh0 = first_tap(oh, g->sH, g->pt, g->dH), fh1 = end_tap(oh, g->sH, g->pt, g->dH, g->inH, g->kH);
   const int64_t fw0 = first_tap(ow, g->sW, g->pl, g->dW), fw1 = end_tap(ow, g->sW, g->pl, g->dW, g->inW, g->kW);
-  DW_V acc = {0};
+  // two accumulators (even and odd taps of a row) so that consecutive adds do not wait on each other
+  DW_V acc = {0}, odd = {0};
   if (bias != NULL) acc = DW_LD(bias + c0);
   for (int64_t fh = fh0; fh < fh1; fh++) {
-    const float *xr = x + ((b * g->inH + oh * g->sH - g->pt + fh * g->dH) * g->inW) * C + c0;
+    const float *xr = x + ((b * g->inH + oh * g->sH - g->pt + fh * g->dH) * g->inW + ow * g->sW - g->pl) * C + c0;
     const float *wr = w + fh * g->kW * C + c0;
-    for (int64_t fw = fw0; fw < fw1; fw++) acc += DW_LD(xr + (ow * g->sW - g->pl + fw * g->dW) * C) * DW_LD(wr + fw * C);
+    const int64_t tap = g->dW * C;
+    int64_t fw = fw0;
+    for (; fw + 2 <= fw1; fw += 2) {
+      acc += DW_LD(xr + fw * tap) * DW_LD(wr + fw * C);
+      odd += DW_LD(xr + (fw + 1) * tap) * DW_LD(wr + (fw + 1) * C);
+    }
+    if (fw < fw1) acc += DW_LD(xr + fw * tap) * DW_LD(wr + fw * C);
   }
-  DW_ST(out + ((b * g->outH + oh) * g->outW + ow) * C + c0, acc);
+  DW_ST(out + ((b * g->outH + oh) * g->outW + ow) * C + c0, acc + odd);
 }
 
 // Four output pixels ow..ow+3 of one row whose column taps are all inside the input: four accumulators share each
@@ -110,22 +117,38 @@ static AI void DW_FN(bpf_tap)(float *acc, const float *xr, const float *dyr, int
   DW_ST(acc, DW_LD(acc) + ((a0 + a1) + (a2 + a3)));
 }
 
-// Four taps fw..fw+3 over the columns where all four are inside the input: one dy load feeds four accumulators.
+// Four taps fw..fw+3 over the columns where all four are inside the input: one dy load feeds four accumulators;
+// only taps from fw + first on are added to acc.
 static AI void DW_FN(bpf_quad)(float *acc, const float *xr, const float *dyr, int64_t o0, int64_t o1, int64_t xstep,
-                               int64_t tap, int64_t C) {
-  DW_V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                               int64_t tap, int64_t C, int64_t first) {
+  // two columns per step into separate accumulators: eight independent chains
+  DW_V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
   const float *xp = xr + o0 * xstep, *dp = dyr + o0 * C;
-  for (int64_t ow = o0; ow < o1; ow++, xp += xstep, dp += C) {
+  int64_t ow = o0;
+  for (; ow + 2 <= o1; ow += 2, xp += 2 * xstep, dp += 2 * C) {
+    const DW_V d = DW_LD(dp), e = DW_LD(dp + C);
+    const float *xq = xp + xstep;
+    a0 += DW_LD(xp) * d;
+    a1 += DW_LD(xp + tap) * d;
+    a2 += DW_LD(xp + 2 * tap) * d;
+    a3 += DW_LD(xp + 3 * tap) * d;
+    b0 += DW_LD(xq) * e;
+    b1 += DW_LD(xq + tap) * e;
+    b2 += DW_LD(xq + 2 * tap) * e;
+    b3 += DW_LD(xq + 3 * tap) * e;
+  }
+  if (ow < o1) {
     const DW_V d = DW_LD(dp);
     a0 += DW_LD(xp) * d;
     a1 += DW_LD(xp + tap) * d;
     a2 += DW_LD(xp + 2 * tap) * d;
     a3 += DW_LD(xp + 3 * tap) * d;
   }
-  DW_ST(acc, DW_LD(acc) + a0);
-  DW_ST(acc + DW_S, DW_LD(acc + DW_S) + a1);
-  DW_ST(acc + 2 * DW_S, DW_LD(acc + 2 * DW_S) + a2);
-  DW_ST(acc + 3 * DW_S, DW_LD(acc + 3 * DW_S) + a3);
+  // taps before `first` belong to the previous group (a last group moved back to end at kW)
+  if (first <= 0) DW_ST(acc, DW_LD(acc) + (a0 + b0));
+  if (first <= 1) DW_ST(acc + DW_S, DW_LD(acc + DW_S) + (a1 + b1));
+  if (first <= 2) DW_ST(acc + 2 * DW_S, DW_LD(acc + 2 * DW_S) + (a2 + b2));
+  DW_ST(acc + 3 * DW_S, DW_LD(acc + 3 * DW_S) + (a3 + b3));
 }
 
 // dW[fh, fw, c] = Σ_{b, oh, ow} x[b, ih, iw, c]·dy[b, oh, ow, c] over the pixels whose (ih, iw) is inside the input.
@@ -147,11 +170,14 @@ static AI void DW_FN(backprop_filter)(const Geometry *g, const float *x, const f
           const int64_t c0 = block_start(k * DW_S, C, DW_S);
           float *acc = scratch + (k * taps + fh * g->kW) * DW_S;
           int64_t fw = 0;
-          for (; fw + 4 <= g->kW; fw += 4) {
-            // columns valid for all four taps (the first tap starts last, the last tap ends first), then each tap's borders
-            const int64_t lo = first_output(fw, g->dW, g->pl, g->sW), hi = end_output(fw + 3, g->dW, g->pl, g->sW, g->inW, g->outW);
-            if (lo < hi) DW_FN(bpf_quad)(acc + fw * DW_S, xr + fw * tap + c0, dyr + c0, lo, hi, xstep, tap, C);
-            for (int64_t t = fw; t < fw + 4; t++) {
+          // groups of four taps (the last moved back to end at kW, its taps before fw skipped), each group over
+          // the columns valid for all four (the first tap starts last, the last tap ends first), then each new
+          // tap's border columns
+          for (; g->kW >= 4 && fw < g->kW; fw += 4) {
+            const int64_t f0 = fw + 4 <= g->kW ? fw : g->kW - 4;
+            const int64_t lo = first_output(f0, g->dW, g->pl, g->sW), hi = end_output(f0 + 3, g->dW, g->pl, g->sW, g->inW, g->outW);
+            if (lo < hi) DW_FN(bpf_quad)(acc + f0 * DW_S, xr + f0 * tap + c0, dyr + c0, lo, hi, xstep, tap, C, fw - f0);
+            for (int64_t t = fw; t < f0 + 4; t++) {
               const int64_t o0 = first_output(t, g->dW, g->pl, g->sW), o1 = end_output(t, g->dW, g->pl, g->sW, g->inW, g->outW);
               if (lo < hi) {
                 DW_FN(bpf_tap)(acc + t * DW_S, xr + t * tap + c0, dyr + c0, o0, lo < o1 ? lo : o1, xstep, C);
