@@ -1,7 +1,8 @@
 /**
- * The addon's depthwise and GELU kernels against our wasm ones, interleaved: median ms per shape of the depthwise
+ * The addon's depthwise, GELU and LayerNorm kernels against our wasm ones, interleaved: median ms per shape of the depthwise
  * forward (with bias), input gradient and filter gradient (ConvNeXt-atto's 7×7 stages and InceptionNeXt-atto's
- * stage-1 branches at 224², batch 8), and of GELU and its gradient (ConvNeXt-atto's MLP hidden activations). Run from
+ * stage-1 branches at 224², batch 8), of GELU and its gradient (ConvNeXt-atto's MLP hidden activations) and of
+ * LayerNorm and its gradient (ConvNeXt-atto's block norms). Run from
  * packages/backend-native: `node --conditions=@nextnets/source --import tsx bench/kernels.ts [--reps 7]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,13 +27,13 @@ if (!useNativeGemm({ threads: 1 })) throw new Error('the addon is not built');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 /** "wasm → native ms" of fn, median of `reps` interleaved calls; `use(native)` switches the kernel group. */
-function ab(fn: () => tf.Tensor, use: (native: boolean) => void): string {
+function ab(fn: () => tf.Tensor | tf.Tensor[], use: (native: boolean) => void): string {
   const ms: Record<string, number[]> = { wasm: [], native: [] };
   for (let r = 0; r < reps; r++) {
     for (const kind of ['wasm', 'native'] as const) {
       use(kind === 'native');
       const start = performance.now();
-      fn().dispose();
+      tf.dispose(fn());
       ms[kind].push(performance.now() - start);
     }
   }
@@ -63,5 +64,17 @@ for (const shape of [[25088, 160], [6272, 320], [1568, 640], [392, 1280]]) {
   const grad = ab(() => tf.engine().runKernel('NextnetsGeluGrad', { dy, x }) as tf.Tensor, use);
   console.log(JSON.stringify({ shape: `GELU ${shape}`, gelu, grad }));
   tf.dispose([x, dy]);
+}
+for (const [rows, c] of [[25088, 40], [6272, 80], [1568, 160], [392, 320]]) {
+  const x = tf.randomNormal([rows, c]);
+  const dy = tf.randomNormal([rows, c]);
+  const weight = tf.randomNormal([c]);
+  const bias = tf.randomNormal([c]);
+  const [y, mean, rstd] = tf.engine().runKernel('NextnetsLayerNorm', { x, weight, bias }, { eps: 1e-6 }) as tf.Tensor[];
+  const use = (native: boolean) => useNativeGemm({ threads: 1, layerNorm: native });
+  const forward = ab(() => tf.engine().runKernel('NextnetsLayerNorm', { x, weight, bias }, { eps: 1e-6 }) as tf.Tensor[], use);
+  const grad = ab(() => tf.engine().runKernel('NextnetsLayerNormGrad', { dy, x, weight, mean, rstd }) as tf.Tensor[], use);
+  console.log(JSON.stringify({ shape: `LayerNorm ${rows}×${c}`, forward, grad }));
+  tf.dispose([x, dy, weight, bias, y, mean, rstd]);
 }
 console.log(JSON.stringify({ isa: nativeDepthwiseIsa() }));

@@ -27,5 +27,6 @@ void export_function(napi_env env, napi_value exports, const char *name, napi_ca
 void register_gemm(napi_env env, napi_value exports);
 void register_depthwise(napi_env env, napi_value exports);
 void register_gelu(napi_env env, napi_value exports);
+void register_layer_norm(napi_env env, napi_value exports);
 
 #endif

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
+import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
@@ -24,6 +24,9 @@ interface NativeAddon {
   // native/gelu.c: byte offsets and the element count
   gelu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
+  // native/layer_norm.c: byte offsets, rows, channels (and eps)
+  layerNorm?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  layerNormGrad?(heap: ArrayBuffer, ...pointersRowsC: number[]): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -83,12 +86,22 @@ function boundGelu(lib: NativeAddon, backend: BackendWasm): GeluExports | null {
   };
 }
 
+/** The addon's LayerNorm kernels bound to one backend's heap; null for an addon built without them. */
+function boundLayerNorm(lib: NativeAddon, backend: BackendWasm): LayerNormExports | null {
+  const { layerNorm, layerNormGrad } = lib;
+  if (layerNorm == null || layerNormGrad == null) return null;
+  return {
+    layerNorm: (...args) => layerNorm(plainHeap(backend) as ArrayBuffer, ...args),
+    layerNormGrad: (...args) => layerNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
+  };
+}
+
 /** The kernel groups other than the GEMMs, each switched by the `NativeGemmOptions` field of its name. */
-type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu'>;
-const OPTIONAL_GROUPS = ['depthwise', 'gelu'] as const;
+type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm'>;
+const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm'] as const;
 
 /** The groups in use (`useNativeGemm` options). */
-const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true };
+const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true };
 
 /** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
 interface BoundKernels {
@@ -104,7 +117,11 @@ function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
   };
-  const groups: OptionalGroups = { depthwise: boundDepthwise(lib, backend) ?? undefined, gelu: boundGelu(lib, backend) ?? undefined };
+  const groups: OptionalGroups = {
+    depthwise: boundDepthwise(lib, backend) ?? undefined,
+    gelu: boundGelu(lib, backend) ?? undefined,
+    layerNorm: boundLayerNorm(lib, backend) ?? undefined,
+  };
   return { gemms, groups, given: gemms, givenFor: '' };
 }
 
@@ -137,6 +154,8 @@ export interface NativeGemmOptions {
   depthwise?: boolean;
   /** Exact GELU and its gradient by the addon's kernels too: true by default; false keeps the wasm ones. */
   gelu?: boolean;
+  /** LayerNorm over the last axis and its gradient by the addon's kernels too: true by default. */
+  layerNorm?: boolean;
 }
 
 let threadsInUse = 0;
@@ -153,6 +172,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   threadsInUse = lib.setThreads(threads);
   groupsInUse.depthwise = options.depthwise ?? true;
   groupsInUse.gelu = options.gelu ?? true;
+  groupsInUse.layerNorm = options.layerNorm ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }

@@ -8,7 +8,7 @@ import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON
 
 // Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
 // kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
-const nativeCalls = vi.hoisted(() => ({ forward: 0, backpropInput: 0, backpropFilter: 0, gelu: 0, geluGrad: 0 }));
+const nativeCalls = vi.hoisted(() => ({ forward: 0, backpropInput: 0, backpropFilter: 0, gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0 }));
 vi.mock('@nextnets/backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('@nextnets/backend')>();
   const counted = (k: import('@nextnets/backend').DepthwiseExports): import('@nextnets/backend').DepthwiseExports => ({
@@ -20,6 +20,10 @@ vi.mock('@nextnets/backend', async (importOriginal) => {
   const countedGelu = (k: import('@nextnets/backend').GeluExports): import('@nextnets/backend').GeluExports => ({
     gelu: (...args) => (nativeCalls.gelu++, k.gelu(...args)),
     geluGrad: (...args) => (nativeCalls.geluGrad++, k.geluGrad(...args)),
+  });
+  const countedLayerNorm = (k: import('@nextnets/backend').LayerNormExports): import('@nextnets/backend').LayerNormExports => ({
+    layerNorm: (...args) => (nativeCalls.layerNorm++, k.layerNorm(...args)),
+    layerNormGrad: (...args) => (nativeCalls.layerNormGrad++, k.layerNormGrad(...args)),
   });
   return {
     ...actual,
@@ -33,6 +37,7 @@ vi.mock('@nextnets/backend', async (importOriginal) => {
               ...kernels,
               depthwise: kernels.depthwise && counted(kernels.depthwise),
               gelu: kernels.gelu && countedGelu(kernels.gelu),
+              layerNorm: kernels.layerNorm && countedLayerNorm(kernels.layerNorm),
             };
           }),
       ),
@@ -179,6 +184,10 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
     geluGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
   }
+  interface LayerNormAddon {
+    layerNorm(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+    layerNormGrad(heap: ArrayBuffer, ...pointersRowsC: number[]): void;
+  }
   const copies = new Map<string, { path: string; lib: DepthwiseAddon }>();
   // one copy per instruction set, loaded once (rewriting a loaded copy's file would change code mapped in this process)
   const load = (isa: string): DepthwiseAddon => {
@@ -257,6 +266,28 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     }
   });
 
+  it.each(['avx2', 'base'])('%s LayerNorm and its gradient (where the CPU has it) match the default build', (isa) => {
+    const lib = load(isa) as unknown as LayerNormAddon;
+    const best = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as LayerNormAddon;
+    for (const [rows, c] of [[7, 40], [3, 53], [5, 3]]) {
+      const n = rows * c;
+      // x, dy, y, dx: n floats; w, b, dw, db: c floats; mean, rstd: rows floats
+      const heap = new ArrayBuffer(4 * (16 + 4 * n + 4 * c + 2 * rows));
+      const at = (i: number) => 64 + 4 * i;
+      const [x, dy, y, dx, w, b, dw, db, mean, rstd] = [0, n, 2 * n, 3 * n, 4 * n, 4 * n + c, 4 * n + 2 * c, 4 * n + 3 * c, 4 * n + 4 * c, 4 * n + 4 * c + rows];
+      const view = new Float32Array(heap, 64);
+      for (let i = 0; i < n; i++) [view[x + i], view[dy + i]] = [2 * Math.sin(1.3 * i) + 0.3, Math.cos(0.7 * i)];
+      for (let i = 0; i < c; i++) [view[w + i], view[b + i]] = [1 + 0.5 * Math.sin(i), Math.cos(2 * i)];
+      const results = [lib, best].map((addon) => {
+        view.fill(0, dw, dw + 2 * c);
+        addon.layerNorm(heap, at(x), at(w), at(b), at(y), at(mean), at(rstd), rows, c, 1e-6);
+        addon.layerNormGrad(heap, at(dy), at(x), at(w), at(mean), at(rstd), at(dx), at(dw), at(db), rows, c);
+        return [view.slice(y, y + n), view.slice(dx, dx + n), view.slice(dw, dw + 2 * c)];
+      });
+      for (let k = 0; k < 3; k++) expect(relMaxDiff(results[0][k], results[1][k]), `${isa} ${rows}×${c} output ${k}`).toBeLessThan(1e-5);
+    }
+  });
+
   it('names an operand outside the heap, or a bad stride, in one line instead of reading past it', () => {
     const lib = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as DepthwiseAddon;
     const heap = new ArrayBuffer(4096);
@@ -269,6 +300,9 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     expect(() => lib.depthwiseForward(heap, ...g, 64, 0, 0)).toThrow(/^nextnets native: depthwiseForward takes 19 arguments$/);
     const gelu = lib as unknown as GeluAddon;
     expect(() => gelu.gelu(heap, 64, 2048, 600)).toThrow(/^nextnets native: y \(600 floats at byte 2048\) is outside the heap of 4096 bytes$/);
+    const norm = lib as unknown as LayerNormAddon;
+    expect(() => norm.layerNorm(heap, 64, 0, 0, 2048, 0, 0, 16, 40, 1e-6)).toThrow(/^nextnets native: y \(640 floats at byte 2048\) is outside the heap of 4096 bytes$/);
+    expect(() => norm.layerNormGrad(heap, 64, 64, 0, 0, 0, 64, 4088, 0, 1, 4)).toThrow(/^nextnets native: dw \(4 floats at byte 4088\) is outside the heap of 4096 bytes$/);
     expect(() => gelu.geluGrad(heap, 2 ** 53, 0, 0, 1)).toThrow(/^nextnets native: x \(1 floats at byte 9007199254740992\) is outside the heap of 4096 bytes$/);
   });
 });
@@ -329,5 +363,47 @@ describe.skipIf(!available)('native GELU kernels on the wasm heap', () => {
     expect(special[1]).toBe(Number.POSITIVE_INFINITY);
     expect(special[2]).toBe(Math.fround(1e30));
     expect(Math.abs(special[3])).toBe(0);
+  });
+});
+
+/** LayerNorm over the last axis (the fused kernel) and the gradients of x, weight and bias for a random dy, as arrays. */
+function layerNormAll(shape: number[], eps: number): Float32Array[] {
+  return tf.tidy(() => {
+    const c = shape[shape.length - 1];
+    const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 9), 3), 0.5);
+    const weight = tf.randomNormal([c], 1, 0.5, 'float32', 10);
+    const bias = tf.randomNormal([c], 0, 1, 'float32', 11);
+    const dy = tf.randomNormal(shape, 0, 1, 'float32', 12);
+    const norm = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+      (tf.engine().runKernel('NextnetsLayerNorm', { x: xi, weight: wi, bias: bi }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
+    const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(norm(xi, wi, bi), dy)))([x, weight, bias]);
+    return [norm(x, weight, bias), ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe.skipIf(!available)('native LayerNorm kernels on the wasm heap', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+  afterAll(() => stopNativeGemm());
+
+  // channel counts: 16-float vectors with 4-float and single tails (40, 53, 21), 4-floats only (8), single only (3)
+  it.each([
+    [[2, 7, 5, 40], 1e-6],
+    [[37, 53], 1e-5],
+    [[3, 4, 21], 1e-6],
+    [[11, 8], 1e-3],
+    [[5, 3], 1e-6],
+    [[4, 320], 1e-6],
+  ])('LayerNorm and its gradients on %j (eps %s) match the wasm kernels', (shape, eps) => {
+    useNativeGemm({ threads: 1, layerNorm: false });
+    const before = { ...nativeCalls };
+    const wasm = layerNormAll(shape, eps);
+    expect(nativeCalls).toEqual(before);
+    useNativeGemm({ threads: 1 });
+    const native = layerNormAll(shape, eps);
+    // the value twice (once inside tf.grads), the gradient kernel once
+    expect(nativeCalls).toEqual({ ...before, layerNorm: before.layerNorm + 2, layerNormGrad: before.layerNormGrad + 1 });
+    for (const [i, name] of ['value', 'dx', 'dweight', 'dbias'].entries()) expect(relMaxDiff(native[i], wasm[i]), name).toBeLessThan(1e-5);
   });
 });
