@@ -3,5 +3,8 @@
 
 NAPI_MODULE_INIT() {
   register_gemm(env, exports);
+  register_depthwise(env, exports);
+  register_gelu(env, exports);
+  register_layer_norm(env, exports);
   return exports;
 }

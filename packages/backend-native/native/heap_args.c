@@ -21,7 +21,7 @@ uint8_t *heap_bytes(napi_env env, napi_value value, size_t *length) {
 }
 
 int in_heap(napi_env env, size_t length, int64_t offset, int64_t count, const char *what) {
-  if (offset % 4 == 0 && offset + count * 4 <= (int64_t)length) return 1;
+  if (offset % 4 == 0 && offset <= (int64_t)length && count <= ((int64_t)length - offset) / 4) return 1;  // no overflow
   char message[160];
   snprintf(message, sizeof message, "nextnets native: %s (%lld floats at byte %lld) is outside the heap of %zu bytes",
            what, (long long)count, (long long)offset, length);

@@ -31,7 +31,7 @@ const sources = readdirSync(join(root, 'native')).filter((name) => name.endsWith
 const temp = `${output}.${process.pid}.tmp`;
 mkdirSync(dirname(output), { recursive: true });
 try {
-  execFileSync(compiler, ['-O2', '-std=c11', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, ...sources, '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(compiler, ['-O3', '-std=c11', '-ffp-contract=fast', '-shared', '-fPIC', '-Wall', `-I${nodeApi}`, ...sources, '-o', temp, openblas, `-Wl,-rpath,${dirname(openblas)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 } catch (error) {
   rmSync(temp, { force: true });
   const detail = error.code === 'ENOENT' ? `no C compiler '${compiler}'` : `${compiler} failed: ${String(error.stderr ?? error.message).trim().split('\n')[0]}`;

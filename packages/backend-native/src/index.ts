@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapKernelProvider, type HeapKernelProvider, type HeapKernels } from '@nextnets/backend';
+import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
@@ -16,6 +16,17 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
+  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
+  depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
+  depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
+  depthwiseBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
+  depthwiseIsa?(): string;
+  // native/gelu.c: byte offsets and the element count
+  gelu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  geluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
+  // native/layer_norm.c: byte offsets, rows, channels (and eps)
+  layerNorm?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  layerNormGrad?(heap: ArrayBuffer, ...pointersRowsC: number[]): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -47,16 +58,75 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
   return buffer instanceof ArrayBuffer ? buffer : null;
 }
 
-/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
-function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
+/**
+ * The addon's depthwise kernels bound to one backend's heap, with the wasm SIMD module's calling convention:
+ * setGeometry keeps the 14 geometry numbers for the calls that follow it. Null for an addon built without them.
+ */
+function boundDepthwise(lib: NativeAddon, backend: BackendWasm): DepthwiseExports | null {
+  const { depthwiseForward: forward, depthwiseBackpropInput: input, depthwiseBackpropFilter: filter } = lib;
+  if (forward == null || input == null || filter == null) return null;
+  let geometry: number[] = [];
   return {
-    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
-    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+    setGeometry: (...values) => {
+      geometry = values;
+    },
+    forward: (x, w, bias, out) => forward(plainHeap(backend) as ArrayBuffer, ...geometry, x, w, bias, out),
+    backpropInput: (dy, w, dx) => input(plainHeap(backend) as ArrayBuffer, ...geometry, dy, w, dx),
+    backpropFilter: (x, dy, dW) => filter(plainHeap(backend) as ArrayBuffer, ...geometry, x, dy, dW),
   };
 }
 
+/** The addon's GELU kernels bound to one backend's heap; null for an addon built without them. */
+function boundGelu(lib: NativeAddon, backend: BackendWasm): GeluExports | null {
+  const { gelu, geluGrad } = lib;
+  if (gelu == null || geluGrad == null) return null;
+  return {
+    gelu: (x, y, n) => gelu(plainHeap(backend) as ArrayBuffer, x, y, n),
+    geluGrad: (x, dy, dx, n) => geluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
+  };
+}
+
+/** The addon's LayerNorm kernels bound to one backend's heap; null for an addon built without them. */
+function boundLayerNorm(lib: NativeAddon, backend: BackendWasm): LayerNormExports | null {
+  const { layerNorm, layerNormGrad } = lib;
+  if (layerNorm == null || layerNormGrad == null) return null;
+  return {
+    layerNorm: (...args) => layerNorm(plainHeap(backend) as ArrayBuffer, ...args),
+    layerNormGrad: (...args) => layerNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
+  };
+}
+
+/** The kernel groups other than the GEMMs, each switched by the `NativeGemmOptions` field of its name. */
+type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm'>;
+const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm'] as const;
+
+/** The groups in use (`useNativeGemm` options). */
+const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true };
+
+/** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
+interface BoundKernels {
+  gemms: HeapKernels;
+  groups: OptionalGroups;
+  given: HeapKernels;
+  givenFor: string;
+}
+
+/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
+function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
+  const gemms: HeapKernels = {
+    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
+    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+  };
+  const groups: OptionalGroups = {
+    depthwise: boundDepthwise(lib, backend) ?? undefined,
+    gelu: boundGelu(lib, backend) ?? undefined,
+    layerNorm: boundLayerNorm(lib, backend) ?? undefined,
+  };
+  return { gemms, groups, given: gemms, givenFor: '' };
+}
+
 /** The kernels bound to each backend, made on first use. */
-const bound = new WeakMap<BackendWasm, HeapKernels>();
+const bound = new WeakMap<BackendWasm, BoundKernels>();
 
 /** The provider `useNativeGemm` registers (the addon is loaded by then); null for a shared heap. */
 const nativeProvider: HeapKernelProvider = (owner) => {
@@ -64,12 +134,28 @@ const nativeProvider: HeapKernelProvider = (owner) => {
   if (addon == null || plainHeap(backend) == null) return null;
   let kernels = bound.get(backend);
   if (kernels == null) bound.set(backend, (kernels = boundKernels(addon, backend)));
-  return kernels;
+  const key = OPTIONAL_GROUPS.filter((name) => groupsInUse[name]).join();
+  if (kernels.givenFor !== key) {
+    const given: HeapKernels = { ...kernels.gemms };
+    for (const name of OPTIONAL_GROUPS) if (groupsInUse[name]) Object.assign(given, { [name]: kernels.groups[name] });
+    kernels.given = given;
+    kernels.givenFor = key;
+  }
+  return kernels.given;
 };
 
 export interface NativeGemmOptions {
   /** OpenBLAS threads (process-wide): the CPU count by default; 1 per replica when replicas share the cores. */
   threads?: number;
+  /**
+   * Depthwise convolutions (forward with bias, both gradients) by the addon's AVX-512/AVX2 kernels too: true by
+   * default; false keeps the wasm SIMD ones (for A/B measurements).
+   */
+  depthwise?: boolean;
+  /** Exact GELU and its gradient by the addon's kernels too: true by default; false keeps the wasm ones. */
+  gelu?: boolean;
+  /** LayerNorm over the last axis and its gradient by the addon's kernels too: true by default. */
+  layerNorm?: boolean;
 }
 
 let threadsInUse = 0;
@@ -84,6 +170,9 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
+  groupsInUse.depthwise = options.depthwise ?? true;
+  groupsInUse.gelu = options.gelu ?? true;
+  groupsInUse.layerNorm = options.layerNorm ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }
@@ -104,6 +193,14 @@ export function nativeGemmStatus(): string {
   const lib = loadAddon();
   if (lib == null) return `native GEMM unavailable: ${unavailableReason}`;
   return threadsInUse > 0 ? `native GEMM: OpenBLAS, ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
+}
+
+/**
+ * The instruction set of the addon's depthwise kernels on this CPU ('avx512', 'avx2' or 'base'), or null when the
+ * addon is unavailable or was built without them.
+ */
+export function nativeDepthwiseIsa(): string | null {
+  return loadAddon()?.depthwiseIsa?.() ?? null;
 }
 
 /** True when the addon is built and loads. */

@@ -5,10 +5,19 @@ import { fixtureParitySuite } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { nativeGemmAvailable, stopNativeGemm, useNativeGemm } from '../src/index';
 
-// The reference parity suite (forward and every parameter's gradient against PyTorch) with OpenBLAS computing the
-// matmuls and dense convolution gradients: ConvNeXt (1×1 convs as matmuls), RepVGG (dense 3×3 convs) and ResNet.
-describe.skipIf(!nativeGemmAvailable())('fixture parity with the native GEMM', () => {
-  fixtureParitySuite(['convnext_tiny_cfg', 'repvgg_tiny_cfg', 'resnet_tiny_cfg']);
+// The reference parity suite (forward and every parameter's gradient against PyTorch) with the addon computing the
+// matmuls and dense convolution gradients (OpenBLAS), the depthwise convolutions and GELU: ConvNeXt V1/V2 (1×1 convs
+// as matmuls, 7×7 depthwise, GELU), InceptionNeXt (3×3, 1×k and k×1 depthwise branches), RepLKNet (large depthwise
+// kernels), RepVGG (dense 3×3 convs) and ResNet.
+describe.skipIf(!nativeGemmAvailable())('fixture parity with the native kernels', () => {
+  fixtureParitySuite([
+    'convnext_tiny_cfg',
+    'convnextv2_tiny_cfg',
+    'inception_next_tiny_cfg',
+    'replknet_tiny_cfg',
+    'repvgg_tiny_cfg',
+    'resnet_tiny_cfg',
+  ]);
   beforeAll(() => {
     useNativeGemm({ threads: 2 });
   });

@@ -4,9 +4,11 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm] [--profile]`.
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm [--no-native-depthwise] [--no-native-gelu] [--no-native-layer-norm]] [--profile]`.
  * `--model` takes any registered ConvNeXt or EfficientNet-family name (e.g. tf_efficientnetv2_b0). `--native-gemm` routes the
- * heap GEMMs through OpenBLAS on one thread (@nextnets/backend-native, as the CLI does).
+ * heap GEMMs through OpenBLAS on one thread and the depthwise convolutions, GELU and LayerNorm through the addon's kernels
+ * (@nextnets/backend-native, as the CLI does); `--no-native-depthwise` / `--no-native-gelu` / `--no-native-layer-norm` keep
+ * our wasm kernels for those (A/B).
  * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
  * instance per core); CPU img/s then counts the main thread only. `--peer-threads 1` compares
@@ -39,6 +41,9 @@ interface Options {
   replicas: number;
   compositeAdamW: boolean;
   nativeGemm: boolean;
+  nativeDepthwise: boolean;
+  nativeGelu: boolean;
+  nativeLayerNorm: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -56,6 +61,9 @@ function parseArgs(argv: string[]): Options {
     replicas: 1,
     compositeAdamW: false,
     nativeGemm: false,
+    nativeDepthwise: true,
+    nativeGelu: true,
+    nativeLayerNorm: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -77,6 +85,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--replicas') opts.replicas = Number(value());
     else if (flag === '--composite-adamw') opts.compositeAdamW = true;
     else if (flag === '--native-gemm') opts.nativeGemm = true;
+    else if (flag === '--no-native-depthwise') opts.nativeDepthwise = false;
+    else if (flag === '--no-native-gelu') opts.nativeGelu = false;
+    else if (flag === '--no-native-layer-norm') opts.nativeLayerNorm = false;
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -155,7 +166,8 @@ function runPeer(opts: Options): PeerResult | { error: string } | null {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const backend = await setupBackend(opts.backend as Parameters<typeof setupBackend>[0]);
-  const nativeGemm = opts.nativeGemm && backend === 'wasm' && useNativeGemm({ threads: 1 });
+  const nativeOptions = { threads: 1, depthwise: opts.nativeDepthwise, gelu: opts.nativeGelu, layerNorm: opts.nativeLayerNorm };
+  const nativeGemm = opts.nativeGemm && backend === 'wasm' && useNativeGemm(nativeOptions);
   if (opts.nativeGemm && !nativeGemm) throw new Error('--native-gemm: @nextnets/backend-native is not built or the backend is not wasm');
   const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
   const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: !opts.compositeAdamW });
@@ -213,6 +225,9 @@ async function main(): Promise<void> {
     replicas: opts.replicas,
     adamw_fused: optimizer.fusedKernelAvailable(),
     native_gemm: nativeGemm,
+    native_depthwise: nativeGemm && opts.nativeDepthwise,
+    native_gelu: nativeGemm && opts.nativeGelu,
+    native_layer_norm: nativeGemm && opts.nativeLayerNorm,
     train_img_s: +trainImgS.toFixed(1),
     infer_img_s: +inferImgS.toFixed(1),
     train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),

@@ -7,4 +7,5 @@ export { depthwiseConv2dNativeBackpropInput } from './kernels/depthwise_conv2d_b
 export { unsortedSegmentSum } from './kernels/unsorted_segment_sum';
 export { registerComparisonGradients } from './comparison_gradients';
 export { maxPoolGrad } from './kernels/max_pool_grad';
-export { setHeapKernelProvider, type DepthwiseExports, type GemmExports, type HeapKernelProvider, type HeapKernels } from './kernels/heap_provider';
+export { setHeapKernelProvider, type DepthwiseExports, type GemmExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from './kernels/heap_provider';
+export type { GeluExports } from './kernels/gelu';

@@ -11,6 +11,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { GELU_RELAXED_WASM_BASE64 } from './generated/gelu-relaxed-wasm';
 import { GELU_WASM_BASE64 } from './generated/gelu-wasm';
+import { providedHeapKernels } from './heap_provider';
 import { relaxedOrPlainModule } from './relaxed_simd';
 import { asWasmBackend, floatView } from './wasm_tensors';
 import { FUSED_GELU, FUSED_GELU_GRAD } from '../kernel-names.js';
@@ -34,16 +35,20 @@ const A5 = 1.061405429;
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 
-interface GeluExports {
+/** Exact GELU and its gradient on the heap (pointers are byte offsets), our wasm module's or a provider's (heap_provider.ts). */
+export interface GeluExports {
   gelu(x: number, y: number, n: number): void;
   geluGrad(x: number, dy: number, dx: number, n: number): void;
 }
 
 /**
+ * A registered provider's kernels where it gives them (heap_provider.ts), else
  * assembly/gelu.ts on the tfjs heap (no copies): its fused multiply-add build where the engine validates relaxed SIMD
  * (~25% faster), else plain SIMD; or null without wasm SIMD: the scalar loops below run instead.
  */
 function geluModule(backend: BackendWasm): GeluExports | null {
+  const provided = providedHeapKernels(backend)?.gelu;
+  if (provided) return provided;
   return relaxedOrPlainModule<GeluExports>(backend, GELU_RELAXED_WASM_BASE64, GELU_WASM_BASE64);
 }
 

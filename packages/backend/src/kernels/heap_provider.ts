@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernelsEnabled } from './heap_module';
 import type { SimdModule } from './simd_module';
+import type { GeluExports } from './gelu';
 
 /** Matrix products on the wasm heap; pointers are byte offsets of tensors there. */
 export interface GemmExports {
@@ -15,12 +16,17 @@ export interface GemmExports {
 /** Depthwise convolution (NHWC, channel multiplier 1) with the signatures of our wasm SIMD module: geometry first. */
 export type DepthwiseExports = Pick<SimdModule, 'setGeometry' | 'forward' | 'backpropInput' | 'backpropFilter'>;
 
+/** LayerNorm over the last axis and its gradient with the signatures of our wasm SIMD module. */
+export type LayerNormExports = Pick<SimdModule, 'layerNorm' | 'layerNormGrad'>;
+
 /**
  * Kernels another implementation runs in place on the same heap (e.g. @nextnets/backend-native's addon in Node). The
  * GEMMs are required; every other group is optional and, where absent, our wasm SIMD kernels run.
  */
 export interface HeapKernels extends GemmExports {
   depthwise?: DepthwiseExports;
+  gelu?: GeluExports;
+  layerNorm?: LayerNormExports;
 }
 
 /**

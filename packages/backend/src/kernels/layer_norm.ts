@@ -8,6 +8,8 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { providedHeapKernels, type LayerNormExports } from './heap_provider';
 import { simdModule } from './simd_module';
 import { asWasmBackend, floatView, heapOffset, zeroedOutput } from './wasm_tensors';
 import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD } from '../kernel-names.js';
@@ -15,11 +17,16 @@ import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD } from '../kernel-names.js';
 /**
  * Fused LayerNorm over the last axis, y = (x − μ)·r·w + b with r = 1/√(σ² + eps) (biased variance, two-pass like
  * tf.moments), in one kernel instead of ~9; it also outputs μ and r per row for the backward, which is one more
- * kernel (dx, dw, db together). Our wasm SIMD kernels (assembly/simd.ts, in place on the tfjs heap) run both when the
- * engine has wasm SIMD, else the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
+ * kernel (dx, dw, db together). A registered provider's kernels (heap_provider.ts) or our wasm SIMD kernels
+ * (assembly/simd.ts, in place on the tfjs heap) run both when the engine has wasm SIMD, else the scalar loops below. Kernel names are shared with @nextnets/core-layers (used when registered).
  */
 export const LAYER_NORM_KERNEL = FUSED_LAYER_NORM;
 export const LAYER_NORM_GRAD_KERNEL = FUSED_LAYER_NORM_GRAD;
+
+/** A registered provider's LayerNorm kernels (heap_provider.ts) where it gives them, else our wasm SIMD module's. */
+function layerNormKernels(backend: BackendWasm): LayerNormExports | null {
+  return providedHeapKernels(backend)?.layerNorm ?? simdModule(backend);
+}
 
 export const layerNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs }) => {
   const backend = asWasmBackend(rawBackend);
@@ -39,7 +46,7 @@ export const layerNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs
   const xv = floatView(backend, x);
   const w = floatView(backend, weight);
   const b = floatView(backend, bias);
-  const mod = simdModule(backend);
+  const mod = layerNormKernels(backend);
   if (mod) {
     mod.layerNorm(xv.byteOffset, w.byteOffset, b.byteOffset, y.byteOffset, meanOut.byteOffset, rstdOut.byteOffset, rows, c, eps);
     return [yInfo, meanInfo, rstdInfo];
@@ -79,7 +86,7 @@ export const layerNormGradKernel: KernelFunc = ({ inputs, backend: rawBackend })
   const w = floatView(backend, weight);
   const mv = floatView(backend, mean);
   const rv = floatView(backend, rstd);
-  const mod = simdModule(backend);
+  const mod = layerNormKernels(backend);
   if (mod) {
     const [dwPtr, dbPtr] = [heapOffset(backend, dwInfo), heapOffset(backend, dbInfo)];
     mod.layerNormGrad(dyv.byteOffset, xv.byteOffset, w.byteOffset, mv.byteOffset, rv.byteOffset, dx.byteOffset, dwPtr, dbPtr, rows, c);

@@ -1,0 +1,291 @@
+// Depthwise convolution (NHWC float32, channel multiplier 1) on the wasm heap, in place: the forward pass with an
+// optional bias and both gradients, with the semantics of @nextnets/backend's wasm SIMD kernels
+// (packages/backend/assembly/simd.ts). Every call takes the heap, the 14 geometry numbers
+//   batch, inH, inW, C, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft
+// (input [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C], input row of output row oh and tap fh:
+// oh·strideH − padTop + fh·dilationH, columns likewise; taps outside the input count as zeros), then byte offsets:
+//   depthwiseForward(heap, ...geometry, x, w, bias, out)   out = bias + Σ_taps x·w (bias 0: none)
+//   depthwiseBackpropInput(heap, ...geometry, dy, w, dx)   dx = Σ over the outputs each input pixel reaches of dy·w
+//   depthwiseBackpropFilter(heap, ...geometry, x, dy, dW)  dW = Σ over batch and output pixels of x·dy
+// Single-threaded (one training replica per core). The loops run over channel vectors (16, 8 or 4 floats) and are
+// compiled three times, for AVX-512, AVX2+FMA and the baseline x86-64/arm64 instruction set; the CPU picks one at
+// load (NEXTNETS_NATIVE_ISA=avx2 or base forces a lower one), so the addon runs on any CPU of its architecture.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heap_args.h"
+
+#define AI inline __attribute__((always_inline))
+
+typedef struct {
+  int64_t batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, pt, pl;
+} Geometry;
+
+typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+typedef float vf1 __attribute__((aligned(4), may_alias));
+
+/** The first tap f whose input index o·stride − pad + f·dil is ≥ 0. */
+static AI int64_t first_tap(int64_t o, int64_t stride, int64_t pad, int64_t dil) {
+  const int64_t t = pad - o * stride;
+  return t <= 0 ? 0 : (t + dil - 1) / dil;
+}
+
+/** One past the last tap f (at most k) whose input index o·stride − pad + f·dil is < limit; ≤ first_tap when none. */
+static AI int64_t end_tap(int64_t o, int64_t stride, int64_t pad, int64_t dil, int64_t limit, int64_t k) {
+  const int64_t t = limit - 1 - (o * stride - pad);
+  if (t < 0) return 0;
+  return t / dil + 1 < k ? t / dil + 1 : k;
+}
+
+/** Output index hit by input index i through tap f, or -1 when none (stride does not divide, or out of range). */
+static AI int64_t source_index(int64_t i, int64_t f, int64_t pad, int64_t dil, int64_t stride, int64_t limit) {
+  const int64_t t = i + pad - f * dil;
+  if (t < 0 || t % stride != 0 || t / stride >= limit) return -1;
+  return t / stride;
+}
+
+/** The first output o whose input index o·stride − pad + f·dil is ≥ 0. */
+static AI int64_t first_output(int64_t f, int64_t dil, int64_t pad, int64_t stride) {
+  const int64_t t = pad - f * dil;
+  return t <= 0 ? 0 : (t + stride - 1) / stride;
+}
+
+/** One past the last output o (at most outLimit) whose input index o·stride − pad + f·dil is < inLimit. */
+static AI int64_t end_output(int64_t f, int64_t dil, int64_t pad, int64_t stride, int64_t inLimit, int64_t outLimit) {
+  const int64_t t = inLimit - 1 + pad - f * dil;
+  if (t < 0) return 0;
+  return t / stride + 1 < outLimit ? t / stride + 1 : outLimit;
+}
+
+/** The output columns [*a, *b) whose every column tap lies inside the input (empty when *b ≤ *a). */
+static AI void interior_columns(const Geometry *g, int64_t *a, int64_t *b) {
+  *a = g->pl <= 0 ? 0 : (g->pl + g->sW - 1) / g->sW;
+  const int64_t t = g->inW - 1 + g->pl - (g->kW - 1) * g->dW;
+  *b = t < 0 ? 0 : (t / g->sW + 1 < g->outW ? t / g->sW + 1 : g->outW);
+}
+
+/** The block of `width` channels starting at c, moved back to end at C when it would run past it (needs C ≥ width). */
+static AI int64_t block_start(int64_t c, int64_t C, int64_t width) {
+  return c + width <= C ? c : C - width;
+}
+
+/** Channels per vector block for C channels: the widest of 16, 8, 4, 1 that is not more than C. */
+static int64_t block_width(int64_t C) {
+  return C >= 16 ? 16 : C >= 8 ? 8 : C >= 4 ? 4 : 1;
+}
+
+#define DW_S 16
+#define DW_V vf16
+#include "depthwise_body.h"
+#undef DW_S
+#undef DW_V
+#define DW_S 8
+#define DW_V vf8
+#include "depthwise_body.h"
+#undef DW_S
+#undef DW_V
+#define DW_S 4
+#define DW_V vf4
+#include "depthwise_body.h"
+#undef DW_S
+#undef DW_V
+#define DW_S 1
+#define DW_V vf1
+#include "depthwise_body.h"
+#undef DW_S
+#undef DW_V
+
+static AI void forward_any(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
+  switch (block_width(g->C)) {
+    case 16: forward_16(g, x, w, bias, out); break;
+    case 8: forward_8(g, x, w, bias, out); break;
+    case 4: forward_4(g, x, w, bias, out); break;
+    default: forward_1(g, x, w, bias, out);
+  }
+}
+
+static AI void gather_any(const Geometry *g, const float *dy, const float *w, float *dx) {
+  switch (block_width(g->C)) {
+    case 16: backprop_input_gather_16(g, dy, w, dx); break;
+    case 8: backprop_input_gather_8(g, dy, w, dx); break;
+    case 4: backprop_input_gather_4(g, dy, w, dx); break;
+    default: backprop_input_gather_1(g, dy, w, dx);
+  }
+}
+
+static AI void filter_any(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {
+  switch (block_width(g->C)) {
+    case 16: backprop_filter_16(g, x, dy, dW, scratch); break;
+    case 8: backprop_filter_8(g, x, dy, dW, scratch); break;
+    case 4: backprop_filter_4(g, x, dy, dW, scratch); break;
+    default: backprop_filter_1(g, x, dy, dW, scratch);
+  }
+}
+
+typedef struct {
+  void (*forward)(const Geometry *, const float *, const float *, const float *, float *);
+  void (*gather)(const Geometry *, const float *, const float *, float *);
+  void (*filter)(const Geometry *, const float *, const float *, float *, float *);
+} Kernels;
+
+// The same kernels compiled for one instruction set each.
+#define DW_ENTRIES(isa, attr)                                                                                       \
+  attr static void forward_##isa(const Geometry *g, const float *x, const float *w, const float *bias, float *out) { \
+    forward_any(g, x, w, bias, out);                                                                                \
+  }                                                                                                                 \
+  attr static void gather_##isa(const Geometry *g, const float *dy, const float *w, float *dx) {                    \
+    gather_any(g, dy, w, dx);                                                                                       \
+  }                                                                                                                 \
+  attr static void filter_##isa(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {     \
+    filter_any(g, x, dy, dW, scratch);                                                                              \
+  }                                                                                                                 \
+  static const Kernels kernels_##isa = {forward_##isa, gather_##isa, filter_##isa};
+
+#if defined(__x86_64__)
+DW_ENTRIES(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
+DW_ENTRIES(avx2, __attribute__((target("avx2,fma"))))
+#endif
+DW_ENTRIES(base, )
+
+static const Kernels *kernels = &kernels_base;
+static const char *kernels_isa = "base";
+
+/** Picks the widest instruction set this CPU runs, unless NEXTNETS_NATIVE_ISA names a lower one. */
+static void choose_kernels(void) {
+#if defined(__x86_64__)
+  const char *forced = getenv("NEXTNETS_NATIVE_ISA");
+  const int allow512 = forced == NULL || strcmp(forced, "avx512") == 0;
+  const int allow2 = allow512 || strcmp(forced, "avx2") == 0;
+  __builtin_cpu_init();
+  if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+    kernels = &kernels_avx512;
+    kernels_isa = "avx512";
+  } else if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    kernels = &kernels_avx2;
+    kernels_isa = "avx2";
+  }
+#endif
+}
+
+/** a·b·c·d, or -1 when it does not fit an int64 (then no heap is that large). */
+static int64_t product4(int64_t a, int64_t b, int64_t c, int64_t d) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r) || __builtin_mul_overflow(r, d, &r)) return -1;
+  return r;
+}
+
+enum { INPUT, OUTPUT, FILTER, BIAS };
+
+/**
+ * Reads the heap, the geometry and `n` byte offsets (kinds: INPUT [batch, inH, inW, C], OUTPUT [batch, outH, outW, C],
+ * FILTER [kH, kW, C], BIAS [C] where 0 means none); checks that strides and dilations are ≥ 1 and that every operand
+ * lies inside the heap. Returns the heap, or NULL after throwing a one-line error.
+ */
+static uint8_t *take_call(napi_env env, napi_callback_info info, const char *name, Geometry *g, int n,
+                          const int kinds[], const char *const names[], int64_t offsets[]) {
+  napi_value argv[MAX_ARGS];
+  if (!take_args(env, info, name, (size_t)(15 + n), argv)) return NULL;
+  size_t length;
+  uint8_t *heap = heap_bytes(env, argv[0], &length);
+  int64_t v[14];
+  if (heap == NULL || !read_ints(env, argv, 1, 14, v) || !read_ints(env, argv, 15, (size_t)n, offsets)) return NULL;
+  *g = (Geometry){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
+  if (g->sH < 1 || g->sW < 1 || g->dH < 1 || g->dW < 1) {
+    napi_throw_range_error(env, NULL, "nextnets native depthwise: strides and dilations must be at least 1");
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    if (kinds[i] == BIAS && offsets[i] == 0) continue;
+    const int64_t count = kinds[i] == INPUT    ? product4(g->batch, g->inH, g->inW, g->C)
+                          : kinds[i] == OUTPUT ? product4(g->batch, g->outH, g->outW, g->C)
+                          : kinds[i] == FILTER ? product4(g->kH, g->kW, g->C, 1)
+                                               : g->C;
+    if (count < 0 || count > (int64_t)length) {
+      char message[160];
+      snprintf(message, sizeof message, "nextnets native: %s of %s is larger than the heap of %zu bytes", names[i], name, length);
+      napi_throw_range_error(env, NULL, message);
+      return NULL;
+    }
+    if (!in_heap(env, length, offsets[i], count, names[i])) return NULL;
+  }
+  return heap;
+}
+
+static napi_value depthwise_forward(napi_env env, napi_callback_info info) {
+  static const int kinds[] = {INPUT, FILTER, BIAS, OUTPUT};
+  static const char *const names[] = {"x", "filter", "bias", "out"};
+  Geometry g;
+  int64_t p[4];
+  uint8_t *heap = take_call(env, info, "depthwiseForward", &g, 4, kinds, names, p);
+  if (heap == NULL) return NULL;
+  kernels->forward(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
+                   p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
+  return NULL;
+}
+
+static napi_value no_memory(napi_env env, const char *name) {
+  char message[120];
+  snprintf(message, sizeof message, "nextnets native: %s could not allocate its scratch memory", name);
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info) {
+  static const int kinds[] = {OUTPUT, FILTER, INPUT};
+  static const char *const names[] = {"dy", "filter", "dx"};
+  Geometry g;
+  int64_t p[3];
+  uint8_t *heap = take_call(env, info, "depthwiseBackpropInput", &g, 3, kinds, names, p);
+  if (heap == NULL) return NULL;
+  const float *dy = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
+  float *dx = (float *)(heap + p[2]);
+  if (g.sH != 1 || g.sW != 1) {
+    kernels->gather(&g, dy, w, dx);
+    return NULL;
+  }
+  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
+  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
+  const int64_t taps = g.kH * g.kW;
+  float *flipped = malloc((size_t)(taps * g.C > 0 ? taps * g.C : 1) * sizeof(float));
+  if (flipped == NULL) return no_memory(env, "depthwiseBackpropInput");
+  for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g.C, w + t * g.C, (size_t)g.C * sizeof(float));
+  const Geometry f = {g.batch, g.outH, g.outW, g.C, g.inH, g.inW, g.kH, g.kW, 1, 1, g.dH, g.dW,
+                      (g.kH - 1) * g.dH - g.pt, (g.kW - 1) * g.dW - g.pl};
+  kernels->forward(&f, dy, flipped, NULL, dx);
+  free(flipped);
+  return NULL;
+}
+
+static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info info) {
+  static const int kinds[] = {INPUT, OUTPUT, FILTER};
+  static const char *const names[] = {"x", "dy", "dW"};
+  Geometry g;
+  int64_t p[3];
+  uint8_t *heap = take_call(env, info, "depthwiseBackpropFilter", &g, 3, kinds, names, p);
+  if (heap == NULL) return NULL;
+  const int64_t width = block_width(g.C), blocks = (g.C + width - 1) / width;
+  const int64_t floats = blocks * g.kH * g.kW * width;
+  float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
+  if (scratch == NULL) return no_memory(env, "depthwiseBackpropFilter");
+  kernels->filter(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2]), scratch);
+  free(scratch);
+  return NULL;
+}
+
+// depthwiseIsa(): the instruction set the kernels run with ("avx512", "avx2" or "base").
+static napi_value depthwise_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_string_utf8(env, kernels_isa, NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+void register_depthwise(napi_env env, napi_value exports) {
+  choose_kernels();
+  export_function(env, exports, "depthwiseForward", depthwise_forward);
+  export_function(env, exports, "depthwiseBackpropInput", depthwise_backprop_input);
+  export_function(env, exports, "depthwiseBackpropFilter", depthwise_backprop_filter);
+  export_function(env, exports, "depthwiseIsa", depthwise_isa);
+}

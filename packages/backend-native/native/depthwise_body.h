@@ -1,0 +1,207 @@
+// One channel width of the depthwise kernels (included by depthwise.c once per width, with DW_S = 16, 8, 4 or 1
+// channels and DW_V a GCC vector of that many floats, or float). Every function is always inlined, so its code is
+// compiled for the instruction set of the target-specific entry point that calls it (AVX-512, AVX2+FMA or baseline).
+// Channels are the vector lanes (NHWC: they are contiguous); the last block of a pass overlaps the one before when
+// C is not a multiple of DW_S, which is harmless since every output value is written, never accumulated, by a block.
+#define DW_CAT2(a, b) a##_##b
+#define DW_CAT(a, b) DW_CAT2(a, b)
+#define DW_FN(name) DW_CAT(name, DW_S)
+#define DW_LD(p) (*(const DW_V *)(p))
+#define DW_ST(p, v) (*(DW_V *)(p) = (v))
+
+// out[b, oh, ow, c0..] for one output pixel, any taps (borders).
+static AI void DW_FN(fwd_pixel)(const Geometry *g, const float *x, const float *w, const float *bias, float *out,
+                                int64_t b, int64_t oh, int64_t ow, int64_t c0) {
+  const int64_t C = g->C;
+  const int64_t fh0 = first_tap(oh, g->sH, g->pt, g->dH), fh1 = end_tap(oh, g->sH, g->pt, g->dH, g->inH, g->kH);
+  const int64_t fw0 = first_tap(ow, g->sW, g->pl, g->dW), fw1 = end_tap(ow, g->sW, g->pl, g->dW, g->inW, g->kW);
+  // two accumulators (even and odd taps of a row) so that consecutive adds do not wait on each other
+  DW_V acc = {0}, odd = {0};
+  if (bias != NULL) acc = DW_LD(bias + c0);
+  for (int64_t fh = fh0; fh < fh1; fh++) {
+    const float *xr = x + ((b * g->inH + oh * g->sH - g->pt + fh * g->dH) * g->inW + ow * g->sW - g->pl) * C + c0;
+    const float *wr = w + fh * g->kW * C + c0;
+    const int64_t tap = g->dW * C;
+    int64_t fw = fw0;
+    for (; fw + 2 <= fw1; fw += 2) {
+      acc += DW_LD(xr + fw * tap) * DW_LD(wr + fw * C);
+      odd += DW_LD(xr + (fw + 1) * tap) * DW_LD(wr + (fw + 1) * C);
+    }
+    if (fw < fw1) acc += DW_LD(xr + fw * tap) * DW_LD(wr + fw * C);
+  }
+  DW_ST(out + ((b * g->outH + oh) * g->outW + ow) * C + c0, acc + odd);
+}
+
+// Four output pixels ow..ow+3 of one row whose column taps are all inside the input: four accumulators share each
+// weight load.
+static AI void DW_FN(fwd_quad)(const Geometry *g, const float *x, const float *w, const float *bias, float *out,
+                               int64_t b, int64_t oh, int64_t ow, int64_t c0) {
+  const int64_t C = g->C, step = g->sW * C, tap = g->dW * C;
+  const int64_t fh0 = first_tap(oh, g->sH, g->pt, g->dH), fh1 = end_tap(oh, g->sH, g->pt, g->dH, g->inH, g->kH);
+  DW_V a0 = {0};
+  if (bias != NULL) a0 = DW_LD(bias + c0);
+  DW_V a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t fh = fh0; fh < fh1; fh++) {
+    const float *xp = x + ((b * g->inH + oh * g->sH - g->pt + fh * g->dH) * g->inW + ow * g->sW - g->pl) * C + c0;
+    const float *wp = w + fh * g->kW * C + c0;
+    for (int64_t fw = 0; fw < g->kW; fw++, xp += tap, wp += C) {
+      const DW_V wv = DW_LD(wp);
+      a0 += DW_LD(xp) * wv;
+      a1 += DW_LD(xp + step) * wv;
+      a2 += DW_LD(xp + 2 * step) * wv;
+      a3 += DW_LD(xp + 3 * step) * wv;
+    }
+  }
+  float *o = out + ((b * g->outH + oh) * g->outW + ow) * C + c0;
+  DW_ST(o, a0);
+  DW_ST(o + C, a1);
+  DW_ST(o + 2 * C, a2);
+  DW_ST(o + 3 * C, a3);
+}
+
+// out = bias + Σ_taps x·w over the whole output; quads of pixels whose column taps all lie inside the input
+// [owA, owB), single pixels elsewhere.
+static AI void DW_FN(forward)(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
+  int64_t owA, owB;
+  interior_columns(g, &owA, &owB);
+  for (int64_t b = 0; b < g->batch; b++)
+    for (int64_t oh = 0; oh < g->outH; oh++)
+      for (int64_t ow = 0; ow < g->outW;) {
+        if (ow >= owA && ow + 4 <= owB) {
+          for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_quad)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));
+          ow += 4;
+        } else {
+          for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_pixel)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));
+          ow += 1;
+        }
+      }
+}
+
+// dx[b, ih, iw, c0..] = Σ over taps (fh, fw) whose output pixel exists of dy·w (gather form, any stride).
+static AI void DW_FN(bpi_pixel)(const Geometry *g, const float *dy, const float *w, float *dx, int64_t b, int64_t ih,
+                                int64_t iw, int64_t c0) {
+  const int64_t C = g->C;
+  DW_V acc = {0};
+  for (int64_t fh = 0; fh < g->kH; fh++) {
+    const int64_t oh = source_index(ih, fh, g->pt, g->dH, g->sH, g->outH);
+    if (oh < 0) continue;
+    for (int64_t fw = 0; fw < g->kW; fw++) {
+      const int64_t ow = source_index(iw, fw, g->pl, g->dW, g->sW, g->outW);
+      if (ow < 0) continue;
+      acc += DW_LD(dy + ((b * g->outH + oh) * g->outW + ow) * C + c0) * DW_LD(w + (fh * g->kW + fw) * C + c0);
+    }
+  }
+  DW_ST(dx + ((b * g->inH + ih) * g->inW + iw) * C + c0, acc);
+}
+
+static AI void DW_FN(backprop_input_gather)(const Geometry *g, const float *dy, const float *w, float *dx) {
+  for (int64_t b = 0; b < g->batch; b++)
+    for (int64_t ih = 0; ih < g->inH; ih++)
+      for (int64_t iw = 0; iw < g->inW; iw++)
+        for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(bpi_pixel)(g, dy, w, dx, b, ih, iw, block_start(c, g->C, DW_S));
+}
+
+// acc[0..DW_S) += Σ_{ow in [o0, o1)} x[ow·sW + xo]·dy[ow] for one tap: four accumulators over consecutive columns.
+static AI void DW_FN(bpf_tap)(float *acc, const float *xr, const float *dyr, int64_t o0, int64_t o1, int64_t xstep,
+                              int64_t C) {
+  DW_V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+  const float *xp = xr + o0 * xstep, *dp = dyr + o0 * C;
+  int64_t ow = o0;
+  for (; ow + 4 <= o1; ow += 4, xp += 4 * xstep, dp += 4 * C) {
+    a0 += DW_LD(xp) * DW_LD(dp);
+    a1 += DW_LD(xp + xstep) * DW_LD(dp + C);
+    a2 += DW_LD(xp + 2 * xstep) * DW_LD(dp + 2 * C);
+    a3 += DW_LD(xp + 3 * xstep) * DW_LD(dp + 3 * C);
+  }
+  for (; ow < o1; ow++, xp += xstep, dp += C) a0 += DW_LD(xp) * DW_LD(dp);
+  DW_ST(acc, DW_LD(acc) + ((a0 + a1) + (a2 + a3)));
+}
+
+// Four taps fw..fw+3 over the columns where all four are inside the input: one dy load feeds four accumulators;
+// only taps from fw + first on are added to acc.
+static AI void DW_FN(bpf_quad)(float *acc, const float *xr, const float *dyr, int64_t o0, int64_t o1, int64_t xstep,
+                               int64_t tap, int64_t C, int64_t first) {
+  // two columns per step into separate accumulators: eight independent chains
+  DW_V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+  const float *xp = xr + o0 * xstep, *dp = dyr + o0 * C;
+  int64_t ow = o0;
+  for (; ow + 2 <= o1; ow += 2, xp += 2 * xstep, dp += 2 * C) {
+    const DW_V d = DW_LD(dp), e = DW_LD(dp + C);
+    const float *xq = xp + xstep;
+    a0 += DW_LD(xp) * d;
+    a1 += DW_LD(xp + tap) * d;
+    a2 += DW_LD(xp + 2 * tap) * d;
+    a3 += DW_LD(xp + 3 * tap) * d;
+    b0 += DW_LD(xq) * e;
+    b1 += DW_LD(xq + tap) * e;
+    b2 += DW_LD(xq + 2 * tap) * e;
+    b3 += DW_LD(xq + 3 * tap) * e;
+  }
+  if (ow < o1) {
+    const DW_V d = DW_LD(dp);
+    a0 += DW_LD(xp) * d;
+    a1 += DW_LD(xp + tap) * d;
+    a2 += DW_LD(xp + 2 * tap) * d;
+    a3 += DW_LD(xp + 3 * tap) * d;
+  }
+  // taps before `first` belong to the previous group (a last group moved back to end at kW)
+  if (first <= 0) DW_ST(acc, DW_LD(acc) + (a0 + b0));
+  if (first <= 1) DW_ST(acc + DW_S, DW_LD(acc + DW_S) + (a1 + b1));
+  if (first <= 2) DW_ST(acc + 2 * DW_S, DW_LD(acc + 2 * DW_S) + (a2 + b2));
+  DW_ST(acc + 3 * DW_S, DW_LD(acc + 3 * DW_S) + (a3 + b3));
+}
+
+// dW[fh, fw, c] = Σ_{b, oh, ow} x[b, ih, iw, c]·dy[b, oh, ow, c] over the pixels whose (ih, iw) is inside the input.
+// Row by row (b, oh, fh) every channel block adds its per-tap sums to `scratch` (blocks × kH·kW × DW_S floats,
+// zeroed), which stays in cache; the input and gradient rows are read once per row pair for all blocks. At the end
+// each block's sums are written to dW.
+static AI void DW_FN(backprop_filter)(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {
+  const int64_t C = g->C, taps = g->kH * g->kW, blocks = (C + DW_S - 1) / DW_S;
+  const int64_t xstep = g->sW * C, tap = g->dW * C;
+  for (int64_t b = 0; b < g->batch; b++)
+    for (int64_t oh = 0; oh < g->outH; oh++) {
+      const float *dyr = dy + (b * g->outH + oh) * g->outW * C;
+      for (int64_t fh = 0; fh < g->kH; fh++) {
+        const int64_t ih = oh * g->sH - g->pt + fh * g->dH;
+        if (ih < 0 || ih >= g->inH) continue;
+        // x at column ow·sW − pl of this input row (the pointer for ow = 0 may lie before the row: only valid columns are read)
+        const float *xr = x + ((b * g->inH + ih) * g->inW - g->pl) * C;
+        for (int64_t k = 0; k < blocks; k++) {
+          const int64_t c0 = block_start(k * DW_S, C, DW_S);
+          float *acc = scratch + (k * taps + fh * g->kW) * DW_S;
+          int64_t fw = 0;
+          // groups of four taps (the last moved back to end at kW, its taps before fw skipped), each group over
+          // the columns valid for all four (the first tap starts last, the last tap ends first), then each new
+          // tap's border columns
+          for (; g->kW >= 4 && fw < g->kW; fw += 4) {
+            const int64_t f0 = fw + 4 <= g->kW ? fw : g->kW - 4;
+            const int64_t lo = first_output(f0, g->dW, g->pl, g->sW), hi = end_output(f0 + 3, g->dW, g->pl, g->sW, g->inW, g->outW);
+            if (lo < hi) DW_FN(bpf_quad)(acc + f0 * DW_S, xr + f0 * tap + c0, dyr + c0, lo, hi, xstep, tap, C, fw - f0);
+            for (int64_t t = fw; t < f0 + 4; t++) {
+              const int64_t o0 = first_output(t, g->dW, g->pl, g->sW), o1 = end_output(t, g->dW, g->pl, g->sW, g->inW, g->outW);
+              if (lo < hi) {
+                DW_FN(bpf_tap)(acc + t * DW_S, xr + t * tap + c0, dyr + c0, o0, lo < o1 ? lo : o1, xstep, C);
+                DW_FN(bpf_tap)(acc + t * DW_S, xr + t * tap + c0, dyr + c0, hi > o0 ? hi : o0, o1, xstep, C);
+              } else {
+                DW_FN(bpf_tap)(acc + t * DW_S, xr + t * tap + c0, dyr + c0, o0, o1, xstep, C);
+              }
+            }
+          }
+          for (; fw < g->kW; fw++) {
+            const int64_t o0 = first_output(fw, g->dW, g->pl, g->sW), o1 = end_output(fw, g->dW, g->pl, g->sW, g->inW, g->outW);
+            DW_FN(bpf_tap)(acc + fw * DW_S, xr + fw * tap + c0, dyr + c0, o0, o1, xstep, C);
+          }
+        }
+      }
+    }
+  for (int64_t k = 0; k < blocks; k++) {
+    const int64_t c0 = block_start(k * DW_S, C, DW_S);
+    for (int64_t t = 0; t < taps; t++) DW_ST(dW + t * C + c0, DW_LD(scratch + (k * taps + t) * DW_S));
+  }
+}
+
+#undef DW_CAT2
+#undef DW_CAT
+#undef DW_FN
+#undef DW_LD
+#undef DW_ST
