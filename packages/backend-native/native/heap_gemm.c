@@ -15,6 +15,7 @@ extern void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, 
                         const float *b, int ldb, float beta, float *c, int ldc);
 extern void openblas_set_num_threads(int threads);
 extern int openblas_get_num_threads(void);
+extern char *openblas_get_corename(void);
 
 // Seeds C for a product with beta 1: the bias rows, or (accumulate) C plus the bias.
 static void epilogue_prepare(float *c, const float *bias, int64_t m, int64_t n, int accumulate) {
@@ -108,7 +109,16 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// coreName(): the kernels OpenBLAS picked at load (e.g. "SkylakeX", "Haswell"; OPENBLAS_CORETYPE overrides it).
+static napi_value core_name(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
 void register_gemm(napi_env env, napi_value exports) {
+  export_function(env, exports, "coreName", core_name);
   export_function(env, exports, "gemmNN", gemm_nn);
   export_function(env, exports, "gemmNT", gemm_nt);
   export_function(env, exports, "setThreads", set_threads);

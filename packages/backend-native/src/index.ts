@@ -16,6 +16,7 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
+  coreName(): string;
   // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
   depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
   depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
@@ -192,7 +193,7 @@ export function nativeGemmThreads(): number {
 export function nativeGemmStatus(): string {
   const lib = loadAddon();
   if (lib == null) return `native GEMM unavailable: ${unavailableReason}`;
-  return threadsInUse > 0 ? `native GEMM: OpenBLAS, ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
+  return threadsInUse > 0 ? `native GEMM: OpenBLAS (${lib.coreName()} kernels), ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
 }
 
 /**
