@@ -3,5 +3,6 @@
 
 NAPI_MODULE_INIT() {
   register_gemm(env, exports);
+  register_norm_act(env, exports);
   return exports;
 }

@@ -25,5 +25,6 @@ void export_function(napi_env env, napi_value exports, const char *name, napi_ca
 
 // Each kernel group adds its functions to the module's exports (heap_gemm.c, ...).
 void register_gemm(napi_env env, napi_value exports);
+void register_norm_act(napi_env env, napi_value exports);
 
 #endif

@@ -16,6 +16,13 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
+  // native/norm_act.c
+  batchNorm(heap: ArrayBuffer, x: number, w: number, b: number, y: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormGrad(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  batchNormSilu(heap: ArrayBuffer, x: number, w: number, b: number, z: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormSiluGrad(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  silu(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  siluGrad(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -52,6 +59,18 @@ function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
   return {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+    batchNorm: {
+      batchNorm: (x, w, b, y, mean, variance, scale, rows, c, eps) => lib.batchNorm(plainHeap(backend) as ArrayBuffer, x, w, b, y, mean, variance, scale, rows, c, eps),
+      batchNormGrad: (...args) => lib.batchNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
+    },
+    batchNormSilu: {
+      batchNormSilu: (x, w, b, z, mean, variance, scale, rows, c, eps) => lib.batchNormSilu(plainHeap(backend) as ArrayBuffer, x, w, b, z, mean, variance, scale, rows, c, eps),
+      batchNormSiluGrad: (...args) => lib.batchNormSiluGrad(plainHeap(backend) as ArrayBuffer, ...args),
+    },
+    silu: {
+      silu: (x, y, n) => lib.silu(plainHeap(backend) as ArrayBuffer, x, y, n),
+      siluGrad: (x, dy, dx, n) => lib.siluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
+    },
   };
 }
 

@@ -14,6 +14,7 @@ import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { registerSiluGradient, siluConfig, siluGradConfig } from './silu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from './batch_norm';
+import { batchNormSiluConfig, batchNormSiluGradConfig, registerBatchNormSiluGradient } from './batch_norm_silu';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 import { adamWUpdateConfig } from './adamw';
@@ -69,6 +70,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   layerNormGradConfig,
   batchNormConfig,
   batchNormGradConfig,
+  batchNormSiluConfig,
+  batchNormSiluGradConfig,
   adamWUpdateConfig,
 ];
 
@@ -78,7 +81,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
  * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
- * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
+ * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm / BatchNorm-SiLU kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
@@ -108,6 +111,7 @@ export function registerWasmFastKernels(): void {
   registerSiluGradient();
   registerLayerNormGradient();
   registerBatchNormGradient();
+  registerBatchNormSiluGradient();
 }
 
 /** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */
