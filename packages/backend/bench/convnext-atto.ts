@@ -6,7 +6,7 @@
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
  * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm] [--profile]`.
  * `--model` takes any registered ConvNeXt or EfficientNet-family name (e.g. tf_efficientnetv2_b0). `--native-gemm` routes the
- * heap GEMMs through OpenBLAS on one thread (@nextnets/backend-native, as the CLI does).
+ * heap GEMMs (and the addon's other kernels) through @nextnets/backend-native on one thread, in every replica, as the CLI does.
  * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
  * instance per core); CPU img/s then counts the main thread only. `--peer-threads 1` compares
@@ -160,6 +160,8 @@ async function main(): Promise<void> {
   const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
   const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.05, fused: !opts.compositeAdamW });
 
+  // the worker replicas read it in prepareBackend (bench/replica.ts)
+  process.env.NEXTNETS_BENCH_NATIVE_GEMM = nativeGemm ? '1' : '0';
   const dp =
     opts.replicas > 1
       ? await DataParallel.create(model, {
