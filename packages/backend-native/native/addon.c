@@ -6,5 +6,6 @@ NAPI_MODULE_INIT() {
   register_depthwise(env, exports);
   register_gelu(env, exports);
   register_layer_norm(env, exports);
+  register_norm_act(env, exports);
   return exports;
 }

@@ -28,6 +28,13 @@ interface NativeAddon {
   // native/layer_norm.c: byte offsets, rows, channels (and eps)
   layerNorm?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
   layerNormGrad?(heap: ArrayBuffer, ...pointersRowsC: number[]): void;
+  // native/norm_act.c: byte offsets, rows, channels (and eps)
+  batchNorm?(heap: ArrayBuffer, x: number, w: number, b: number, y: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormGrad?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  batchNormSilu?(heap: ArrayBuffer, x: number, w: number, b: number, z: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormSiluGrad?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
+  silu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  siluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -97,12 +104,32 @@ function boundLayerNorm(lib: NativeAddon, backend: BackendWasm): LayerNormExport
   };
 }
 
+/** The addon's BatchNorm, BatchNorm→SiLU and SiLU kernels bound to one backend's heap; null for an addon built without them. */
+function boundNormAct(lib: NativeAddon, backend: BackendWasm): Pick<HeapKernels, 'batchNorm' | 'batchNormSilu' | 'silu'> | null {
+  const { batchNorm, batchNormGrad, batchNormSilu, batchNormSiluGrad, silu, siluGrad } = lib;
+  if (batchNorm == null || batchNormGrad == null || batchNormSilu == null || batchNormSiluGrad == null || silu == null || siluGrad == null) return null;
+  return {
+    batchNorm: {
+      batchNorm: (...args) => batchNorm(plainHeap(backend) as ArrayBuffer, ...args),
+      batchNormGrad: (...args) => batchNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
+    },
+    batchNormSilu: {
+      batchNormSilu: (...args) => batchNormSilu(plainHeap(backend) as ArrayBuffer, ...args),
+      batchNormSiluGrad: (...args) => batchNormSiluGrad(plainHeap(backend) as ArrayBuffer, ...args),
+    },
+    silu: {
+      silu: (x, y, n) => silu(plainHeap(backend) as ArrayBuffer, x, y, n),
+      siluGrad: (x, dy, dx, n) => siluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
+    },
+  };
+}
+
 /** The kernel groups other than the GEMMs, each switched by the `NativeGemmOptions` field of its name. */
-type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm'>;
-const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm'] as const;
+type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm' | 'batchNorm' | 'batchNormSilu' | 'silu'>;
+const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm', 'batchNorm', 'batchNormSilu', 'silu'] as const;
 
 /** The groups in use (`useNativeGemm` options). */
-const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true };
+const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true, batchNorm: true, batchNormSilu: true, silu: true };
 
 /** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
 interface BoundKernels {
@@ -122,6 +149,7 @@ function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
     depthwise: boundDepthwise(lib, backend) ?? undefined,
     gelu: boundGelu(lib, backend) ?? undefined,
     layerNorm: boundLayerNorm(lib, backend) ?? undefined,
+    ...boundNormAct(lib, backend),
   };
   return { gemms, groups, given: gemms, givenFor: '' };
 }
@@ -157,6 +185,12 @@ export interface NativeGemmOptions {
   gelu?: boolean;
   /** LayerNorm over the last axis and its gradient by the addon's kernels too: true by default. */
   layerNorm?: boolean;
+  /** Training-mode BatchNorm and its gradient by the addon's kernels too: true by default. */
+  batchNorm?: boolean;
+  /** BatchNorm followed by SiLU (EfficientNet), forward and gradient, as one native kernel each: true by default. */
+  batchNormSilu?: boolean;
+  /** SiLU and its gradient by the addon's kernels too: true by default. */
+  silu?: boolean;
 }
 
 let threadsInUse = 0;
@@ -174,6 +208,9 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   groupsInUse.depthwise = options.depthwise ?? true;
   groupsInUse.gelu = options.gelu ?? true;
   groupsInUse.layerNorm = options.layerNorm ?? true;
+  groupsInUse.batchNorm = options.batchNorm ?? true;
+  groupsInUse.batchNormSilu = options.batchNormSilu ?? true;
+  groupsInUse.silu = options.silu ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }

@@ -1,4 +1,5 @@
 import '@nextnets/models-convnext';
+import '@nextnets/models-efficient';
 import '@nextnets/models-rep';
 import '@nextnets/models-roadmap';
 import { fixtureParitySuite } from '@nextnets/test-fixtures';
@@ -6,9 +7,9 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { nativeGemmAvailable, stopNativeGemm, useNativeGemm } from '../src/index';
 
 // The reference parity suite (forward and every parameter's gradient against PyTorch) with the addon computing the
-// matmuls and dense convolution gradients (OpenBLAS), the depthwise convolutions and GELU: ConvNeXt V1/V2 (1×1 convs
-// as matmuls, 7×7 depthwise, GELU), InceptionNeXt (3×3, 1×k and k×1 depthwise branches), RepLKNet (large depthwise
-// kernels), RepVGG (dense 3×3 convs) and ResNet.
+// matmuls and dense convolution gradients (OpenBLAS), the depthwise convolutions, GELU, LayerNorm, BatchNorm and SiLU:
+// ConvNeXt V1/V2 (1×1 convs as matmuls, 7×7 depthwise, GELU), InceptionNeXt (3×3, 1×k and k×1 depthwise branches),
+// RepLKNet (large depthwise kernels), RepVGG (dense 3×3 convs), ResNet and EfficientNetV2 (BatchNorm→SiLU, SiLU).
 describe.skipIf(!nativeGemmAvailable())('fixture parity with the native kernels', () => {
   fixtureParitySuite([
     'convnext_tiny_cfg',
@@ -17,6 +18,7 @@ describe.skipIf(!nativeGemmAvailable())('fixture parity with the native kernels'
     'replknet_tiny_cfg',
     'repvgg_tiny_cfg',
     'resnet_tiny_cfg',
+    'efficientnetv2_tiny_cfg',
   ]);
   beforeAll(() => {
     useNativeGemm({ threads: 2 });

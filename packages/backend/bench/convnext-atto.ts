@@ -7,7 +7,7 @@
  * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm [--no-native-depthwise] [--no-native-gelu] [--no-native-layer-norm]] [--profile]`.
  * `--model` takes any registered ConvNeXt or EfficientNet-family name (e.g. tf_efficientnetv2_b0). `--native-gemm` routes the
  * heap GEMMs through OpenBLAS on one thread and the depthwise convolutions, GELU and LayerNorm through the addon's kernels
- * (@nextnets/backend-native, as the CLI does); `--no-native-depthwise` / `--no-native-gelu` / `--no-native-layer-norm` keep
+ * (@nextnets/backend-native, in every replica, as the CLI does); `--no-native-depthwise` / `--no-native-gelu` / `--no-native-layer-norm` keep
  * our wasm kernels for those (A/B).
  * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       ? await DataParallel.create(model, {
           replicas: opts.replicas,
           factoryUrl: new URL('./replica.ts', import.meta.url).href,
-          factoryArgs: { model: opts.model, numClasses: 10, nativeGemm },
+          factoryArgs: { model: opts.model, numClasses: 10, native: nativeGemm ? nativeOptions : null },
         })
       : undefined;
   const trainStep = async (): Promise<void> => {

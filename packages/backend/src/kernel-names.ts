@@ -13,6 +13,10 @@ export const FUSED_LAYER_NORM_GRAD = 'NextnetsLayerNormGrad';
 /** Training-mode BatchNorm over the last axis: inputs {x, weight, bias}, attrs {eps}, outputs [y, mean, variance]. */
 export const FUSED_BATCH_NORM = 'NextnetsBatchNorm';
 export const FUSED_BATCH_NORM_GRAD = 'NextnetsBatchNormGrad';
+/** Training-mode BatchNorm then SiLU in one kernel: inputs {x, weight, bias}, attrs {eps}, outputs [silu(y), mean, variance]. */
+export const FUSED_BATCH_NORM_SILU = 'NextnetsBatchNormSilu';
+/** Its gradient: inputs {dy, x, weight, bias, mean, variance}, attrs {eps}, outputs [dx, dweight, dbias]. */
+export const FUSED_BATCH_NORM_SILU_GRAD = 'NextnetsBatchNormSiluGrad';
 /** AdamW update: inputs param, grad, m, v; outputs new param, m, v. */
 export const FUSED_ADAMW_UPDATE = 'NextnetsAdamWUpdate';
 /**

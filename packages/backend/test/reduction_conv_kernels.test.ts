@@ -11,12 +11,12 @@ beforeAll(async () => {
   await setupBackend('wasm');
 });
 
-describe('Sum over leading axes on wasm', () => {
+describe('Sum and Mean over leading or middle axes on wasm', () => {
   it('is installed', () => {
     expect(isSumLeadingAxes(tf.getKernel(tf.Sum, 'wasm')!.kernelFunc)).toBe(true);
   });
 
-  // Leading axes (the fast path), innermost / middle / all axes (the stock kernel), keepDims both ways.
+  // Leading or middle axes (the fast path), innermost / all axes (the stock kernel), keepDims both ways.
   const cases: Array<[number[], number | number[], boolean]> = [
     [[13, 7], 0, false],
     [[3, 5, 7, 9], [0, 1, 2], false],
@@ -27,6 +27,10 @@ describe('Sum over leading axes on wasm', () => {
     // column blocks of 8 plus a tail (the SIMD loop of assembly/reduce.ts)
     [[13, 21], 0, false],
     [[5, 3, 40], [0, 1], true],
+    // middle axes (the spatial axes of NHWC, squeeze-excitation's pool and gate gradient): one row sum per batch entry
+    [[3, 5, 7, 9], [1, 2], true],
+    [[2, 6, 5, 33], [2, 1], false],
+    [[2, 3, 4, 5, 6], [2, 3], true],
   ];
   it.each(cases)('sum of %j over %j (keepDims %s) equals cpu', async (shape, axis, keepDims) => {
     const xv = randomValues(makeRng(shape.length * 7), shape);
@@ -48,6 +52,22 @@ describe('Sum over leading axes on wasm', () => {
     } finally {
       setSimdKernelsEnabled(true);
     }
+  });
+
+  it.each([
+    [[3, 5, 7, 9], [1, 2], true],
+    [[2, 6, 5, 33], [1, 2], false],
+    [[13, 7], 0, false],
+    [[4, 6, 5], -1, false],
+  ] as Array<[number[], number | number[], boolean]>)('mean of %j over %j (keepDims %s) and its gradient equal cpu', async (shape, axis, keepDims) => {
+    const xv = randomValues(makeRng(shape.length * 5), shape);
+    const run = () => tf.mean(tf.tensor(xv, shape), axis, keepDims);
+    const grad = () => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.mean(x, axis, keepDims))))(tf.tensor(xv, shape));
+    const before = tf.memory().numTensors;
+    const [actual, actualGrad] = [await runOn('wasm', run), await runOn('wasm', grad)];
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelDiff(actual, await runOn('cpu', run))).toBeLessThan(1e-5);
+    expect(maxRelDiff(actualGrad, await runOn('cpu', grad))).toBeLessThan(1e-5);
   });
 
   it('leaves int32 sums to the stock kernel', async () => {
@@ -135,5 +155,22 @@ describe('Identity on wasm shares data', () => {
     expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     c.dispose();
     expect(backend.numDataIds()).toBe(dataIdsBefore);
+  });
+});
+
+describe('Cast to the same dtype on wasm shares data', () => {
+  it('adds no buffer, and a real conversion still converts', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const a = tf.tensor1d([1.5, -2.25, 3]);
+    const dataIdsBefore = backend.numDataIds();
+    const b = tf.cast(a, 'float32');
+    expect(backend.numDataIds()).toBe(dataIdsBefore);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1.5, -2.25, 3]);
+    const i = tf.cast(b, 'int32');
+    expect(i.dtype).toBe('int32');
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([b, i]);
   });
 });

@@ -8,6 +8,7 @@ import {
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { providedHeapKernels } from './heap_provider';
 import { simdModule } from './simd_module';
 import { asWasmBackend, floatView, heapOffset, releaseScratch, scratchTensor } from './wasm_tensors';
 import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../kernel-names.js';
@@ -16,8 +17,8 @@ import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '../kernel-names.js';
  * Fused BatchNorm in training mode over the last (channel) axis: per-channel mean and biased variance over all other
  * axes (two passes, like tf.moments), y = (x − mean)·w/√(variance + eps) + b, in one kernel instead of ~8; mean and
  * variance are outputs too (the running statistics and the backward use them). The backward is one more kernel (dx,
- * dw, db together). Our wasm SIMD kernels (assembly/simd.ts, on the tfjs heap) when the engine has wasm SIMD, else the
- * scalar loops below. Kernel names are shared with @nextnets/core-layers' BatchNorm2d (used when registered).
+ * dw, db together). A registered heap-kernel provider's (e.g. @nextnets/backend-native's) where it has them, else our
+ * wasm SIMD kernels (assembly/simd.ts, on the tfjs heap) when the engine has wasm SIMD, else the scalar loops below. Kernel names are shared with @nextnets/core-layers' BatchNorm2d (used when registered).
  */
 export const BATCH_NORM_KERNEL = FUSED_BATCH_NORM;
 export const BATCH_NORM_GRAD_KERNEL = FUSED_BATCH_NORM_GRAD;
@@ -38,7 +39,7 @@ export const batchNormKernel: KernelFunc = ({ inputs, backend: rawBackend, attrs
   const yInfo = backend.makeOutput(x.shape, 'float32');
   const meanInfo = backend.makeOutput([c], 'float32');
   const varInfo = backend.makeOutput([c], 'float32');
-  const mod = simdModule(backend);
+  const mod = providedHeapKernels(backend)?.batchNorm ?? simdModule(backend);
   if (mod && rows > 0) {
     const scale = scratchTensor(backend, [c]);
     const [xp, wp, bp, yp, mp, vp, sp] = [x, weight, bias, yInfo, meanInfo, varInfo, scale].map((t) => heapOffset(backend, t));
@@ -73,7 +74,7 @@ export const batchNormGradKernel: KernelFunc = ({ inputs, backend: rawBackend, a
   const dxInfo = backend.makeOutput(x.shape, 'float32');
   const dwInfo = backend.makeOutput([c], 'float32');
   const dbInfo = backend.makeOutput([c], 'float32');
-  const mod = simdModule(backend);
+  const mod = providedHeapKernels(backend)?.batchNorm ?? simdModule(backend);
   if (mod && rows > 0) {
     const scratch = scratchTensor(backend, [3 * c]);
     const ptrs = [dy, x, weight, mean, variance, dxInfo, dwInfo, dbInfo, scratch].map((t) => heapOffset(backend, t));

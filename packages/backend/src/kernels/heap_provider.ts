@@ -19,6 +19,27 @@ export type DepthwiseExports = Pick<SimdModule, 'setGeometry' | 'forward' | 'bac
 /** LayerNorm over the last axis and its gradient with the signatures of our wasm SIMD module. */
 export type LayerNormExports = Pick<SimdModule, 'layerNorm' | 'layerNormGrad'>;
 
+/** Training-mode BatchNorm forward and backward, with the signatures of our wasm SIMD module. */
+export type BatchNormExports = Pick<SimdModule, 'batchNorm' | 'batchNormGrad'>;
+
+/**
+ * Training-mode BatchNorm followed by SiLU, forward (z = SiLU(y), y not stored) and backward (y recomputed from x and
+ * the saved statistics): the batchNorm arguments, and batchNormGrad's with the bias after the weight.
+ */
+export interface BatchNormSiluExports {
+  batchNormSilu(x: number, w: number, b: number, z: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
+  batchNormSiluGrad(
+    dy: number, x: number, w: number, b: number, mean: number, variance: number, dx: number, dw: number, db: number, scratch: number,
+    rows: number, c: number, eps: number,
+  ): void;
+}
+
+/** SiLU forward and backward, with the signatures of our wasm silu module (silu.ts). */
+export interface SiluExports {
+  silu(x: number, y: number, n: number): void;
+  siluGrad(x: number, dy: number, dx: number, n: number): void;
+}
+
 /**
  * Kernels another implementation runs in place on the same heap (e.g. @nextnets/backend-native's addon in Node). The
  * GEMMs are required; every other group is optional and, where absent, our wasm SIMD kernels run.
@@ -27,6 +48,9 @@ export interface HeapKernels extends GemmExports {
   depthwise?: DepthwiseExports;
   gelu?: GeluExports;
   layerNorm?: LayerNormExports;
+  batchNorm?: BatchNormExports;
+  batchNormSilu?: BatchNormSiluExports;
+  silu?: SiluExports;
 }
 
 /**

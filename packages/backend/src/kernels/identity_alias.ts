@@ -1,4 +1,5 @@
-import { getKernel, Identity, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Cast, getKernel, Identity, type CastAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend } from './wasm_tensors';
 
 /**
@@ -13,9 +14,19 @@ export const identityAlias: KernelFunc = ({ inputs, backend }) => {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
 
-/** A config replacing the wasm Identity with `identityAlias`; empty if already applied. */
+/**
+ * Cast to the dtype the tensor already has is Identity too (tfjs-backend-cpu's Cast does the same). tfjs-core's
+ * Multiply gradient casts both operands to float32, so every float32 product in a backward pass (squeeze-excitation
+ * gates, layer scales) would otherwise copy its operands.
+ */
+const castWrappers = new WasmKernelWrappers([
+  [Cast, (fallback) => (args) => ((args.attrs as unknown as CastAttrs).dtype === (args.inputs.x as TensorInfo).dtype ? identityAlias(args) : fallback(args))],
+]);
+
+/** Configs replacing the wasm Identity with `identityAlias` and putting the same-dtype Cast in front of the wasm Cast; empty if already applied. */
 export function identityAliasConfigs(): KernelConfig[] {
+  const configs = castWrappers.configs();
   const current = getKernel(Identity, 'wasm');
-  if (current == null || current.kernelFunc === identityAlias) return [];
-  return [{ kernelName: Identity, backendName: 'wasm', kernelFunc: identityAlias }];
+  if (current == null || current.kernelFunc === identityAlias) return configs;
+  return [{ kernelName: Identity, backendName: 'wasm', kernelFunc: identityAlias }, ...configs];
 }

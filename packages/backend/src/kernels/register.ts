@@ -14,6 +14,7 @@ import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { registerSiluGradient, siluConfig, siluGradConfig } from './silu';
 import { layerNormConfig, layerNormGradConfig, registerLayerNormGradient } from './layer_norm';
 import { batchNormConfig, batchNormGradConfig, registerBatchNormGradient } from './batch_norm';
+import { batchNormSiluConfig, batchNormSiluGradConfig, registerBatchNormSiluGradient } from './batch_norm_silu';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { emptyTensorGuardConfigs, isEmptyTensorGuard } from './empty_tensors';
 import { adamWUpdateConfig } from './adamw';
@@ -74,6 +75,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   batchNormGradConfig,
   grnConfig,
   grnGradConfig,
+  batchNormSiluConfig,
+  batchNormSiluGradConfig,
   adamWUpdateConfig,
 ];
 
@@ -84,7 +87,7 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
  * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
  * splits and concatenations copy rows without a subarray per row,
- * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm / GRN kernels (with gradients) and the fused AdamW
+ * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm / BatchNorm-SiLU / GRN kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
  */
@@ -117,6 +120,7 @@ export function registerWasmFastKernels(): void {
   registerLayerNormGradient();
   registerBatchNormGradient();
   registerGrnGradient();
+  registerBatchNormSiluGradient();
 }
 
 /** False when the environment variable NEXTNETS_WASM_FAST is '0': setupBackend then keeps the stock kernels. */

@@ -11,6 +11,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { SILU_RELAXED_WASM_BASE64 } from './generated/silu-relaxed-wasm';
 import { SILU_WASM_BASE64 } from './generated/silu-wasm';
+import { providedHeapKernels, type SiluExports } from './heap_provider';
 import { relaxedOrPlainModule } from './relaxed_simd';
 import { asWasmBackend, floatView } from './wasm_tensors';
 import { FUSED_SILU, FUSED_SILU_GRAD } from '../kernel-names.js';
@@ -26,14 +27,12 @@ import { FUSED_SILU, FUSED_SILU_GRAD } from '../kernel-names.js';
 export const SILU_KERNEL = FUSED_SILU;
 export const SILU_GRAD_KERNEL = FUSED_SILU_GRAD;
 
-interface SiluExports {
-  silu(x: number, y: number, n: number): void;
-  siluGrad(x: number, dy: number, dx: number, n: number): void;
-}
-
-/** assembly/silu.ts on the tfjs heap (relaxed-SIMD build where it validates); null without SIMD or when switched off. */
+/**
+ * A registered heap-kernel provider's SiLU (e.g. @nextnets/backend-native's), else assembly/silu.ts on the tfjs heap
+ * (relaxed-SIMD build where it validates); null without SIMD or when switched off.
+ */
 function siluModule(backend: BackendWasm): SiluExports | null {
-  return relaxedOrPlainModule<SiluExports>(backend, SILU_RELAXED_WASM_BASE64, SILU_WASM_BASE64);
+  return providedHeapKernels(backend)?.silu ?? relaxedOrPlainModule<SiluExports>(backend, SILU_RELAXED_WASM_BASE64, SILU_WASM_BASE64);
 }
 
 /** σ(v) from exp(−|v|) (no overflow for any v). */

@@ -1,52 +1,65 @@
-import { Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Mean, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { REDUCE_WASM_BASE64 } from './generated/reduce-wasm';
 import { heapModule } from './heap_module';
-import { WasmKernelWrappers } from './kernel_wrapper';
+import { WasmKernelWrappers, type KernelWrap } from './kernel_wrapper';
 import { asWasmBackend, floatView } from './wasm_tensors';
 
 /**
  * Sum over the leading axes of a float32 tensor (every bias / LayerNorm-affine / layer-scale gradient: dy summed over
- * the batch and spatial rows) as one pass of column sums. The stock wasm Sum reduces only innermost axes, so for
- * these it first transposes the whole tensor. Each column is summed in float64 and rounded once, by assembly/reduce.ts
- * on the heap (wasm SIMD) or by the scalar loop below. Other reductions use the stock kernel.
+ * the batch and spatial rows) as one pass of column sums; likewise Sum and Mean over a run of middle axes (the
+ * spatial axes of NHWC: squeeze-excitation's global average pool and its gate's gradient), as one pass of column sums
+ * per batch entry. The stock wasm Sum and Mean reduce only innermost axes, so for these they first transpose the whole
+ * tensor. Each column is summed in float64 and rounded once, by assembly/reduce.ts on the heap (wasm SIMD) or by the
+ * scalar loop below (a Mean divides the rounded sum by the count). Other reductions use the stock kernels.
  */
-function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
-  return (args) => {
+function reduceRows(mean: boolean): KernelWrap {
+  return (fallback) => (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as SumAttrs;
     const rank = x.shape.length;
     const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return fallback(args);
+    // a run of axes [first, first + n) that stops before the last axis: x is [outer, rows, cols], summed over rows
+    const first = axes[0];
+    const contiguous = axes.length > 0 && axes.every((a, i) => a === first + i) && axes[axes.length - 1] < rank - 1;
+    if (!contiguous || x.dtype !== 'float32') return fallback(args);
     const backend = asWasmBackend(args.backend);
-    const keptShape = x.shape.slice(axes.length);
-    const outShape = keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape;
+    const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+    const outer = size(x.shape.slice(0, first));
+    const rows = size(x.shape.slice(first, first + axes.length));
+    const outShape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keepDims ? [1] : []) : [d]));
     const out = backend.makeOutput(outShape, 'float32');
     const sums = floatView(backend, out);
     const xv = floatView(backend, x);
-    const cols = sums.length;
+    const cols = outer === 0 ? 0 : sums.length / outer;
     const simd = heapModule<{ sumRows(x: number, out: number, rows: number, cols: number): void }>(backend, REDUCE_WASM_BASE64);
-    if (simd != null) {
-      simd.sumRows(xv.byteOffset, sums.byteOffset, xv.length / cols, cols);
-      return out;
+    for (let o = 0; o < outer && cols > 0; o++) {
+      const xOff = o * rows * cols;
+      if (simd != null) {
+        simd.sumRows(xv.byteOffset + xOff * 4, sums.byteOffset + o * cols * 4, rows, cols);
+        continue;
+      }
+      const acc = new Float64Array(cols);
+      for (let off = xOff; off < xOff + rows * cols; off += cols) {
+        for (let j = 0; j < cols; j++) acc[j] += xv[off + j];
+      }
+      sums.set(acc, o * cols);
     }
-    const acc = new Float64Array(cols);
-    for (let off = 0; off < xv.length; off += cols) {
-      for (let j = 0; j < cols; j++) acc[j] += xv[off + j];
-    }
-    sums.set(acc);
+    if (mean) for (let i = 0; i < sums.length; i++) sums[i] /= rows;
     return out;
   };
 }
 
-const wrappers = new WasmKernelWrappers([[Sum, sumLeadingAxes]]);
+const wrappers = new WasmKernelWrappers([
+  [Sum, reduceRows(false)],
+  [Mean, reduceRows(true)],
+]);
 
-/** A config putting the leading-axes path in front of the current wasm Sum; empty if already applied. */
+/** Configs putting the row-sum paths in front of the current wasm Sum and Mean; empty if already applied. */
 export function sumLeadingAxesConfigs(): KernelConfig[] {
   return wrappers.configs();
 }
 
-/** True when the kernel function is the leading-axes wrapper. */
+/** True when the kernel function is one of the row-sum wrappers. */
 export function isSumLeadingAxes(kernelFunc: KernelFunc): boolean {
   return wrappers.has(kernelFunc);
 }

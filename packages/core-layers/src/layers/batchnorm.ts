@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module, type Initializer } from '../module.js';
 import { onesInit, zerosInit } from '../init.js';
 import { silu, siluGradFromInput } from './activations.js';
-import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, FUSED_SILU, FUSED_SILU_GRAD, hasFusedKernel } from './fused-kernels.js';
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD, FUSED_BATCH_NORM_SILU, FUSED_SILU, FUSED_SILU_GRAD, hasFusedKernel } from './fused-kernels.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -58,9 +58,20 @@ export class BatchNorm2d extends Module {
    * only x: it recomputes the normalised tensor with the same kernel (identical values, statistics included) instead
    * of holding it and the statistics from the forward pass; SiLU's gradient then runs as in `silu`, and BatchNorm's
    * as before. One full-size tensor less per BatchNorm-SiLU pair (EfficientNet's convolutions), bit-identical
-   * gradients, one more BatchNorm pass in the backward.
+   * gradients, one more BatchNorm pass in the backward. Where the backend has the BatchNorm-SiLU kernel pair
+   * (@nextnets/backend on wasm), that pair does the same in one kernel each way (with @nextnets/backend-native, without
+   * writing the normalised tensor or SiLU's gradient out at all).
    */
   forwardSilu(x: tf.Tensor): tf.Tensor {
+    if (this.training && x.dtype === 'float32' && hasFusedKernel(FUSED_BATCH_NORM_SILU)) {
+      return tf.tidy(() => {
+        const attrs = { eps: this.eps } as unknown as tf.NamedAttrMap;
+        const inputs = { x, weight: this.weight, bias: this.bias };
+        const [z, mean, variance] = tf.engine().runKernel(FUSED_BATCH_NORM_SILU, inputs, attrs) as tf.Tensor[];
+        this.updateRunningStats(mean, variance, x.size / this.numFeatures);
+        return z;
+      });
+    }
     if (!this.training || x.dtype !== 'float32' || !hasFusedKernel(FUSED_BATCH_NORM) || tf.getKernel(FUSED_BATCH_NORM_GRAD, tf.getBackend()) == null) {
       return silu(this.forward(x));
     }
