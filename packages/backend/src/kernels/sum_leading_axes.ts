@@ -44,7 +44,8 @@ function reduceRows(mean: boolean): KernelWrap {
       }
       sums.set(acc, o * cols);
     }
-    if (mean) for (let i = 0; i < sums.length; i++) sums[i] /= rows;
+    // a mean over no rows is 0, as on the cpu backend
+    if (mean && rows > 0) for (let i = 0; i < sums.length; i++) sums[i] /= rows;
     return out;
   };
 }
