@@ -2,10 +2,12 @@
 //   C = op(A)·op(B) + bias (C += … when accumulate), then relu, row-major, C [m, n] dense.
 // op(A)[i, p] is a[i·aRow + p·aCol] (plain A [m, k]: aRow = k, aCol = 1; Aᵀ of A [k, m]: aRow = 1, aCol = m), so
 // A is read in place. op(B)[p, j] is b[p·ldb + j] (plain B [k, n]) or b[j·ldb + p] (B [n, k], transB). B is packed
-// per block of KC depth steps into strips of 32 columns, k-major and zero-padded (the classic Goto/BLIS
-// organisation: K. Goto, R. van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 2008); the
-// microkernel keeps an MR × 32 tile of C in 2·MR zmm registers and, per depth step, loads two vectors of the strip
-// and broadcasts MR scalars of A. A last strip of at most 16 columns uses a one-vector kernel.
+// per block of at most KC depth steps and NC columns into strips of 48 columns (the last one 16, 32 or 48), k-major
+// and zero-padded; for each block of MC rows of A (kept in L2) and each strip, the microkernel holds a tile of C in
+// zmm registers (8 rows × 48 columns, or 24 × 16 for a 16-column strip: 24 accumulators) and, per depth step, loads
+// the strip's vectors and broadcasts one scalar of A per row. This is the Goto/BLIS organisation (K. Goto,
+// R. van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 2008) without packing A, since
+// broadcasts read A's rows (or, for Aᵀ, contiguous columns) straight from the heap.
 // Compiled for AVX-512F only through target attributes, so the rest of the addon stays baseline x86-64; callers
 // must check sgemm_avx512_supported() first. Not built on other architectures (sgemm_avx512_supported() is 0).
 #include <stdint.h>
@@ -19,7 +21,11 @@
 #define TARGET __attribute__((target("avx512f,avx2,fma")))
 #define AI inline __attribute__((always_inline))
 
-enum { NR = 32, KC = 256, NC = 512 };
+// KC: depth of a packed block; NC: columns of a packed block; MC: rows of A walked per strip (they stay in L2);
+// MAIN_V: vectors per strip (48 columns).
+enum { KC = 256, NC = 480, MC = 96, MAIN_V = 3 };
+
+static __mmask16 lane_mask(int64_t cols) { return cols >= 16 ? 0xFFFF : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1); }
 
 int sgemm_avx512_supported(void) {
   __builtin_cpu_init();
@@ -39,27 +45,21 @@ static float *pack_space(size_t floats) {
   return pack_buffer;
 }
 
-// Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into strips of `width` columns: strip s holds kc rows of `width` floats.
-TARGET static void pack_b(float *dst, const float *b, int64_t ldb, int transB, int64_t p0, int64_t kc, int64_t j0,
-                          int64_t nc, int64_t width) {
-  for (int64_t s = 0; s < nc; s += width) {
-    const int64_t cols = nc - s < width ? nc - s : width;
-    float *out = dst + s * kc;
-    if (!transB) {
-      const __mmask16 lo = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-      const __mmask16 hi = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-      const float *src = b + p0 * ldb + j0 + s;
-      for (int64_t p = 0; p < kc; p++, src += ldb, out += width) {
-        _mm512_store_ps(out, _mm512_maskz_loadu_ps(lo, src));
-        if (width == 32) _mm512_store_ps(out + 16, _mm512_maskz_loadu_ps(hi, src + 16));
-      }
-    } else {
-      // B [n, k]: column j of op(B) is row j of B, contiguous in p; transpose through the strip.
-      memset(out, 0, (size_t)(kc * width) * sizeof(float));
-      for (int64_t c = 0; c < cols; c++) {
-        const float *src = b + (j0 + s + c) * ldb + p0;
-        for (int64_t p = 0; p < kc; p++) out[p * width + c] = src[p];
-      }
+// Packs op(B)[p0 .. p0+kc, j0 .. j0+cols) into one strip of `width` (16, 32 or 48) columns, k-major, zero-padded.
+TARGET static void pack_strip(float *out, const float *b, int64_t ldb, int transB, int64_t p0, int64_t kc, int64_t j0,
+                              int64_t cols, int64_t width) {
+  if (!transB) {
+    __mmask16 masks[3];
+    for (int v = 0; v < 3; v++) masks[v] = lane_mask(cols - 16 * v);
+    const float *src = b + p0 * ldb + j0;
+    for (int64_t p = 0; p < kc; p++, src += ldb, out += width)
+      for (int64_t v = 0; v < width / 16; v++) _mm512_store_ps(out + 16 * v, _mm512_maskz_loadu_ps(masks[v], src + 16 * v));
+  } else {
+    // B [n, k]: column j of op(B) is row j of B, contiguous in p
+    if (cols < width) memset(out, 0, (size_t)(kc * width) * sizeof(float));
+    for (int64_t c = 0; c < cols; c++) {
+      const float *src = b + (j0 + c) * ldb + p0;
+      for (int64_t p = 0; p < kc; p++) out[p * width + c] = src[p];
     }
   }
 }
@@ -78,54 +78,53 @@ TARGET static AI void store_c(float *c, __m512 v, __mmask16 mask, const float *b
 }
 
 typedef struct {
-  const float *bias;  // at the tile's first column, or NULL
+  const float *bias;  // at the strip's first column, or NULL
   int first, seed_c, relu;
-  __mmask16 lo, hi;   // the valid columns of the two vectors
+  __mmask16 mask[3];  // the valid columns of each vector
 } Epilogue;
 
-// C[0 .. rows, 0 .. 32] (ldc apart) from rows of A (aRow apart, aCol per depth step) and a packed strip of 32.
-TARGET static AI void kernel32(int rows, int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp,
-                               float *c, int64_t ldc, const Epilogue *e) {
-  __m512 acc[8][2];
-  for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  const float *ap = a;
-  for (int64_t p = 0; p < kc; p++, bp += 32, ap += aCol) {
-    const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+// C[0 .. rows, 0 .. 16·V) (ldc apart) from `rows` rows of A (aRow apart, aCol per depth step) and a packed strip of
+// 16·V columns: rows × V accumulators (at most 24 of the 32 zmm registers).
+TARGET static AI void kernel(int V, int rows, int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp,
+                             float *c, int64_t ldc, const Epilogue *e) {
+  __m512 acc[24][3];
+#pragma GCC unroll 24
+  for (int r = 0; r < rows; r++)
+#pragma GCC unroll 3
+    for (int v = 0; v < V; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; p++, bp += 16 * V, a += aCol) {
+    __m512 bv[3];
+#pragma GCC unroll 3
+    for (int v = 0; v < V; v++) bv[v] = _mm512_load_ps(bp + 16 * v);
+#pragma GCC unroll 24
     for (int r = 0; r < rows; r++) {
-      const __m512 av = _mm512_set1_ps(ap[r * aRow]);
-      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+      const __m512 av = _mm512_set1_ps(a[r * aRow]);
+#pragma GCC unroll 3
+      for (int v = 0; v < V; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
-  for (int r = 0; r < rows; r++) {
-    store_c(c + r * ldc, acc[r][0], e->lo, e->bias, e->first, e->seed_c, e->relu);
-    if (e->hi) store_c(c + r * ldc + 16, acc[r][1], e->hi, e->bias != NULL ? e->bias + 16 : NULL, e->first, e->seed_c, e->relu);
-  }
+#pragma GCC unroll 24
+  for (int r = 0; r < rows; r++)
+#pragma GCC unroll 3
+    for (int v = 0; v < V; v++)
+      if (e->mask[v])
+        store_c(c + r * ldc + 16 * v, acc[r][v], e->mask[v], e->bias != NULL ? e->bias + 16 * v : NULL, e->first,
+                e->seed_c, e->relu);
 }
 
-// The same for a strip of 16 columns.
-TARGET static AI void kernel16(int rows, int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp,
-                               float *c, int64_t ldc, const Epilogue *e) {
-  __m512 acc[8];
-  for (int r = 0; r < rows; r++) acc[r] = _mm512_setzero_ps();
-  const float *ap = a;
-  for (int64_t p = 0; p < kc; p++, bp += 16, ap += aCol) {
-    const __m512 b0 = _mm512_load_ps(bp);
-    for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ap[r * aRow]), b0, acc[r]);
-  }
-  for (int r = 0; r < rows; r++) store_c(c + r * ldc, acc[r], e->lo, e->bias, e->first, e->seed_c, e->relu);
-}
-
-// One instance per row count, so the accumulators stay in registers.
-#define K32(R) TARGET static void k32_##R(int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp, float *c, int64_t ldc, const Epilogue *e) { kernel32(R, kc, a, aRow, aCol, bp, c, ldc, e); }
-#define K16(R) TARGET static void k16_##R(int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp, float *c, int64_t ldc, const Epilogue *e) { kernel16(R, kc, a, aRow, aCol, bp, c, ldc, e); }
-K32(1) K32(2) K32(3) K32(4) K32(5) K32(6) K32(7) K32(8)
-K16(1) K16(2) K16(3) K16(4) K16(5) K16(6) K16(7) K16(8)
+// One instance per vector count V and row count, so the accumulators stay in registers: V = 3 takes up to 8 rows,
+// V = 2 up to 12, V = 1 up to 24.
 typedef void (*Kernel)(int64_t, const float *, int64_t, int64_t, const float *, float *, int64_t, const Epilogue *);
-static const Kernel kernels32[9] = {NULL, k32_1, k32_2, k32_3, k32_4, k32_5, k32_6, k32_7, k32_8};
-static const Kernel kernels16[9] = {NULL, k16_1, k16_2, k16_3, k16_4, k16_5, k16_6, k16_7, k16_8};
-
-static __mmask16 lane_mask(int64_t cols) { return cols >= 16 ? 0xFFFF : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1); }
+#define K(V, R) TARGET static void k##V##_##R(int64_t kc, const float *a, int64_t aRow, int64_t aCol, const float *bp, float *c, int64_t ldc, const Epilogue *e) { kernel(V, R, kc, a, aRow, aCol, bp, c, ldc, e); }
+K(3, 1) K(3, 2) K(3, 3) K(3, 4) K(3, 5) K(3, 6) K(3, 7) K(3, 8)
+K(2, 1) K(2, 2) K(2, 3) K(2, 4) K(2, 5) K(2, 6) K(2, 7) K(2, 8) K(2, 9) K(2, 10) K(2, 11) K(2, 12)
+K(1, 1) K(1, 2) K(1, 3) K(1, 4) K(1, 5) K(1, 6) K(1, 7) K(1, 8) K(1, 9) K(1, 10) K(1, 11) K(1, 12) K(1, 13) K(1, 14) K(1, 15) K(1, 16) K(1, 17) K(1, 18) K(1, 19) K(1, 20) K(1, 21) K(1, 22) K(1, 23) K(1, 24)
+static const Kernel kernels3[9] = {NULL, k3_1, k3_2, k3_3, k3_4, k3_5, k3_6, k3_7, k3_8};
+static const Kernel kernels2[13] = {NULL, k2_1, k2_2, k2_3, k2_4, k2_5, k2_6, k2_7, k2_8, k2_9, k2_10, k2_11, k2_12};
+static const Kernel kernels1[25] = {NULL, k1_1, k1_2, k1_3, k1_4, k1_5, k1_6, k1_7, k1_8, k1_9, k1_10, k1_11, k1_12,
+                                    k1_13, k1_14, k1_15, k1_16, k1_17, k1_18, k1_19, k1_20, k1_21, k1_22, k1_23, k1_24};
+static const Kernel *const kernels[4] = {NULL, kernels1, kernels2, kernels3};
+static const int rows_of[4] = {0, 24, 12, 8};
 
 TARGET int sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t aRow, int64_t aCol, const float *b,
                         int64_t ldb, int transB, float *c, const float *bias, int relu, int accumulate) {
@@ -137,37 +136,40 @@ TARGET int sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t
       }
     return 1;
   }
+  // depth blocks of at most KC, evenly sized
+  const int64_t kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;
   const int64_t ncMax = n < NC ? n : NC;
-  const int64_t kcMax = k < KC ? k : KC;
-  float *packed = pack_space((size_t)(kcMax * ((ncMax + NR - 1) / NR * NR)));
+  float *packed = pack_space((size_t)(kcMax * (ncMax + 48)));
   if (packed == NULL) return 0;
   for (int64_t j0 = 0; j0 < n; j0 += NC) {
     const int64_t nc = n - j0 < NC ? n - j0 : NC;
-    // the full strips of 32, then a last one of 32 or (≤ 16 columns left) 16
-    const int64_t full = nc / NR, rest = nc - full * NR;
-    const int64_t lastWidth = rest == 0 ? 0 : rest > 16 ? 32 : 16;
-    for (int64_t p0 = 0; p0 < k; p0 += KC) {
-      const int64_t kc = k - p0 < KC ? k - p0 : KC;
-      const int first = p0 == 0, last = p0 + kc == k;
-      pack_b(packed, b, ldb, transB, p0, kc, j0, full * NR, NR);
-      if (rest) pack_b(packed + full * NR * kc, b, ldb, transB, p0, kc, j0 + full * NR, rest, lastWidth);
-      Epilogue e = {NULL, first, accumulate, relu && last, 0xFFFF, 0xFFFF};
-      for (int64_t i0 = 0; i0 < m; i0 += 8) {
-        const int rows = m - i0 < 8 ? (int)(m - i0) : 8;
-        const float *ai = a + i0 * aRow + p0 * aCol;
-        for (int64_t s = 0; s < full; s++) {
-          e.bias = bias != NULL ? bias + j0 + s * NR : NULL;
-          e.lo = e.hi = 0xFFFF;
-          kernels32[rows](kc, ai, aRow, aCol, packed + s * NR * kc, c + i0 * n + j0 + s * NR, n, &e);
-        }
-        if (rest) {
-          e.bias = bias != NULL ? bias + j0 + full * NR : NULL;
-          e.lo = lane_mask(rest);
-          e.hi = lane_mask(rest - 16);
-          const float *bp = packed + full * NR * kc;
-          float *ci = c + i0 * n + j0 + full * NR;
-          if (lastWidth == 32) kernels32[rows](kc, ai, aRow, aCol, bp, ci, n, &e);
-          else kernels16[rows](kc, ai, aRow, aCol, bp, ci, n, &e);
+    // strips of 48 columns (16 · MAIN_V), the last one of 16, 32 or 48
+    int64_t stripAt[NC / 16 + 1], stripV[NC / 16 + 1], strips = 0;
+    for (int64_t s = 0; s < nc; strips++) {
+      const int64_t left = nc - s, v = left >= 16 * MAIN_V ? MAIN_V : (left + 15) / 16;
+      stripAt[strips] = s;
+      stripV[strips] = v;
+      s += 16 * v;
+    }
+    for (int64_t p0 = 0; p0 < k; p0 += kcMax) {
+      const int64_t kc = k - p0 < kcMax ? k - p0 : kcMax;
+      for (int64_t s = 0; s < strips; s++) {
+        const int64_t cols = nc - stripAt[s] < 16 * stripV[s] ? nc - stripAt[s] : 16 * stripV[s];
+        pack_strip(packed + stripAt[s] * kc, b, ldb, transB, p0, kc, j0 + stripAt[s], cols, 16 * stripV[s]);
+      }
+      Epilogue e = {NULL, p0 == 0, accumulate, relu && p0 + kc == k, {0, 0, 0}};
+      for (int64_t i0 = 0; i0 < m; i0 += MC) {
+        const int64_t mc = m - i0 < MC ? m - i0 : MC;
+        for (int64_t s = 0; s < strips; s++) {
+          const int V = (int)stripV[s], R = rows_of[V];
+          const int64_t j = j0 + stripAt[s];
+          for (int v = 0; v < 3; v++) e.mask[v] = v < V ? lane_mask(j0 + nc - j - 16 * v) : 0;
+          e.bias = bias != NULL ? bias + j : NULL;
+          const float *bp = packed + stripAt[s] * kc;
+          for (int64_t i = i0; i < i0 + mc; i += R) {
+            const int rows = i0 + mc - i < R ? (int)(i0 + mc - i) : R;
+            kernels[V][rows](kc, a + i * aRow + p0 * aCol, aRow, aCol, bp, c + i * n + j, n, &e);
+          }
         }
       }
     }
