@@ -1,9 +1,9 @@
 /**
  * The addon's own AVX-512 GEMM against OpenBLAS, single-threaded, on ConvNeXt-atto's 1×1-conv shapes at 224², batch 8:
  * the forward products (gemmNN + bias), the input gradients (gemmNT) and the weight gradients (gemmNN with Aᵀ, in the
- * k-blocks @nextnets/backend's transposedTimes uses). The kernel is picked once per process (NEXTNETS_NATIVE_SGEMM), so
- * every round runs one child process per kernel, alternating; the table shows the best GMAC/s of all rounds. Run from
- * packages/backend-native: `node --conditions=@nextnets/source --import tsx bench/gemm.ts [--rounds 4]`.
+ * k-blocks @nextnets/backend's transposedTimes uses), and a few filter taps of dense 3×3 convolutions (C += A·B).
+ * The kernel is picked once per process (NEXTNETS_NATIVE_SGEMM), so every round runs one child process per kernel,
+ * alternating; the table shows the best GMAC/s of all rounds. Run from packages/backend-native: `node --conditions=@nextnets/source --import tsx bench/gemm.ts [--rounds 4]`.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -22,6 +22,8 @@ const FORWARD: [number, number, number][] = [
   [25088, 40, 160], [25088, 160, 40], [6272, 80, 320], [6272, 320, 80],
   [1568, 160, 640], [1568, 640, 160], [392, 320, 1280], [392, 1280, 320],
 ];
+/** m × k × n of one filter tap of a dense 3×3 convolution (@nextnets/backend's shifted_conv.ts), accumulated into C. */
+const TAPS: [number, number, number][] = [[8 * 58 * 58, 32, 64], [8 * 30 * 30, 96, 96], [8 * 16 * 16, 192, 192]];
 /** The k-block of a weight gradient Aᵀ·B, A [k, m], B [k, n] (packages/backend/src/kernels/heap_gemm.ts). */
 const tnBlock = (m: number, n: number) => Math.max(4, Math.floor(65536 / (m + n)));
 
@@ -37,6 +39,7 @@ function ops(): Op[] {
     const kb = tnBlock(k, n);
     list.push({ name: 'TN (k-block)', m: k, k: kb, n, call: (lib, heap) => lib.gemmNN(heap, a, b, c, 0, k, n, kb, 1, k, 0, 1) });
   }
+  for (const [m, k, n] of TAPS) list.push({ name: '3×3 tap +=C', m, k, n, call: (lib, heap) => lib.gemmNN(heap, a, b, c, 0, m, n, k, k, 1, 0, 1) });
   return list;
 }
 
