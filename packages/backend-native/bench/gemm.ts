@@ -3,7 +3,8 @@
  * the forward products (gemmNN + bias), the input gradients (gemmNT) and the weight gradients (gemmNN with Aᵀ, in the
  * k-blocks @nextnets/backend's transposedTimes uses), and a few filter taps of dense 3×3 convolutions (C += A·B).
  * The kernel is picked once per process (NEXTNETS_NATIVE_SGEMM), so every round runs one child process per kernel,
- * alternating; the table shows the best GMAC/s of all rounds. Run from packages/backend-native: `node --conditions=@nextnets/source --import tsx bench/gemm.ts [--rounds 4]`.
+ * alternating; the table shows the best GMAC/s of all rounds. Run from packages/backend-native:
+ * `node --conditions=@nextnets/source --import tsx bench/gemm.ts [--rounds 4]`.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';

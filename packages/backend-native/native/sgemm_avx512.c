@@ -17,6 +17,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include <pthread.h>
 
 #define TARGET __attribute__((target("avx512f,avx2,fma")))
 #define AI inline __attribute__((always_inline))
@@ -32,17 +33,24 @@ int sgemm_avx512_supported(void) {
   return __builtin_cpu_supports("avx512f");
 }
 
-// Packed B of one call: grown as needed, kept per thread (replicas run in worker threads of one process).
-static _Thread_local float *pack_buffer;
-static _Thread_local size_t pack_capacity;
+// Packed B: one buffer per thread (replicas run in worker threads of one process), grown as needed and freed when
+// its thread ends (a pthread key's destructor). The first 64 bytes hold its capacity in floats.
+static pthread_key_t pack_key;
+static pthread_once_t pack_key_once = PTHREAD_ONCE_INIT;
+
+static void pack_key_create(void) { pthread_key_create(&pack_key, free); }
 
 static float *pack_space(size_t floats) {
-  if (floats > pack_capacity) {
-    free(pack_buffer);
-    pack_buffer = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-    pack_capacity = pack_buffer != NULL ? floats : 0;
+  pthread_once(&pack_key_once, pack_key_create);
+  size_t *buffer = pthread_getspecific(pack_key);
+  if (buffer == NULL || buffer[0] < floats) {
+    free(buffer);
+    buffer = aligned_alloc(64, 64 + (floats * sizeof(float) + 63) / 64 * 64);
+    if (buffer != NULL) buffer[0] = floats;
+    pthread_setspecific(pack_key, buffer);
+    if (buffer == NULL) return NULL;
   }
-  return pack_buffer;
+  return (float *)(buffer + 64 / sizeof(size_t));
 }
 
 // Packs op(B)[p0 .. p0+kc, j0 .. j0+cols) into one strip of `width` (16, 32 or 48) columns, k-major, zero-padded.
