@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeGemmAvailable, NATIVE_ADDON_PATH } from '../src/index';
 
@@ -128,6 +129,44 @@ describe.skipIf(!available)('the addon’s own AVX-512 GEMM', () => {
       expect(relMaxDiff(own.c, blas.c)).toBeLessThan(1e-5);
     },
   );
+
+  it('runs in worker threads (its packing buffer is per thread) with the results of the main thread', async () => {
+    // each worker loads the addon and computes the same 50×300×70 A·B on its own heap, twice
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const lib = require(workerData.path);
+      lib.setThreads(1);
+      const heap = new ArrayBuffer(4 * (50 * 300 + 300 * 70 + 50 * 70));
+      const f = new Float32Array(heap);
+      for (let i = 0; i < 50 * 300 + 300 * 70; i++) f[i] = ((i * 37) % 101) / 50 - 1;
+      const c = 4 * (50 * 300 + 300 * 70);
+      lib.gemmNN(heap, 0, 4 * 50 * 300, c, 0, 50, 70, 300, 300, 1, 0, 0);
+      lib.gemmNN(heap, 0, 4 * 50 * 300, c, 0, 50, 70, 300, 300, 1, 0, 1);
+      parentPort.postMessage({ kernel: lib.gemmKernel(), c: new Float32Array(heap, c, 50 * 70).slice() });`;
+    const inWorker = () =>
+      new Promise<{ kernel: string; c: Float32Array }>((resolve, reject) => {
+        const worker = new Worker(source, { eval: true, workerData: { path: NATIVE_ADDON_PATH } });
+        worker.once('message', (message: { kernel: string; c: Float32Array }) => {
+          resolve(message);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
+    const results = await Promise.all([inWorker(), inWorker()]);
+    const lib = addon as Addon;
+    lib.setThreads(2);
+    const a = new Float32Array(50 * 300 + 300 * 70).map((_, i) => ((i * 37) % 101) / 50 - 1);
+    const heap = new ArrayBuffer(4 * (a.length + 50 * 70));
+    new Float32Array(heap).set(a);
+    lib.gemmNN(heap, 0, 4 * 50 * 300, 4 * a.length, 0, 50, 70, 300, 300, 1, 0, 0);
+    lib.gemmNN(heap, 0, 4 * 50 * 300, 4 * a.length, 0, 50, 70, 300, 300, 1, 0, 1);
+    const blas = new Float32Array(heap, 4 * a.length, 50 * 70);
+    lib.setThreads(1);
+    for (const { kernel, c } of results) {
+      expect(kernel).toBe(lib.gemmKernel());
+      expect(relMaxDiff(c, blas)).toBeLessThan(1e-5);
+    }
+  });
 });
 
 /** The CPU's flags from /proc/cpuinfo ('' elsewhere). */
