@@ -81,7 +81,7 @@ TARGET static AI void store_c(float *c, __m512 v, __mmask16 mask, const float *b
   } else {
     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
   }
-  if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+  if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);  // a NaN stays NaN (MAXPS returns the second operand then)
   _mm512_mask_storeu_ps(c, mask, v);
 }
 

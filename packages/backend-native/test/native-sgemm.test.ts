@@ -130,6 +130,19 @@ describe.skipIf(!available)('the addon’s own AVX-512 GEMM', () => {
     },
   );
 
+  it('keeps a NaN through the ReLU, as OpenBLAS with the separate ReLU pass does', () => {
+    const lib = addon as Addon;
+    const heap = new ArrayBuffer(4 * (2 * 3 + 3 * 17 + 2 * 17));
+    const f = new Float32Array(heap);
+    f.fill(-1);
+    f[0] = Number.NaN; // A[0, 0]: row 0 of C is NaN, row 1 is (−1)·(−1)·3 = 3
+    lib.setThreads(1);
+    lib.gemmNN(heap, 0, 4 * 6, 4 * (6 + 51), 0, 2, 17, 3, 3, 1, 1, 0);
+    const c = new Float32Array(heap, 4 * (6 + 51), 34);
+    expect(Array.from(c.subarray(0, 17)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(c.subarray(17))).toEqual(new Array(17).fill(3));
+  });
+
   it('runs in worker threads (its packing buffer is per thread) with the results of the main thread', async () => {
     // each worker loads the addon and computes the same 50×300×70 A·B on its own heap, twice
     const source = `
