@@ -6,8 +6,12 @@
 //   gemmNT(heap, a, b, c, bias, m, n, k, relu): C = A·Bᵀ + bias, A [m, k], B [n, k].
 // bias = 0: none, else bias[j] is added to every row; relu != 0 clamps at 0 after the bias.
 // OpenBLAS is declared here rather than through cblas.h, so only the runtime library (libopenblas0) is needed.
+// With one OpenBLAS thread on a CPU with AVX-512F, the products run on our own kernel (sgemm_avx512.c) instead, which
+// beats OpenBLAS's AVX2 kernels on ConvNeXt's shapes; NEXTNETS_NATIVE_SGEMM=openblas keeps OpenBLAS for every product.
+#include <stdlib.h>
 #include <string.h>
 #include "heap_args.h"
+#include "sgemm_avx512.h"
 
 enum { CblasRowMajor = 101 };
 enum { CblasNoTrans = 111, CblasTrans = 112 };
@@ -33,12 +37,33 @@ static void relu_in_place(float *c, int64_t count) {
     if (c[i] < 0) c[i] = 0;
 }
 
+// Whether products may run on sgemm_avx512: the CPU has AVX-512F and NEXTNETS_NATIVE_SGEMM is not "openblas".
+// Decided once per process (every thread computes the same answer, so the atomic store may race harmlessly).
+static _Atomic int own_sgemm_allowed = -1;
+
+static int own_sgemm_usable(void) {
+  int allowed = own_sgemm_allowed;
+  if (allowed < 0) {
+    const char *choice = getenv("NEXTNETS_NATIVE_SGEMM");
+    allowed = sgemm_avx512_supported() && !(choice != NULL && strcmp(choice, "openblas") == 0);
+    own_sgemm_allowed = allowed;
+  }
+  return allowed;
+}
+
+// The kernel of the next products: ours while OpenBLAS runs one thread (it is single-threaded), else OpenBLAS.
+static int own_sgemm_in_use(void) { return own_sgemm_usable() && openblas_get_num_threads() == 1; }
+
 // C = op(A)·op(B) + bias (C += … when accumulate), then relu: the bias rows (or C itself) seed C and the product adds
 // to it with beta 1. Offsets are bytes into the heap, already checked.
 static void product(uint8_t *heap, int transA, int transB, int64_t m, int64_t n, int64_t k, int64_t a, int64_t lda,
                     int64_t b, int64_t ldb, int64_t c, int64_t bias, int relu, int accumulate) {
   float *cp = (float *)(heap + c);
   const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
+  if (own_sgemm_in_use() &&
+      sgemm_avx512(m, n, k, (const float *)(heap + a), transA == CblasNoTrans ? lda : 1, transA == CblasNoTrans ? 1 : lda,
+                   (const float *)(heap + b), ldb, transB == CblasTrans, cp, biasp, relu, accumulate))
+    return;
   epilogue_prepare(cp, biasp, m, n, accumulate);
   float beta = (accumulate || biasp != NULL) ? 1.0f : 0.0f;
   if (k > 0) {
@@ -117,8 +142,17 @@ static napi_value core_name(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// gemmKernel(): the kernel of the next products, "avx512" (sgemm_avx512.c) or "openblas".
+static napi_value gemm_kernel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_string_utf8(env, own_sgemm_in_use() ? "avx512" : "openblas", NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
 void register_gemm(napi_env env, napi_value exports) {
   export_function(env, exports, "coreName", core_name);
+  export_function(env, exports, "gemmKernel", gemm_kernel);
   export_function(env, exports, "gemmNN", gemm_nn);
   export_function(env, exports, "gemmNT", gemm_nt);
   export_function(env, exports, "setThreads", set_threads);

@@ -17,6 +17,8 @@ interface NativeAddon {
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
   coreName(): string;
+  // "avx512" when the products run on the addon's own AVX-512 kernel (one OpenBLAS thread, an AVX-512 CPU), else "openblas"
+  gemmKernel?(): string;
   // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
   depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
   depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
@@ -226,11 +228,16 @@ export function nativeGemmThreads(): number {
   return threadsInUse;
 }
 
-/** One line: whether the addon is available and, if so, the OpenBLAS thread count in use. */
+/**
+ * One line: whether the addon is available and, if so, the OpenBLAS thread count in use, and "own AVX-512 kernel"
+ * when the products run on the addon's AVX-512 GEMM (one thread on an AVX-512 CPU, NEXTNETS_NATIVE_SGEMM unset).
+ */
 export function nativeGemmStatus(): string {
   const lib = loadAddon();
   if (lib == null) return `native GEMM unavailable: ${unavailableReason}`;
-  return threadsInUse > 0 ? `native GEMM: OpenBLAS (${lib.coreName()} kernels), ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}` : 'native GEMM available (not in use)';
+  if (threadsInUse === 0) return 'native GEMM available (not in use)';
+  const own = lib.gemmKernel?.() === 'avx512' ? 'own AVX-512 kernel, ' : '';
+  return `native GEMM: ${own}OpenBLAS (${lib.coreName()} kernels), ${threadsInUse} thread${threadsInUse === 1 ? '' : 's'}`;
 }
 
 /**
