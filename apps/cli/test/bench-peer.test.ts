@@ -86,7 +86,7 @@ describe('bench --peer timm', () => {
       expect(rows[0].inferImgPerSec).toBeGreaterThan(0);
       // the child's RSS, not this test runner's
       expect(rows[0].peakRssMiB).toBeGreaterThan(20);
-      expect(r.stdout).toMatch(/\| convnext_atto \| wasm \| (OpenBLAS ×\d+|wasm) \| 32² \| 2 \| 1 \| - \|/);
+      expect(r.stdout).toMatch(/\| convnext_atto \| wasm \| (AVX-512 ×\d+|OpenBLAS ×\d+|wasm) \| 32² \| 2 \| 1 \| - \|/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

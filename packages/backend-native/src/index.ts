@@ -229,6 +229,15 @@ export function nativeGemmThreads(): number {
 }
 
 /**
+ * What computes the matrix products now, for reports: 'AVX-512' (the addon's own GEMM), 'OpenBLAS', or null while the
+ * wasm GEMMs run.
+ */
+export function nativeGemmKernel(): 'AVX-512' | 'OpenBLAS' | null {
+  if (threadsInUse === 0 || addon == null) return null;
+  return addon.gemmKernel?.() === 'avx512' ? 'AVX-512' : 'OpenBLAS';
+}
+
+/**
  * One line: whether the addon is available and, if so, the OpenBLAS thread count in use, and "own AVX-512 kernel"
  * when the products run on the addon's AVX-512 GEMM (one thread on an AVX-512 CPU, NEXTNETS_NATIVE_SGEMM unset).
  */

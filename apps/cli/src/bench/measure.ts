@@ -1,6 +1,6 @@
 /** Throughput of one model: training steps (forward, loss, backward, AdamW) and inference, warm-up then median. */
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeGemmThreads } from '@nextnets/backend-native';
+import { nativeGemmKernel, nativeGemmThreads } from '@nextnets/backend-native';
 import { AdamW } from '@nextnets/optim';
 import { reparameterize } from '@nextnets/models-rep';
 import { buildModel } from '../model/build.js';
@@ -37,7 +37,7 @@ export interface BenchResult extends BenchCase {
   engine?: string;
   /** Data-parallel replicas (worker threads + the main thread) the case ran on. */
   replicas: number;
-  /** Who computed the wasm backend's matrix products: `OpenBLAS ×threads` (@nextnets/backend-native) or `wasm`. */
+  /** Who computed the wasm backend's matrix products: `AVX-512 ×threads` or `OpenBLAS ×threads` (@nextnets/backend-native), or `wasm`. */
   gemm?: string;
   trainImgPerSec: number | null;
   inferImgPerSec: number;
@@ -92,7 +92,8 @@ export async function measure(c: BenchCase, warmup: number, steps: number, repli
     const seconds = await timeIt(infer, warmup, steps);
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     const threads = nativeGemmThreads();
-    const gemm = tf.getBackend() !== 'wasm' ? undefined : threads > 0 ? `OpenBLAS ×${threads}` : 'wasm';
+    const kernel = nativeGemmKernel();
+    const gemm = tf.getBackend() !== 'wasm' ? undefined : kernel ? `${kernel} ×${threads}` : 'wasm';
     return { ...c, replicas: parallel?.replicas ?? 1, gemm, trainImgPerSec, inferImgPerSec: c.batch / seconds, peakRssMiB };
   } finally {
     await parallel?.dispose();
