@@ -436,7 +436,21 @@ static napi_value silu_grad_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// True when the loops above run vectorised: the AVX2 or AVX-512 clone on this CPU. Elsewhere (the SSE2 clone, which
+// GCC does not vectorise for SiLU's selects, or a build without clones) the wasm SIMD kernels are faster.
+static int vectorized(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+#else
+  return 0;
+#endif
+}
+
 void register_norm_act(napi_env env, napi_value exports) {
+  napi_value flag;
+  napi_get_boolean(env, vectorized(), &flag);
+  napi_set_named_property(env, exports, "normActVectorized", flag);
   export_function(env, exports, "batchNorm", batch_norm_js);
   export_function(env, exports, "batchNormGrad", batch_norm_grad_js);
   export_function(env, exports, "batchNormSilu", batch_norm_silu_js);

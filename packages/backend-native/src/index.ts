@@ -16,7 +16,8 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
-  // native/norm_act.c
+  // native/norm_act.c; its groups are offered only where the loops run vectorised (AVX2 or AVX-512)
+  normActVectorized: boolean;
   batchNorm(heap: ArrayBuffer, x: number, w: number, b: number, y: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
   batchNormGrad(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
   batchNormSilu(heap: ArrayBuffer, x: number, w: number, b: number, z: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
@@ -56,9 +57,13 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
 
 /** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
 function boundKernels(lib: NativeAddon, backend: BackendWasm): HeapKernels {
-  return {
+  const gemms: HeapKernels = {
     gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
     gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+  };
+  if (!lib.normActVectorized) return gemms;
+  return {
+    ...gemms,
     batchNorm: {
       batchNorm: (x, w, b, y, mean, variance, scale, rows, c, eps) => lib.batchNorm(plainHeap(backend) as ArrayBuffer, x, w, b, y, mean, variance, scale, rows, c, eps),
       batchNormGrad: (...args) => lib.batchNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
