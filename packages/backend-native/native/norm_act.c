@@ -1,15 +1,19 @@
-// BatchNorm (training mode, batch statistics over every axis but the last) and SiLU, forward and backward, on the
-// wasm backend's heap in place: the same contract as @nextnets/backend's wasm kernels (assembly/simd.ts batchNorm /
-// batchNormGrad, assembly/silu.ts), pointers are byte offsets of tensors inside the ArrayBuffer of the wasm memory.
+// BatchNorm (training mode, batch statistics over every axis but the last), SiLU, and BatchNorm followed by SiLU,
+// forward and backward, on the wasm backend's heap in place: the contract of @nextnets/backend's wasm kernels
+// (assembly/simd.ts batchNorm / batchNormGrad, assembly/silu.ts, src/kernels/batch_norm_silu.ts); pointers are byte
+// offsets of tensors inside the ArrayBuffer of the wasm memory.
 //   batchNorm(heap, x, w, b, y, mean, variance, scale, rows, c, eps): x [rows, c]; mean and biased variance per channel,
 //     y = (x − mean)·s + b with s = w/√(variance + eps) (kept in `scale`, c floats).
 //   batchNormGrad(heap, dy, x, w, mean, variance, dx, dw, db, scratch, rows, c, eps): with r = 1/√(variance + eps),
 //     x̂ = (x − mean)·r over all rows: db = Σ dy, dw = Σ dy·x̂, dx = w·r·(dy − db/N − x̂·dw/N); scratch holds 3c floats.
+//   batchNormSilu(heap, x, w, b, z, …): as batchNorm, z = SiLU(y) written instead of y.
+//   batchNormSiluGrad(heap, dy, x, w, b, mean, variance, dx, dw, db, scratch, rows, c, eps): batchNormGrad of
+//     g = dy·SiLU'(y), y recomputed from x and the statistics in both passes (neither y nor g is written out).
 //   silu(heap, x, y, n): y = x·σ(x) (Ramachandran et al. 2017); siluGrad(heap, x, dy, dx, n): dx = dy·σ·(1 + x·(1 − σ)).
-// These are memory-bound passes that wasm runs 4 floats at a time; here GCC vectorises the loops for AVX-512, AVX2 or
-// SSE2, chosen at load time (target_clones), so the addon runs on any x86-64 CPU. The channel sums accumulate in
-// double, one pass for both statistics around a per-channel shift (the first row), which keeps the variance exact
-// to float precision without the second read of x that the two-pass wasm kernel needs.
+// wasm runs these memory-bound passes 4 floats at a time; here GCC vectorises the loops for AVX-512, AVX2 or SSE2,
+// picked at load time (target_clones), so the addon runs on any x86-64 CPU (no -march=native). The channel sums
+// accumulate in double, one pass for both statistics around a per-channel shift (the first row), which keeps the
+// variance exact to float precision without the second read of x that the two-pass wasm kernel needs.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
 #endif
@@ -18,8 +22,9 @@
 #include <string.h>
 #include "heap_args.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+// target_clones needs ifunc: glibc (not musl)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define VECTOR_CLONES
 #endif
@@ -431,7 +436,21 @@ static napi_value silu_grad_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// True when the loops above run vectorised: the AVX2 or AVX-512 clone on this CPU. Elsewhere (the SSE2 clone, which
+// GCC does not vectorise for SiLU's selects, or a build without clones) the wasm SIMD kernels are faster.
+static int vectorized(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+#else
+  return 0;
+#endif
+}
+
 void register_norm_act(napi_env env, napi_value exports) {
+  napi_value flag;
+  napi_get_boolean(env, vectorized(), &flag);
+  napi_set_named_property(env, exports, "normActVectorized", flag);
   export_function(env, exports, "batchNorm", batch_norm_js);
   export_function(env, exports, "batchNormGrad", batch_norm_grad_js);
   export_function(env, exports, "batchNormSilu", batch_norm_silu_js);

@@ -30,7 +30,9 @@ interface NativeAddon {
   // native/layer_norm.c: byte offsets, rows, channels (and eps)
   layerNorm?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
   layerNormGrad?(heap: ArrayBuffer, ...pointersRowsC: number[]): void;
-  // native/norm_act.c: byte offsets, rows, channels (and eps)
+  // native/norm_act.c: byte offsets, rows, channels (and eps); its groups are offered only where the loops run
+  // vectorised (AVX2 or AVX-512)
+  normActVectorized?: boolean;
   batchNorm?(heap: ArrayBuffer, x: number, w: number, b: number, y: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
   batchNormGrad?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
   batchNormSilu?(heap: ArrayBuffer, x: number, w: number, b: number, z: number, mean: number, variance: number, scale: number, rows: number, c: number, eps: number): void;
@@ -106,9 +108,13 @@ function boundLayerNorm(lib: NativeAddon, backend: BackendWasm): LayerNormExport
   };
 }
 
-/** The addon's BatchNorm, BatchNorm→SiLU and SiLU kernels bound to one backend's heap; null for an addon built without them. */
+/**
+ * The addon's BatchNorm, BatchNorm→SiLU and SiLU kernels bound to one backend's heap; null for an addon built without
+ * them, or where their loops do not run vectorised (no AVX2: the wasm kernels are faster there).
+ */
 function boundNormAct(lib: NativeAddon, backend: BackendWasm): Pick<HeapKernels, 'batchNorm' | 'batchNormSilu' | 'silu'> | null {
   const { batchNorm, batchNormGrad, batchNormSilu, batchNormSiluGrad, silu, siluGrad } = lib;
+  if (lib.normActVectorized !== true) return null;
   if (batchNorm == null || batchNormGrad == null || batchNormSilu == null || batchNormSiluGrad == null || silu == null || siluGrad == null) return null;
   return {
     batchNorm: {

@@ -6,6 +6,7 @@ import { MATMUL_WASM_BASE64 } from '../src/kernels/generated/matmul-wasm';
 import { relaxedOrPlainModule } from '../src/kernels/relaxed_simd';
 import { asWasmBackend } from '../src/kernels/wasm_tensors';
 import { tapCoverage } from '../src/kernels/tap_coverage';
+import { MIN_STRIDED_CHANNELS } from '../src/kernels/conv2d_shifted';
 import { providedHeapKernels } from '../src/kernels/heap_provider';
 import { shiftedConvForward, shiftedConvInputGradient } from '../src/kernels/shifted_conv';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -271,7 +272,8 @@ describe('UnsortedSegmentSum on wasm', () => {
  * The routes that run only with a heap-GEMM provider (OpenBLAS in the CLI): stride-1 Conv2D and Conv2DBackpropInput as
  * one GEMM per filter tap on a padded grid (shifted_conv.ts). The provider here is our own wasm GEMM, counted, so the
  * test runs without the native addon and checks that the route is taken. shifted_conv.ts also handles strides (stride
- * phase grids; not routed, measured slower): called directly on the strided cases.
+ * phase grids; the forward is routed there from 32 input channels on, the input gradient not): called directly on
+ * every strided case.
  */
 describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider registered)', () => {
   let calls = 0;
@@ -306,6 +308,7 @@ describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider 
       const before = tf.memory().numTensors;
       calls = 0;
       const y = await runOn('wasm', forward);
+      const forwardCalls = calls;
       const dx = await runOn('wasm', backprop);
       expect(tf.memory().numTensors).toBe(before);
       const taps = c.filter[0] * c.filter[1];
@@ -313,6 +316,8 @@ describe('Conv2D / Conv2DBackpropInput by shifted-row GEMMs (heap-GEMM provider 
       const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
       // stride 1: the shifted routes ran (at least one GEMM per tap each) unless most taps lie in the padding
       if (stride1 && tapCoverage(info) >= 0.5) expect(calls).toBeGreaterThanOrEqual(2 * taps);
+      // strided with 32+ input channels: the forward's route too
+      if (!stride1 && info.inChannels >= MIN_STRIDED_CHANNELS && tapCoverage(info) >= 0.5) expect(forwardCalls).toBeGreaterThanOrEqual(taps);
       const yCpu = await runOn('cpu', forward);
       expect(maxRelDiff(y, yCpu)).toBeLessThan(TOL);
       const direct = (run: (backend: BackendWasm, gemm: GemmExports) => tf.TensorInfo) => () => {

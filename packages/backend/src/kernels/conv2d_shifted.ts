@@ -8,13 +8,17 @@ import { MIN_COVERAGE_FOR_XNNPACK, tapCoverage } from './tap_coverage';
 import { asWasmBackend } from './wasm_tensors';
 
 /**
- * Conv2D (stride 1, NHWC float32, at least half the taps inside the input) as one heap GEMM per filter tap
+ * Conv2D (stride 1, or any stride with 32+ input channels; NHWC float32, at least half the taps inside the input) as one heap GEMM per filter tap
  * (shifted_conv.ts) when the heap GEMM is a registered provider's (OpenBLAS): 1.6-1.9× faster than the stock XNNPACK
  * convolution on EfficientNetV2's 3×3 layers at 224² (our wasm GEMM gains only 10-25%, so without a provider the
  * stock kernel stays). Everything else, and 1×1 filters (taken earlier by patchify_conv.ts), keeps the kernel
- * registered before. Strided convolutions stay with XNNPACK too: on the stride-phase grids the forward measured no
- * clear gain (31-46 → 29 ms for EfficientNetV2's 3×3 stride-2 16 → 64 layer at 112², a noisy host).
+ * registered before. Strided convolutions take the stride-phase grids only from 32 input channels on (each tap's GEMM
+ * then has k ≥ 32): EfficientNetV2-B0's 3×3 stride-2 32 → 128 layer at 56², batch 8, 9-11 ms against XNNPACK's 17-19
+ * (kernel time, alternated, a loaded 2-core host); with fewer channels XNNPACK stays (16 → 64 at 112²: no clear gain,
+ * 14-20 ms either way; the 3 → 32 stem: 10 ms against 17-27).
  */
+export const MIN_STRIDED_CHANNELS = 32;
+
 function shiftedForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
@@ -24,7 +28,7 @@ function shiftedForward(fallback: KernelFunc): KernelFunc {
     if (![...x.shape, ...filter.shape].every((d) => d > 0)) return fallback(args);
     const info = denseConvInfo(x.shape, filter.shape, args.attrs as unknown as ConvGeometryAttrs);
     const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
-    if (info.dataFormat !== 'channelsLast' || !stride1 || !isShiftable(info) || tapCoverage(info) < MIN_COVERAGE_FOR_XNNPACK) return fallback(args);
+    if (info.dataFormat !== 'channelsLast' || (!stride1 && info.inChannels < MIN_STRIDED_CHANNELS) || !isShiftable(info) || tapCoverage(info) < MIN_COVERAGE_FOR_XNNPACK) return fallback(args);
     return shiftedConvForward(backend, gemm, x, filter, info);
   };
 }
