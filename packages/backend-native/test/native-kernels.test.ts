@@ -58,6 +58,7 @@ interface Case {
 }
 
 /**
+ * 7-wide rows (ConvNeXt) wider than 4 + 6 columns take the sliding-window path of the forward and input gradient.
  * Channel counts cover the vector widths and their overlapping last blocks: 40 = 16 + 16 + 8 (overlapped 16), 53,
  * 20, 10 (two overlapping 8-blocks), 7 (4-blocks), 3 and 1 (scalar). ConvNeXt's 7×7 'same', InceptionNeXt's 3×3,
  * 1×11 and 11×1 'same', stride 2 and (2, 1) (the gather path of the input gradient), explicit and 'valid' pads,
@@ -66,6 +67,7 @@ interface Case {
 const CASES: Case[] = [
   { x: [2, 14, 13, 40], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 9, 7, 53], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 6, 23, 21], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 12, 11, 10], k: [3, 3], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 8, 17, 20], k: [1, 11], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 17, 8, 20], k: [11, 1], strides: 1, pad: 'same', dilations: 1 },
@@ -209,6 +211,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
   // batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft
   const geometries = [
     [2, 9, 10, 40, 9, 10, 7, 7, 1, 1, 1, 1, 3, 3],
+    [1, 5, 19, 21, 5, 19, 7, 7, 1, 1, 1, 1, 3, 3],
     [1, 7, 9, 10, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1],
     [2, 5, 13, 6, 5, 13, 1, 11, 1, 1, 1, 1, 0, 5],
     [1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2],
