@@ -16,7 +16,8 @@ describe('Sum over leading axes on wasm', () => {
     expect(isSumLeadingAxes(tf.getKernel(tf.Sum, 'wasm')!.kernelFunc)).toBe(true);
   });
 
-  // Leading axes (the fast path), innermost / middle / all axes (the stock kernel), keepDims both ways.
+  // Leading axes and runs of middle axes (the fast path), innermost / all / non-consecutive axes (the stock kernel),
+  // keepDims both ways.
   const cases: Array<[number[], number | number[], boolean]> = [
     [[13, 7], 0, false],
     [[3, 5, 7, 9], [0, 1, 2], false],
@@ -27,6 +28,12 @@ describe('Sum over leading axes on wasm', () => {
     // column blocks of 8 plus a tail (the SIMD loop of assembly/reduce.ts)
     [[13, 21], 0, false],
     [[5, 3, 40], [0, 1], true],
+    // middle axes: ConvNeXt V2's GRN (spatial axes of NHWC, or of [B, HW, C]), and runs inside a rank-5 tensor
+    [[2, 5, 3, 40], [1, 2], true],
+    [[3, 49, 21], 1, false],
+    [[2, 3, 4, 5, 6], [2, 3], true],
+    [[2, 3, 4, 5, 6], [1, 2, 3], false],
+    [[2, 3, 4, 5], [0, 2], false],
   ];
   it.each(cases)('sum of %j over %j (keepDims %s) equals cpu', async (shape, axis, keepDims) => {
     const xv = randomValues(makeRng(shape.length * 7), shape);
@@ -37,10 +44,12 @@ describe('Sum over leading axes on wasm', () => {
     expect(maxRelDiff(actual, await runOn('cpu', run))).toBeLessThan(1e-5);
   });
 
-  it('gives the same bits with and without the SIMD module (float64 column sums, one rounding)', async () => {
-    const shape = [37, 29];
+  it.each([
+    [[37, 29], 0],
+    [[3, 37, 29], 1],
+  ])('gives the same bits with and without the SIMD module (float64 column sums, one rounding): %j over %j', async (shape, axis) => {
     const xv = randomValues(makeRng(11), shape).map((v, i) => v * 10 ** ((i % 7) - 3));
-    const run = () => tf.sum(tf.tensor(xv, shape), 0);
+    const run = () => tf.sum(tf.tensor(xv, shape), axis);
     const simd = await runOn('wasm', run);
     setSimdKernelsEnabled(false);
     try {
