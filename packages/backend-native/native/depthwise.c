@@ -267,8 +267,8 @@ static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info inf
   return NULL;
 }
 
-// depthwiseIsa(): the instruction set the kernels run with ("avx512", "avx2" or "base").
-static napi_value depthwise_isa(napi_env env, napi_callback_info info) {
+// kernelIsa(): the instruction set the vector kernels (depthwise, GELU, LayerNorm) run with ("avx512", "avx2" or "base").
+static napi_value kernel_isa(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
   napi_create_string_utf8(env, kernels_isa, NAPI_AUTO_LENGTH, &result);
@@ -280,5 +280,5 @@ void register_depthwise(napi_env env, napi_value exports) {
   export_function(env, exports, "depthwiseForward", depthwise_forward);
   export_function(env, exports, "depthwiseBackpropInput", depthwise_backprop_input);
   export_function(env, exports, "depthwiseBackpropFilter", depthwise_backprop_filter);
-  export_function(env, exports, "depthwiseIsa", depthwise_isa);
+  export_function(env, exports, "kernelIsa", kernel_isa);
 }

@@ -16,11 +16,12 @@ interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
   setThreads(threads: number): number;
-  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
+  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets; kernelIsa:
+  // the instruction set of the depthwise, GELU and LayerNorm kernels
   depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
   depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
   depthwiseBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
-  depthwiseIsa?(): string;
+  kernelIsa?(): string;
   // native/gelu.c: byte offsets and the element count
   gelu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
@@ -199,8 +200,8 @@ export function nativeGemmStatus(): string {
  * The instruction set of the addon's depthwise kernels on this CPU ('avx512', 'avx2' or 'base'), or null when the
  * addon is unavailable or was built without them.
  */
-export function nativeDepthwiseIsa(): string | null {
-  return loadAddon()?.depthwiseIsa?.() ?? null;
+export function nativeKernelIsa(): string | null {
+  return loadAddon()?.kernelIsa?.() ?? null;
 }
 
 /** True when the addon is built and loads. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { setupBackend } from '@nextnets/backend';
 import { relMaxDiff } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { nativeKernelIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
 
 // Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
 // kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
@@ -107,7 +107,7 @@ describe.skipIf(!available)('native depthwise kernels on the wasm heap', () => {
   afterAll(() => stopNativeGemm());
 
   it('run with the widest vector instruction set of this CPU', () => {
-    expect(['avx512', 'avx2', 'base']).toContain(nativeDepthwiseIsa());
+    expect(['avx512', 'avx2', 'base']).toContain(nativeKernelIsa());
   });
 
   for (const c of CASES) {
@@ -180,7 +180,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     depthwiseForward(heap: ArrayBuffer, ...args: number[]): void;
     depthwiseBackpropInput(heap: ArrayBuffer, ...args: number[]): void;
     depthwiseBackpropFilter(heap: ArrayBuffer, ...args: number[]): void;
-    depthwiseIsa(): string;
+    kernelIsa(): string;
   }
   interface GeluAddon {
     gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
@@ -219,7 +219,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
   ];
   it.each(['avx512', 'avx2', 'base'])('%s (where the CPU has it) matches a plain reference', (isa) => {
     const lib = load(isa);
-    const chosen = lib.depthwiseIsa();
+    const chosen = lib.kernelIsa();
     // a CPU without the instruction set falls back to a lower one; 'base' is always honoured
     if (isa === 'base') expect(chosen).toBe('base');
     for (const g of geometries) {
