@@ -9,6 +9,7 @@ import { patchifyConvConfigs } from './patchify_conv';
 import { conv2DBackpropInputConfigs } from './conv2d_backprop_input';
 import { shiftedConvConfigs } from './conv2d_shifted';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
+import { lastAxisSplitConcatConfigs } from './last_axis_split_concat';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
 import { registerSiluGradient, siluConfig, siluGradConfig } from './silu';
@@ -77,7 +78,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
- * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
+ * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose, splits and
+ * concatenations along the innermost axis are row copies,
  * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm kernels (with gradients) and the fused AdamW
  * update are registered.
  * Idempotent. Call after the wasm backend package is imported.
@@ -93,6 +95,7 @@ export function registerWasmFastKernels(): void {
     shiftedConvConfigs,
     patchifyConvConfigs,
     sumLeadingAxesConfigs,
+    lastAxisSplitConcatConfigs,
     identityAliasConfigs,
   ];
   for (const configsOf of replacementGroups) {
