@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
-import { nativeDepthwiseIsa, useNativeGemm } from '../src/index';
+import { nativeKernelIsa, useNativeGemm } from '../src/index';
 
 const SHAPES: [string, [number, number, number, number], [number, number]][] = [
   ['convnext s1', [8, 56, 56, 40], [7, 7]],
@@ -77,4 +77,4 @@ for (const [rows, c] of [[25088, 40], [6272, 80], [1568, 160], [392, 320]]) {
   console.log(JSON.stringify({ shape: `LayerNorm ${rows}×${c}`, forward, grad }));
   tf.dispose([x, dy, weight, bias, y, mean, rstd]);
 }
-console.log(JSON.stringify({ isa: nativeDepthwiseIsa() }));
+console.log(JSON.stringify({ isa: nativeKernelIsa() }));

@@ -8,14 +8,13 @@
 //   depthwiseBackpropInput(heap, ...geometry, dy, w, dx)   dx = Σ over the outputs each input pixel reaches of dy·w
 //   depthwiseBackpropFilter(heap, ...geometry, x, dy, dW)  dW = Σ over batch and output pixels of x·dy
 // Single-threaded (one training replica per core). The loops run over channel vectors (16, 8 or 4 floats) and are
-// compiled three times, for AVX-512, AVX2+FMA and the baseline x86-64/arm64 instruction set; the CPU picks one at
-// load (NEXTNETS_NATIVE_ISA=avx2 or base forces a lower one), so the addon runs on any CPU of its architecture.
+// compiled three times, for AVX-512, AVX2+FMA and the baseline x86-64/arm64 instruction set, one chosen at load
+// (isa.h), so the addon runs on any CPU of its architecture.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "heap_args.h"
-
-#define AI inline __attribute__((always_inline))
+#include "isa.h"
 
 typedef struct {
   int64_t batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, pt, pl;
@@ -144,29 +143,23 @@ typedef struct {
   static const Kernels kernels_##isa = {forward_##isa, gather_##isa, filter_##isa};
 
 #if defined(__x86_64__)
-DW_ENTRIES(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-DW_ENTRIES(avx2, __attribute__((target("avx2,fma"))))
+DW_ENTRIES(avx512, TARGET_AVX512)
+DW_ENTRIES(avx2, TARGET_AVX2)
 #endif
 DW_ENTRIES(base, )
 
 static const Kernels *kernels = &kernels_base;
 static const char *kernels_isa = "base";
 
-/** Picks the widest instruction set this CPU runs, unless NEXTNETS_NATIVE_ISA names a lower one. */
+/** The build for the widest instruction set this CPU runs (isa.h). */
 static void choose_kernels(void) {
+  switch (native_isa()) {
 #if defined(__x86_64__)
-  const char *forced = getenv("NEXTNETS_NATIVE_ISA");
-  const int allow512 = forced == NULL || strcmp(forced, "avx512") == 0;
-  const int allow2 = allow512 || strcmp(forced, "avx2") == 0;
-  __builtin_cpu_init();
-  if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-    kernels = &kernels_avx512;
-    kernels_isa = "avx512";
-  } else if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    kernels = &kernels_avx2;
-    kernels_isa = "avx2";
-  }
+    case ISA_AVX512: kernels = &kernels_avx512; kernels_isa = "avx512"; break;
+    case ISA_AVX2: kernels = &kernels_avx2; kernels_isa = "avx2"; break;
 #endif
+    default: kernels = &kernels_base; kernels_isa = "base";
+  }
 }
 
 /** a·b·c·d, or -1 when it does not fit an int64 (then no heap is that large). */
@@ -274,8 +267,8 @@ static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info inf
   return NULL;
 }
 
-// depthwiseIsa(): the instruction set the kernels run with ("avx512", "avx2" or "base").
-static napi_value depthwise_isa(napi_env env, napi_callback_info info) {
+// kernelIsa(): the instruction set the vector kernels (depthwise, GELU, LayerNorm) run with ("avx512", "avx2" or "base").
+static napi_value kernel_isa(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
   napi_create_string_utf8(env, kernels_isa, NAPI_AUTO_LENGTH, &result);
@@ -287,5 +280,5 @@ void register_depthwise(napi_env env, napi_value exports) {
   export_function(env, exports, "depthwiseForward", depthwise_forward);
   export_function(env, exports, "depthwiseBackpropInput", depthwise_backprop_input);
   export_function(env, exports, "depthwiseBackpropFilter", depthwise_backprop_filter);
-  export_function(env, exports, "depthwiseIsa", depthwise_isa);
+  export_function(env, exports, "kernelIsa", kernel_isa);
 }

@@ -59,16 +59,63 @@ static AI void DW_FN(fwd_quad)(const Geometry *g, const float *x, const float *w
   DW_ST(o + 3 * C, a3);
 }
 
+// fwd_quad for 7-wide rows of taps at column stride and dilation 1 (ConvNeXt's 7×7): the ten input columns of the
+// four outputs are loaded once each and the seven weights of a row stay in registers (a sliding window), 17 loads
+// for 28 multiply-adds instead of 35. Same products, same order per output as fwd_quad.
+static AI void DW_FN(fwd_quad7)(const Geometry *g, const float *x, const float *w, const float *bias, float *out,
+                                int64_t b, int64_t oh, int64_t ow, int64_t c0) {
+  const int64_t C = g->C;
+  const int64_t fh0 = first_tap(oh, g->sH, g->pt, g->dH), fh1 = end_tap(oh, g->sH, g->pt, g->dH, g->inH, g->kH);
+  DW_V a0 = {0};
+  if (bias != NULL) a0 = DW_LD(bias + c0);
+  DW_V a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t fh = fh0; fh < fh1; fh++) {
+    const float *xp = x + ((b * g->inH + oh * g->sH - g->pt + fh * g->dH) * g->inW + ow - g->pl) * C + c0;
+    const float *wp = w + fh * 7 * C + c0;
+    const DW_V w0 = DW_LD(wp), w1 = DW_LD(wp + C), w2 = DW_LD(wp + 2 * C), w3 = DW_LD(wp + 3 * C);
+    const DW_V w4 = DW_LD(wp + 4 * C), w5 = DW_LD(wp + 5 * C), w6 = DW_LD(wp + 6 * C);
+    DW_V v = DW_LD(xp);
+    a0 += v * w0;
+    v = DW_LD(xp + C);
+    a0 += v * w1; a1 += v * w0;
+    v = DW_LD(xp + 2 * C);
+    a0 += v * w2; a1 += v * w1; a2 += v * w0;
+    v = DW_LD(xp + 3 * C);
+    a0 += v * w3; a1 += v * w2; a2 += v * w1; a3 += v * w0;
+    v = DW_LD(xp + 4 * C);
+    a0 += v * w4; a1 += v * w3; a2 += v * w2; a3 += v * w1;
+    v = DW_LD(xp + 5 * C);
+    a0 += v * w5; a1 += v * w4; a2 += v * w3; a3 += v * w2;
+    v = DW_LD(xp + 6 * C);
+    a0 += v * w6; a1 += v * w5; a2 += v * w4; a3 += v * w3;
+    v = DW_LD(xp + 7 * C);
+    a1 += v * w6; a2 += v * w5; a3 += v * w4;
+    v = DW_LD(xp + 8 * C);
+    a2 += v * w6; a3 += v * w5;
+    v = DW_LD(xp + 9 * C);
+    a3 += v * w6;
+  }
+  float *o = out + ((b * g->outH + oh) * g->outW + ow) * C + c0;
+  DW_ST(o, a0);
+  DW_ST(o + C, a1);
+  DW_ST(o + 2 * C, a2);
+  DW_ST(o + 3 * C, a3);
+}
+
 // out = bias + Σ_taps x·w over the whole output; quads of pixels whose column taps all lie inside the input
 // [owA, owB), single pixels elsewhere.
 static AI void DW_FN(forward)(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
   int64_t owA, owB;
   interior_columns(g, &owA, &owB);
+  const int window7 = g->kW == 7 && g->sW == 1 && g->dW == 1;
   for (int64_t b = 0; b < g->batch; b++)
     for (int64_t oh = 0; oh < g->outH; oh++)
       for (int64_t ow = 0; ow < g->outW;) {
         if (ow >= owA && ow + 4 <= owB) {
-          for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_quad)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));
+          if (window7)
+            for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_quad7)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));
+          else
+            for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_quad)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));
           ow += 4;
         } else {
           for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(fwd_pixel)(g, x, w, bias, out, b, oh, ow, block_start(c, g->C, DW_S));

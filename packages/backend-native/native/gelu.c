@@ -5,13 +5,12 @@
 //   geluGrad(heap, x, dy, dx, n)   dx[i] = dy[i]·GELU'(x[i])
 // The forward takes erf from a rational fit z·P(z²)/Q(z²) (z clamped to ±4); the gradient from Abramowitz & Stegun
 // 7.1.26 with exp(−z²) (range reduction by ln 2, degree-7 Taylor polynomial). 16 floats per step, compiled for
-// AVX-512, AVX2+FMA and the baseline instruction set (chosen at load like depthwise.c); the last 1-15 elements go
+// AVX-512, AVX2+FMA and the baseline instruction set (one chosen at load, isa.h); the last 1-15 elements go
 // through a zero-padded local vector, so nothing past n is read or written.
 #include <stdlib.h>
 #include <string.h>
 #include "heap_args.h"
-
-#define AI inline __attribute__((always_inline))
+#include "isa.h"
 
 // 64-byte vectors are only passed between always-inlined functions: no call ever uses the ABI the warning is about.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -133,23 +132,22 @@ typedef struct {
   static const GeluKernels gelu_kernels_##isa = {gelu_##isa, grad_##isa};
 
 #if defined(__x86_64__)
-GELU_ENTRIES(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-GELU_ENTRIES(avx2, __attribute__((target("avx2,fma"))))
+GELU_ENTRIES(avx512, TARGET_AVX512)
+GELU_ENTRIES(avx2, TARGET_AVX2)
 #endif
 GELU_ENTRIES(base, )
 
 static const GeluKernels *gelu_kernels = &gelu_kernels_base;
 
-/** The widest instruction set of this CPU, unless NEXTNETS_NATIVE_ISA names a lower one (as in depthwise.c). */
+/** The build for the widest instruction set this CPU runs (isa.h). */
 static void choose_gelu_kernels(void) {
+  switch (native_isa()) {
 #if defined(__x86_64__)
-  const char *forced = getenv("NEXTNETS_NATIVE_ISA");
-  const int allow512 = forced == NULL || strcmp(forced, "avx512") == 0;
-  const int allow2 = allow512 || strcmp(forced, "avx2") == 0;
-  __builtin_cpu_init();
-  if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) gelu_kernels = &gelu_kernels_avx512;
-  else if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) gelu_kernels = &gelu_kernels_avx2;
+    case ISA_AVX512: gelu_kernels = &gelu_kernels_avx512; break;
+    case ISA_AVX2: gelu_kernels = &gelu_kernels_avx2; break;
 #endif
+    default: gelu_kernels = &gelu_kernels_base;
+  }
 }
 
 static napi_value gelu(napi_env env, napi_callback_info info) {

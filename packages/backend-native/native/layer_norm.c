@@ -6,13 +6,12 @@
 //     with x̂ = (x − μ)·r and g = dy·w: dx = r·(g − mean(g) − x̂·mean(g·x̂)) per row; dw += Σ_rows dy·x̂ and
 //     db += Σ_rows dy (the caller zeroes them)
 // Channels in vectors of 16, then 4, then single floats; compiled for AVX-512, AVX2+FMA and the baseline instruction
-// set, chosen at load like depthwise.c. eps is a float; every other argument an integer (offsets in bytes).
+// set, chosen at load (isa.h). eps is a float; every other argument an integer (offsets in bytes).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "heap_args.h"
-
-#define AI inline __attribute__((always_inline))
+#include "isa.h"
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
@@ -126,23 +125,22 @@ typedef struct {
   static const LayerNormKernels ln_kernels_##isa = {ln_##isa, ln_grad_##isa};
 
 #if defined(__x86_64__)
-LN_ENTRIES(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))))
-LN_ENTRIES(avx2, __attribute__((target("avx2,fma"))))
+LN_ENTRIES(avx512, TARGET_AVX512)
+LN_ENTRIES(avx2, TARGET_AVX2)
 #endif
 LN_ENTRIES(base, )
 
 static const LayerNormKernels *ln_kernels = &ln_kernels_base;
 
-/** The widest instruction set of this CPU, unless NEXTNETS_NATIVE_ISA names a lower one (as in depthwise.c). */
+/** The build for the widest instruction set this CPU runs (isa.h). */
 static void choose_ln_kernels(void) {
+  switch (native_isa()) {
 #if defined(__x86_64__)
-  const char *forced = getenv("NEXTNETS_NATIVE_ISA");
-  const int allow512 = forced == NULL || strcmp(forced, "avx512") == 0;
-  const int allow2 = allow512 || strcmp(forced, "avx2") == 0;
-  __builtin_cpu_init();
-  if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) ln_kernels = &ln_kernels_avx512;
-  else if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ln_kernels = &ln_kernels_avx2;
+    case ISA_AVX512: ln_kernels = &ln_kernels_avx512; break;
+    case ISA_AVX2: ln_kernels = &ln_kernels_avx2; break;
 #endif
+    default: ln_kernels = &ln_kernels_base;
+  }
 }
 
 /** rows·c, or -1 when it overflows (then it is larger than any heap). */

@@ -1,6 +1,7 @@
 /**
  * @nextnets/backend-native: the matrix products of @nextnets/backend's wasm kernels (every matmul and the dense
- * convolution gradients) computed by OpenBLAS through a small Node-API addon, in place on the wasm heap. Node only;
+ * convolution gradients) computed by OpenBLAS, and its depthwise convolutions, GELU and LayerNorm by AVX-512/AVX2
+ * loops, through a small Node-API addon, in place on the wasm heap. Node only;
  * where the addon was not built (no compiler, no OpenBLAS, not Linux) `useNativeGemm` returns false with the reason
  * and the wasm kernels stay in use.
  */
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** The addon's functions (native/heap_gemm.c); pointers are byte offsets into `heap`. */
+/** The addon's functions (native/heap_gemm.c and the other kernel groups); pointers are byte offsets into `heap`. */
 interface NativeAddon {
   gemmNN(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, aRow: number, aCol: number, relu: number, accumulate: number): void;
   gemmNT(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, m: number, n: number, k: number, relu: number): void;
@@ -19,11 +20,12 @@ interface NativeAddon {
   coreName(): string;
   // "avx512" when the products run on the addon's own AVX-512 kernel (one OpenBLAS thread, an AVX-512 CPU), else "openblas"
   gemmKernel?(): string;
-  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets
+  // native/depthwise.c (absent from an addon built before it): heap, 14 geometry numbers, then byte offsets; kernelIsa:
+  // the instruction set of the depthwise, GELU and LayerNorm kernels
   depthwiseForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
   depthwiseBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
   depthwiseBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
-  depthwiseIsa?(): string;
+  kernelIsa?(): string;
   // native/gelu.c: byte offsets and the element count
   gelu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
@@ -204,8 +206,9 @@ export interface NativeGemmOptions {
 let threadsInUse = 0;
 
 /**
- * Routes @nextnets/backend's heap GEMMs through OpenBLAS from now on (call after `setupBackend('wasm')`; calling again
- * only changes the thread count). Returns false, changing nothing, when the addon is unavailable.
+ * Routes @nextnets/backend's heap GEMMs through OpenBLAS, and its depthwise, GELU and LayerNorm kernels through the
+ * addon's, from now on (call after `setupBackend('wasm')`; calling again changes the thread count and the groups).
+ * Returns false, changing nothing, when the addon is unavailable.
  */
 export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const lib = loadAddon();
@@ -223,7 +226,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   return true;
 }
 
-/** Back to the wasm GEMMs. */
+/** Back to the wasm kernels. */
 export function stopNativeGemm(): void {
   setHeapKernelProvider(null);
   threadsInUse = 0;
@@ -256,11 +259,11 @@ export function nativeGemmStatus(): string {
 }
 
 /**
- * The instruction set of the addon's depthwise kernels on this CPU ('avx512', 'avx2' or 'base'), or null when the
- * addon is unavailable or was built without them.
+ * The instruction set of the addon's depthwise, GELU and LayerNorm kernels on this CPU ('avx512', 'avx2' or 'base'), or
+ * null when the addon is unavailable or was built without them.
  */
-export function nativeDepthwiseIsa(): string | null {
-  return loadAddon()?.depthwiseIsa?.() ?? null;
+export function nativeKernelIsa(): string | null {
+  return loadAddon()?.kernelIsa?.() ?? null;
 }
 
 /** True when the addon is built and loads. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { setupBackend } from '@nextnets/backend';
 import { relMaxDiff } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nativeDepthwiseIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { nativeKernelIsa, nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
 
 // Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
 // kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
@@ -58,6 +58,7 @@ interface Case {
 }
 
 /**
+ * 7-wide rows (ConvNeXt) wider than 4 + 6 columns take the sliding-window path of the forward and input gradient.
  * Channel counts cover the vector widths and their overlapping last blocks: 40 = 16 + 16 + 8 (overlapped 16), 53,
  * 20, 10 (two overlapping 8-blocks), 7 (4-blocks), 3 and 1 (scalar). ConvNeXt's 7×7 'same', InceptionNeXt's 3×3,
  * 1×11 and 11×1 'same', stride 2 and (2, 1) (the gather path of the input gradient), explicit and 'valid' pads,
@@ -66,6 +67,7 @@ interface Case {
 const CASES: Case[] = [
   { x: [2, 14, 13, 40], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 9, 7, 53], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 6, 23, 21], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 12, 11, 10], k: [3, 3], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 8, 17, 20], k: [1, 11], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 17, 8, 20], k: [11, 1], strides: 1, pad: 'same', dilations: 1 },
@@ -105,7 +107,7 @@ describe.skipIf(!available)('native depthwise kernels on the wasm heap', () => {
   afterAll(() => stopNativeGemm());
 
   it('run with the widest vector instruction set of this CPU', () => {
-    expect(['avx512', 'avx2', 'base']).toContain(nativeDepthwiseIsa());
+    expect(['avx512', 'avx2', 'base']).toContain(nativeKernelIsa());
   });
 
   for (const c of CASES) {
@@ -178,7 +180,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     depthwiseForward(heap: ArrayBuffer, ...args: number[]): void;
     depthwiseBackpropInput(heap: ArrayBuffer, ...args: number[]): void;
     depthwiseBackpropFilter(heap: ArrayBuffer, ...args: number[]): void;
-    depthwiseIsa(): string;
+    kernelIsa(): string;
   }
   interface GeluAddon {
     gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
@@ -209,6 +211,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
   // batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft
   const geometries = [
     [2, 9, 10, 40, 9, 10, 7, 7, 1, 1, 1, 1, 3, 3],
+    [1, 5, 19, 21, 5, 19, 7, 7, 1, 1, 1, 1, 3, 3],
     [1, 7, 9, 10, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1],
     [2, 5, 13, 6, 5, 13, 1, 11, 1, 1, 1, 1, 0, 5],
     [1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2],
@@ -216,7 +219,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
   ];
   it.each(['avx512', 'avx2', 'base'])('%s (where the CPU has it) matches a plain reference', (isa) => {
     const lib = load(isa);
-    const chosen = lib.depthwiseIsa();
+    const chosen = lib.kernelIsa();
     // a CPU without the instruction set falls back to a lower one; 'base' is always honoured
     if (isa === 'base') expect(chosen).toBe('base');
     for (const g of geometries) {

@@ -1,0 +1,28 @@
+// The instruction sets the vector kernels (depthwise.c, gelu.c, layer_norm.c) are compiled for, and the choice among
+// them at load: each kernel is built once per target with these attributes (no -march=native, so the addon runs on
+// any CPU of its architecture) and the widest one the CPU runs is used, unless NEXTNETS_NATIVE_ISA names a lower one
+// ("avx2" or "base"; for tests and A/B measurements).
+#ifndef NEXTNETS_ISA_H
+#define NEXTNETS_ISA_H
+#include <stdlib.h>
+#include <string.h>
+
+#define AI inline __attribute__((always_inline))
+#define TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+enum { ISA_BASE, ISA_AVX2, ISA_AVX512 };
+
+static inline int native_isa(void) {
+#if defined(__x86_64__)
+  const char *forced = getenv("NEXTNETS_NATIVE_ISA");
+  const int allow512 = forced == NULL || strcmp(forced, "avx512") == 0;
+  const int allow2 = allow512 || strcmp(forced, "avx2") == 0;
+  __builtin_cpu_init();
+  if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return ISA_AVX512;
+  if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+#endif
+  return ISA_BASE;
+}
+
+#endif
