@@ -4,7 +4,8 @@ import '@nextnets/models-rep';
 import '@nextnets/models-roadmap';
 import { fixtureParitySuite } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { nativeGemmAvailable, stopNativeGemm, useNativeGemm } from '../src/index';
+import { stopNativeGemm, useNativeGemm } from '../src/index';
+import { available } from './availability';
 
 // The reference parity suite (forward and every parameter's gradient against PyTorch) with the addon computing the
 // matmuls and dense convolution gradients (one thread: the addon's own AVX-512 GEMM on a CPU that has it, else
@@ -12,7 +13,7 @@ import { nativeGemmAvailable, stopNativeGemm, useNativeGemm } from '../src/index
 // BatchNorm and SiLU: ConvNeXt V1/V2 (1×1 convs as matmuls, 7×7 depthwise, GELU), InceptionNeXt (3×3, 1×k and k×1
 // depthwise branches), RepLKNet (large depthwise kernels), RepVGG (dense 3×3 convs), ResNet and EfficientNetV2
 // (BatchNorm→SiLU, SiLU).
-describe.skipIf(!nativeGemmAvailable())('fixture parity with the native kernels', () => {
+describe.skipIf(!available)('fixture parity with the native kernels', () => {
   fixtureParitySuite([
     'convnext_tiny_cfg',
     'convnextv2_tiny_cfg',

@@ -3,14 +3,9 @@ import { createRequire } from 'node:module';
 import { setupBackend } from '@nextnets/backend';
 import { relMaxDiff } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { available } from './availability';
 
-// .ci/run sets NEXTNETS_REQUIRE_NATIVE=1 (it installs OpenBLAS), so a broken addon build fails CI instead of skipping.
-const available = nativeGemmAvailable();
-if (!available) {
-  if (process.env.NEXTNETS_REQUIRE_NATIVE === '1') throw new Error(`NEXTNETS_REQUIRE_NATIVE=1 but ${nativeGemmStatus()}`);
-  console.log(`@nextnets/backend-native tests skipped: ${nativeGemmStatus()}`);
-}
 
 /** The op computed once with the wasm GEMM and once with OpenBLAS, on the same inputs. */
 function wasmAndNative(op: () => tf.Tensor | tf.Tensor[]): [Float32Array[], Float32Array[]] {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativeGemmAvailable, NATIVE_ADDON_PATH } from '../src/index';
+import { NATIVE_ADDON_PATH } from '../src/index';
+import { available } from './availability';
 
 // The addon's own AVX-512 GEMM (native/sgemm_avx512.c) against OpenBLAS and a float64 reference, called on a plain
 // ArrayBuffer as the wasm heap. The addon runs its own kernel with one OpenBLAS thread on an AVX-512 CPU and OpenBLAS
@@ -14,7 +15,6 @@ interface Addon {
   gemmKernel(): string;
 }
 
-const available = nativeGemmAvailable();
 
 /** max |a − b| over max |b|, with the scale at least 1 (a relu or k = 0 may leave C all zeros). */
 function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -11,10 +11,9 @@ import {
 } from '@nextnets/backend/kernel-names';
 import { relMaxDiff } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeGemmAvailable, nativeGemmStatus, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
+import { available } from './availability';
 
-const available = nativeGemmAvailable();
-if (!available && process.env.NEXTNETS_REQUIRE_NATIVE === '1') throw new Error(`NEXTNETS_REQUIRE_NATIVE=1 but ${nativeGemmStatus()}`);
 const lib = available ? (createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Record<string, unknown>) : null;
 const addon = lib as Record<string, (...args: unknown[]) => void> | null;
 // the addon offers these kernels only where its loops run vectorised (AVX2 / AVX-512); elsewhere the wasm ones stay
