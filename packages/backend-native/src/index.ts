@@ -72,6 +72,11 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
   return buffer instanceof ArrayBuffer ? buffer : null;
 }
 
+/** `fn` with the backend's heap as its first argument, looked up per call because a memory growth replaces it. */
+function onHeap<A extends number[]>(backend: BackendWasm, fn: (heap: ArrayBuffer, ...args: A) => void): (...args: A) => void {
+  return (...args) => fn(plainHeap(backend) as ArrayBuffer, ...args);
+}
+
 /**
  * The addon's depthwise kernels bound to one backend's heap, with the wasm SIMD module's calling convention:
  * setGeometry keeps the 14 geometry numbers for the calls that follow it. Null for an addon built without them.
@@ -79,14 +84,15 @@ function plainHeap(backend: BackendWasm): ArrayBuffer | null {
 function boundDepthwise(lib: NativeAddon, backend: BackendWasm): DepthwiseExports | null {
   const { depthwiseForward: forward, depthwiseBackpropInput: input, depthwiseBackpropFilter: filter } = lib;
   if (forward == null || input == null || filter == null) return null;
+  const [onForward, onInput, onFilter] = [forward, input, filter].map((fn) => onHeap(backend, fn));
   let geometry: number[] = [];
   return {
     setGeometry: (...values) => {
       geometry = values;
     },
-    forward: (x, w, bias, out) => forward(plainHeap(backend) as ArrayBuffer, ...geometry, x, w, bias, out),
-    backpropInput: (dy, w, dx) => input(plainHeap(backend) as ArrayBuffer, ...geometry, dy, w, dx),
-    backpropFilter: (x, dy, dW) => filter(plainHeap(backend) as ArrayBuffer, ...geometry, x, dy, dW),
+    forward: (x, w, bias, out) => onForward(...geometry, x, w, bias, out),
+    backpropInput: (dy, w, dx) => onInput(...geometry, dy, w, dx),
+    backpropFilter: (x, dy, dW) => onFilter(...geometry, x, dy, dW),
   };
 }
 
@@ -95,8 +101,8 @@ function boundGelu(lib: NativeAddon, backend: BackendWasm): GeluExports | null {
   const { gelu, geluGrad } = lib;
   if (gelu == null || geluGrad == null) return null;
   return {
-    gelu: (x, y, n) => gelu(plainHeap(backend) as ArrayBuffer, x, y, n),
-    geluGrad: (x, dy, dx, n) => geluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
+    gelu: onHeap(backend, gelu),
+    geluGrad: onHeap(backend, geluGrad),
   };
 }
 
@@ -105,8 +111,8 @@ function boundLayerNorm(lib: NativeAddon, backend: BackendWasm): LayerNormExport
   const { layerNorm, layerNormGrad } = lib;
   if (layerNorm == null || layerNormGrad == null) return null;
   return {
-    layerNorm: (...args) => layerNorm(plainHeap(backend) as ArrayBuffer, ...args),
-    layerNormGrad: (...args) => layerNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
+    layerNorm: onHeap(backend, layerNorm),
+    layerNormGrad: onHeap(backend, layerNormGrad),
   };
 }
 
@@ -119,18 +125,9 @@ function boundNormAct(lib: NativeAddon, backend: BackendWasm): Pick<HeapKernels,
   if (lib.normActVectorized !== true) return null;
   if (batchNorm == null || batchNormGrad == null || batchNormSilu == null || batchNormSiluGrad == null || silu == null || siluGrad == null) return null;
   return {
-    batchNorm: {
-      batchNorm: (...args) => batchNorm(plainHeap(backend) as ArrayBuffer, ...args),
-      batchNormGrad: (...args) => batchNormGrad(plainHeap(backend) as ArrayBuffer, ...args),
-    },
-    batchNormSilu: {
-      batchNormSilu: (...args) => batchNormSilu(plainHeap(backend) as ArrayBuffer, ...args),
-      batchNormSiluGrad: (...args) => batchNormSiluGrad(plainHeap(backend) as ArrayBuffer, ...args),
-    },
-    silu: {
-      silu: (x, y, n) => silu(plainHeap(backend) as ArrayBuffer, x, y, n),
-      siluGrad: (x, dy, dx, n) => siluGrad(plainHeap(backend) as ArrayBuffer, x, dy, dx, n),
-    },
+    batchNorm: { batchNorm: onHeap(backend, batchNorm), batchNormGrad: onHeap(backend, batchNormGrad) },
+    batchNormSilu: { batchNormSilu: onHeap(backend, batchNormSilu), batchNormSiluGrad: onHeap(backend, batchNormSiluGrad) },
+    silu: { silu: onHeap(backend, silu), siluGrad: onHeap(backend, siluGrad) },
   };
 }
 
@@ -149,11 +146,11 @@ interface BoundKernels {
   givenFor: string;
 }
 
-/** The addon's kernels bound to one backend's heap; the buffer is looked up per call because a memory growth replaces it. */
+/** The addon's kernels bound to one backend's heap. */
 function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
   const gemms: HeapKernels = {
-    gemmNN: (a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate) => lib.gemmNN(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, aRow, aCol, relu, accumulate),
-    gemmNT: (a, b, c, bias, m, n, k, relu) => lib.gemmNT(plainHeap(backend) as ArrayBuffer, a, b, c, bias, m, n, k, relu),
+    gemmNN: onHeap(backend, lib.gemmNN),
+    gemmNT: onHeap(backend, lib.gemmNT),
   };
   const groups: OptionalGroups = {
     depthwise: boundDepthwise(lib, backend) ?? undefined,
@@ -216,12 +213,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
-  groupsInUse.depthwise = options.depthwise ?? true;
-  groupsInUse.gelu = options.gelu ?? true;
-  groupsInUse.layerNorm = options.layerNorm ?? true;
-  groupsInUse.batchNorm = options.batchNorm ?? true;
-  groupsInUse.batchNormSilu = options.batchNormSilu ?? true;
-  groupsInUse.silu = options.silu ?? true;
+  for (const name of OPTIONAL_GROUPS) groupsInUse[name] = options[name] ?? true;
   setHeapKernelProvider(nativeProvider);
   return true;
 }
