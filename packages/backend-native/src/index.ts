@@ -135,8 +135,9 @@ function boundNormAct(lib: NativeAddon, backend: BackendWasm): Pick<HeapKernels,
 type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm' | 'batchNorm' | 'batchNormSilu' | 'silu'>;
 const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm', 'batchNorm', 'batchNormSilu', 'silu'] as const;
 
-/** The groups in use (`useNativeGemm` options). */
+/** The groups in use (`useNativeGemm` options), and their names joined: what a backend's given kernels were made for. */
 const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true, batchNorm: true, batchNormSilu: true, silu: true };
+let groupsKey = '';
 
 /** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
 interface BoundKernels {
@@ -170,12 +171,11 @@ const nativeProvider: HeapKernelProvider = (owner) => {
   if (addon == null || plainHeap(backend) == null) return null;
   let kernels = bound.get(backend);
   if (kernels == null) bound.set(backend, (kernels = boundKernels(addon, backend)));
-  const key = OPTIONAL_GROUPS.filter((name) => groupsInUse[name]).join();
-  if (kernels.givenFor !== key) {
+  if (kernels.givenFor !== groupsKey) {
     const given: HeapKernels = { ...kernels.gemms };
     for (const name of OPTIONAL_GROUPS) if (groupsInUse[name]) Object.assign(given, { [name]: kernels.groups[name] });
     kernels.given = given;
-    kernels.givenFor = key;
+    kernels.givenFor = groupsKey;
   }
   return kernels.given;
 };
@@ -214,6 +214,7 @@ export function useNativeGemm(options: NativeGemmOptions = {}): boolean {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`useNativeGemm: threads must be a positive integer, got ${threads}`);
   threadsInUse = lib.setThreads(threads);
   for (const name of OPTIONAL_GROUPS) groupsInUse[name] = options[name] ?? true;
+  groupsKey = OPTIONAL_GROUPS.filter((name) => groupsInUse[name]).join();
   setHeapKernelProvider(nativeProvider);
   return true;
 }
