@@ -60,6 +60,14 @@ function hasUncovered(inputShape: number[], info: backend_util.Conv2DInfo): bool
   return inputShape[1] !== covered[1] || inputShape[2] !== covered[2];
 }
 
+/**
+ * False when swapping the window axes moves nothing (one filter row, e.g. every 1×1 convolution, or one output
+ * column): the stock Transpose would then copy the whole tensor, so the views are used as they are.
+ */
+function swapsAxes(info: backend_util.Conv2DInfo): boolean {
+  return info.filterHeight > 1 && info.outWidth > 1;
+}
+
 /** y = P·W: the windows of x gathered into rows by one transpose (after slicing off uncovered rows/columns), then one matmul. */
 function patchifyForward(fallback: KernelFunc): KernelFunc {
   return (args) => {
@@ -75,18 +83,20 @@ function patchifyForward(fallback: KernelFunc): KernelFunc {
     const covered = hasUncovered(x.shape, info)
       ? (slice.kernelFunc({ inputs: { x }, backend: args.backend, attrs: { begin: [0, 0, 0, 0], size: coveredShape(info) } }) as TensorInfo)
       : x;
-    const patches = transpose.kernelFunc({
-      inputs: { x: view(covered, [info.batchSize * info.outHeight, kh, info.outWidth, kw * cin]) },
-      backend: args.backend,
-      attrs: { perm: [0, 2, 1, 3] },
-    }) as TensorInfo;
-    if (covered !== x) backend.disposeData(covered.dataId);
+    const patches = swapsAxes(info)
+      ? (transpose.kernelFunc({
+          inputs: { x: view(covered, [info.batchSize * info.outHeight, kh, info.outWidth, kw * cin]) },
+          backend: args.backend,
+          attrs: { perm: [0, 2, 1, 3] },
+        }) as TensorInfo)
+      : covered;
+    if (covered !== x && covered !== patches) backend.disposeData(covered.dataId);
     const y = matMul.kernelFunc({
       inputs: { a: view(patches, [1, rows, kh * kw * cin]), b: view(filter, [1, kh * kw * cin, cout]) },
       backend: args.backend,
       attrs: { transposeA: false, transposeB: false },
     }) as TensorInfo;
-    backend.disposeData(patches.dataId);
+    if (patches !== x) backend.disposeData(patches.dataId);
     y.shape = [...info.outShape];
     return y;
   };
@@ -111,12 +121,15 @@ function patchifyBackpropInput(fallback: KernelFunc): KernelFunc {
       backend: args.backend,
       attrs: { transposeA: false, transposeB: true },
     }) as TensorInfo;
-    const dx = transpose.kernelFunc({
-      inputs: { x: view(patches, [info.batchSize * info.outHeight, info.outWidth, kh, kw * cin]) },
-      backend: args.backend,
-      attrs: { perm: [0, 2, 1, 3] },
-    }) as TensorInfo;
-    backend.disposeData(patches.dataId);
+    let dx = patches;
+    if (swapsAxes(info)) {
+      dx = transpose.kernelFunc({
+        inputs: { x: view(patches, [info.batchSize * info.outHeight, info.outWidth, kh, kw * cin]) },
+        backend: args.backend,
+        attrs: { perm: [0, 2, 1, 3] },
+      }) as TensorInfo;
+      backend.disposeData(patches.dataId);
+    }
     if (!hasUncovered(attrs.inputShape, info)) {
       dx.shape = [...attrs.inputShape];
       return dx;
