@@ -121,8 +121,19 @@ function forEachGridCell(batch: number, h: number, w: number, g: GridPlacement, 
  * ((r + top) mod sh, (col + left) mod sw) at ((r + top) div sh, (col + left) div sw) when that lies inside the grid.
  */
 export function padInto(src: Float32Array, dst: Float32Array, batch: number, h: number, w: number, c: number, g: GridPlacement): void {
-  dst.fill(0);
-  forEachGridCell(batch, h, w, g, (pixel, cell, count) => copy(src, pixel * c, dst, cell * c, count * c));
+  if (g.sh !== 1 || g.sw !== 1) {
+    dst.fill(0);
+    forEachGridCell(batch, h, w, g, (pixel, cell, count) => copy(src, pixel * c, dst, cell * c, count * c));
+    return;
+  }
+  // one phase: the runs come in increasing cell order, so only the gaps between them (the padding) are zeroed
+  let written = 0;
+  forEachGridCell(batch, h, w, g, (pixel, cell, count) => {
+    dst.fill(0, written, cell * c);
+    copy(src, pixel * c, dst, cell * c, count * c);
+    written = (cell + count) * c;
+  });
+  dst.fill(0, written);
 }
 
 /** The inverse of padInto: dst [B, h, w, c] = the grid cells of src, zeros where a position has no grid cell. */
