@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerComparisonGradients } from './comparison_gradients';
-import { registerReductionGradients } from './reduction_gradients';
+import { registerLeanGradients } from './lean_gradients';
 
 /**
  * tfjs-core's Node bundle (`tf-core.node.js`) ships no gradient functions: they live only in the
@@ -40,8 +40,8 @@ export function gradientsRegistered(): boolean {
 }
 
 /**
- * Registers every tfjs-core gradient function, plus zero gradients for comparison/logical kernels and faster Sum/Mean
- * gradients (reduction_gradients.ts) (idempotent).
+ * Registers every tfjs-core gradient function, plus zero gradients for comparison/logical kernels and leaner Sum/Mean/Relu
+ * gradients (lean_gradients.ts) (idempotent).
  * Without this, `tf.grads` in Node fails with "gradient function not found" for every op unless
  * `@tensorflow/tfjs` or `tfjs-node` was imported.
  */
@@ -54,5 +54,5 @@ export async function registerGradients(): Promise<void> {
     await pending;
   }
   registerComparisonGradients();
-  registerReductionGradients();
+  registerLeanGradients();
 }

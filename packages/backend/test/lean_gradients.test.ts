@@ -9,13 +9,22 @@ function weightedReduction(op: 'sum' | 'mean', x: tf.Tensor, axis: number | numb
   return tf.sum(tf.mul(r, w));
 }
 
-describe('Sum and Mean gradients (onesLike broadcast)', () => {
+describe('lean Sum, Mean and Relu gradients', () => {
   beforeAll(async () => {
     await setupBackend('wasm');
   });
 
   it('are the registered gradients', () => {
-    for (const name of [tf.Sum, tf.Mean]) expect(tf.getGradient(name)?.gradFunc.toString()).toContain('onesLike');
+    for (const name of [tf.Sum, tf.Mean]) expect(tf.getGradient(name)?.gradFunc.toString()).toContain('fill');
+    expect(tf.getGradient(tf.Relu)?.outputsToSave).toEqual([true]);
+  });
+
+  it('relu: dx = dy where x > 0, else 0 (x = 0 included), from the saved output', () => {
+    const x = tf.tensor1d([-2, -0, 0, 1e-30, 3, -1e-30]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+    const dx = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
+    expect(Array.from(dx.dataSync())).toEqual([0, 0, 0, 4, 5, 0]);
+    tf.dispose([x, dy, dx]);
   });
 
   const cases: Array<{ shape: number[]; axis: number | number[] }> = [
@@ -49,7 +58,7 @@ describe('Sum and Mean gradients (onesLike broadcast)', () => {
     const x = tf.ones([2, 3, 3, 4]);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      tf.grad((t: tf.Tensor) => tf.sum(tf.mean(t, [1, 2])))(x);
+      tf.grad((t: tf.Tensor) => tf.sum(tf.relu(tf.mean(t, [1, 2]))))(x);
     });
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
