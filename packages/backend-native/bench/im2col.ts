@@ -1,0 +1,60 @@
+/**
+ * The addon's im2col convolutions against the routes they replace (the shifted per-tap GEMMs, XNNPACK or the
+ * JavaScript im2col), interleaved in one process: median ms and GMAC/s per kernel on EfficientNetV2-B0's
+ * few-channel convolutions at 224², batch 16. Run from packages/backend-native:
+ * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16]`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@nextnets/backend';
+import { useNativeGemm } from '../src/index';
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
+const reps = option('--reps', 7);
+const batch = option('--batch', 16);
+
+// [name, x [h, w, ci], filter [fh, fw, ci, co], stride]
+const SHAPES: [string, [number, number, number], [number, number, number, number], number][] = [
+  ['stem 3→32 s2', [224, 224, 3], [3, 3, 3, 32], 2],
+  ['16→64 s2', [112, 112, 16], [3, 3, 16, 64], 2],
+  ['32→16 s1', [112, 112, 32], [3, 3, 32, 16], 1],
+  ['16→16 s1', [112, 112, 16], [3, 3, 16, 16], 1],
+  ['24→24 s1', [56, 56, 24], [3, 3, 24, 24], 1],
+  ['24→96 s1', [56, 56, 24], [3, 3, 24, 96], 1],
+];
+
+await setupBackend('wasm');
+if (!useNativeGemm({ threads: 1 })) throw new Error('the addon is not built');
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+function ab(fn: () => tf.Tensor, macs: number): string {
+  const ms: Record<string, number[]> = { before: [], im2col: [] };
+  for (let r = 0; r < reps + 1; r++) {
+    for (const kind of ['before', 'im2col'] as const) {
+      useNativeGemm({ threads: 1, im2colConv: kind === 'im2col' });
+      const start = performance.now();
+      const out = fn();
+      if (r > 0) ms[kind].push(performance.now() - start); // the first round warms up
+      out.dispose();
+    }
+  }
+  const [b, a] = [median(ms.before), median(ms.im2col)];
+  return `${b.toFixed(1)} → ${a.toFixed(1)} ms (${(macs / b / 1e6).toFixed(0)} → ${(macs / a / 1e6).toFixed(0)} GMAC/s)`;
+}
+
+for (const [name, [h, w, ci], filterShape, stride] of SHAPES) {
+  const x = tf.randomUniform([batch, h, w, ci], -1, 1) as tf.Tensor4D;
+  const filter = tf.randomUniform(filterShape, -1, 1) as tf.Tensor4D;
+  const y = tf.conv2d(x, filter, stride, 'same');
+  const dy = tf.randomUniform(y.shape, -1, 1) as tf.Tensor4D;
+  const macs = y.size * filterShape[0] * filterShape[1] * ci;
+  const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+  const row = {
+    shape: name,
+    forward: ab(() => tf.conv2d(x, filter, stride, 'same'), macs),
+    input: ab(() => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor, macs),
+    filter: ab(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape }) as tf.Tensor, macs),
+  };
+  console.log(JSON.stringify(row));
+  tf.dispose([x, filter, y, dy]);
+}

@@ -1,0 +1,127 @@
+import {
+  backend_util,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  FusedConv2D,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
+import { providedHeapKernels, type Im2colConvExports } from './heap_provider';
+import { WasmKernelWrappers } from './kernel_wrapper';
+import { asWasmBackend, heapOffset } from './wasm_tensors';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * Dense convolutions with few input channels (forward and both gradients, NHWC float32) by a registered provider's
+ * im2col kernels (heap_provider.ts `im2colConv`: @nextnets/backend-native gathers the patches of a block of output
+ * pixels and runs one GEMM of depth FH·FW·CI per block). The per-tap GEMMs of shifted_conv.ts have depth CI (3 or
+ * 16 on EfficientNetV2's stem and first stages), too shallow to run the GEMM near its speed, and the strided ones fall
+ * back to XNNPACK or a JavaScript im2col. Taken in front of those routes when `im2colPays`; everything else, and every
+ * backend without the provider's group (the browser, no addon), keeps the kernel registered before.
+ */
+
+/** Input channels below which a (non-1×1) convolution takes the im2col route. */
+export const IM2COL_MAX_IN_CHANNELS = 32;
+
+/** True when the im2col kernels beat the other routes for this convolution (see kernel-history.md, change 36). */
+export function im2colPays(info: backend_util.Conv2DInfo): boolean {
+  return info.filterHeight * info.filterWidth > 1 && info.inChannels < IM2COL_MAX_IN_CHANNELS;
+}
+
+/** The 15 geometry numbers of `Im2colConvExports`. */
+export function im2colGeometry(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outChannels,
+  ];
+}
+
+/** The provider's im2col kernels when they serve this convolution, else null. */
+function im2colFor(backend: BackendWasm, info: backend_util.Conv2DInfo, tensors: TensorInfo[], shapes: number[][]): Im2colConvExports | null {
+  if (info.dataFormat !== 'channelsLast' || !im2colPays(info)) return null;
+  if (!tensors.every((t) => t.dtype === 'float32') || !shapes.flat().every((d) => d > 0)) return null;
+  return providedHeapKernels(backend)?.im2colConv ?? null;
+}
+
+/** Conv2D, and FusedConv2D with a bias of CO values (or none) and no activation. */
+function forward(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined> & { x: TensorInfo; filter: TensorInfo };
+    const activation = (args.attrs as { activation?: string }).activation ?? 'linear';
+    if (activation !== 'linear' || preluActivationWeights != null) return fallback(args);
+    const backend = asWasmBackend(args.backend);
+    const info = denseConvInfo(x.shape, filter.shape, args.attrs as unknown as ConvGeometryAttrs);
+    if (bias != null && bias.shape.reduce((p, d) => p * d, 1) !== info.outChannels) return fallback(args);
+    const kernels = im2colFor(backend, info, bias != null ? [x, filter, bias] : [x, filter], [x.shape, filter.shape]);
+    if (kernels == null) return fallback(args);
+    // Allocate before taking heap offsets: an allocation can grow (and move the views of) the heap.
+    const out = backend.makeOutput(info.outShape, 'float32');
+    const biasPtr = bias != null ? heapOffset(backend, bias) : 0;
+    kernels.forward(im2colGeometry(info), heapOffset(backend, x), heapOffset(backend, filter), biasPtr, heapOffset(backend, out));
+    return out;
+  };
+}
+
+function backpropInput(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs & ConvGeometryAttrs;
+    const backend = asWasmBackend(args.backend);
+    const info = denseConvInfo(attrs.inputShape, filter.shape, attrs);
+    const kernels = im2colFor(backend, info, [dy, filter], [attrs.inputShape, dy.shape, filter.shape]);
+    if (kernels == null) return fallback(args);
+    const dx = backend.makeOutput(info.inShape, 'float32');
+    kernels.backpropInput(im2colGeometry(info), heapOffset(backend, dy), heapOffset(backend, filter), heapOffset(backend, dx));
+    return dx;
+  };
+}
+
+function backpropFilter(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    // tfjs' attrs carry no dilations for this kernel; an optional `dilations` is honoured when given
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs & ConvGeometryAttrs;
+    const backend = asWasmBackend(args.backend);
+    const info = denseConvInfo(x.shape, attrs.filterShape, attrs);
+    const kernels = im2colFor(backend, info, [x, dy], [x.shape, dy.shape, attrs.filterShape]);
+    if (kernels == null) return fallback(args);
+    const dW = backend.makeOutput(info.filterShape, 'float32');
+    kernels.backpropFilter(im2colGeometry(info), heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, dW));
+    return dW;
+  };
+}
+
+const wrappers = new WasmKernelWrappers([
+  [Conv2D, forward],
+  [FusedConv2D, forward],
+  [Conv2DBackpropInput, backpropInput],
+  [Conv2DBackpropFilter, backpropFilter],
+]);
+
+/** Configs putting the im2col route in front of the current wasm (fused) Conv2D and its gradients; empty if already applied. */
+export function im2colConvConfigs(): KernelConfig[] {
+  return wrappers.configs();
+}
+
+/** True when the kernel function is one of these wrappers. */
+export function isIm2colConv(kernelFunc: KernelFunc): boolean {
+  return wrappers.has(kernelFunc);
+}
