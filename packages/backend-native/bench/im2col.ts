@@ -2,7 +2,7 @@
  * The addon's im2col convolutions against the routes they replace (the shifted per-tap GEMMs, XNNPACK or the
  * JavaScript im2col), interleaved in one process: median ms and GMAC/s per kernel on EfficientNetV2-B0's
  * few-channel convolutions at 224², batch 16. Run from packages/backend-native:
- * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16]`.
+ * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16] [--only NAME]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
@@ -12,6 +12,7 @@ const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
 const reps = option('--reps', 7);
 const batch = option('--batch', 16);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
 
 // [name, x [h, w, ci], filter [fh, fw, ci, co], stride]
 const SHAPES: [string, [number, number, number], [number, number, number, number], number][] = [
@@ -21,6 +22,11 @@ const SHAPES: [string, [number, number, number], [number, number, number, number
   ['16→16 s1', [112, 112, 16], [3, 3, 16, 16], 1],
   ['24→24 s1', [56, 56, 24], [3, 3, 24, 24], 1],
   ['24→96 s1', [56, 56, 24], [3, 3, 24, 96], 1],
+  ['32→128 s1', [56, 56, 32], [3, 3, 32, 128], 1],
+  ['32→128 s2', [56, 56, 32], [3, 3, 32, 128], 2],
+  ['48→192 s1', [28, 28, 48], [3, 3, 48, 192], 1],
+  ['64→64 s1', [56, 56, 64], [3, 3, 64, 64], 1],
+  ['96→96 s1', [28, 28, 96], [3, 3, 96, 96], 1],
 ];
 
 await setupBackend('wasm');
@@ -43,6 +49,7 @@ function ab(fn: () => tf.Tensor, macs: number): string {
 }
 
 for (const [name, [h, w, ci], filterShape, stride] of SHAPES) {
+  if (only != null && !name.includes(only)) continue;
   const x = tf.randomUniform([batch, h, w, ci], -1, 1) as tf.Tensor4D;
   const filter = tf.randomUniform(filterShape, -1, 1) as tf.Tensor4D;
   const y = tf.conv2d(x, filter, stride, 'same');

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "conv_args.h"
 #include "heap_gemm.h"
+#include "isa.h"
 #include "thread_scratch.h"
 
 /** Floats of the patch buffer per block (256 KiB): rows = this / K, at least MIN_BLOCK_ROWS. */
@@ -24,12 +25,52 @@ static int64_t block_rows(int64_t K, int64_t pixels) {
   return rows < pixels ? rows : pixels;
 }
 
-static inline void copy_floats(float *restrict d, const float *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] = s[i];
+typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+#define LD(type, p) (*(const type *)(p))
+#define ST(type, p, v) (*(type *)(p) = (v))
+
+/** d[0 .. n) = s[0 .. n): whole vectors, the last one overlapping the one before (a tap row of 3 channels is 9 floats). */
+static AI void copy_floats(float *restrict d, const float *restrict s, int64_t n) {
+  if (n >= 16) {
+    for (int64_t i = 0; i + 16 <= n; i += 16) ST(vf16, d + i, LD(vf16, s + i));
+    if (n % 16 != 0) ST(vf16, d + n - 16, LD(vf16, s + n - 16));
+  } else if (n >= 8) {
+    ST(vf8, d, LD(vf8, s));
+    ST(vf8, d + n - 8, LD(vf8, s + n - 8));
+  } else if (n >= 4) {
+    ST(vf4, d, LD(vf4, s));
+    ST(vf4, d + n - 4, LD(vf4, s + n - 4));
+  } else {
+    for (int64_t i = 0; i < n; i++) d[i] = s[i];
+  }
 }
 
-static inline void add_floats(float *restrict d, const float *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+/** d[0 .. n) = 0, like copy_floats. */
+static AI void zero_floats(float *d, int64_t n) {
+  const vf16 z = {0};
+  if (n >= 16) {
+    for (int64_t i = 0; i + 16 <= n; i += 16) ST(vf16, d + i, z);
+    if (n % 16 != 0) ST(vf16, d + n - 16, z);
+  } else if (n >= 8) {
+    ST(vf8, d, (vf8){0});
+    ST(vf8, d + n - 8, (vf8){0});
+  } else if (n >= 4) {
+    ST(vf4, d, (vf4){0});
+    ST(vf4, d + n - 4, (vf4){0});
+  } else {
+    for (int64_t i = 0; i < n; i++) d[i] = 0.0f;
+  }
+}
+
+/** d[0 .. n) += s[0 .. n): vectors of 16, 8 and 4 floats, then single floats (no overlap: each is added once). */
+static AI void add_floats(float *restrict d, const float *restrict s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) ST(vf16, d + i, LD(vf16, d + i) + LD(vf16, s + i));
+  if (i + 8 <= n) ST(vf8, d + i, LD(vf8, d + i) + LD(vf8, s + i)), i += 8;
+  if (i + 4 <= n) ST(vf4, d + i, LD(vf4, d + i) + LD(vf4, s + i)), i += 4;
+  for (; i < n; i++) d[i] += s[i];
 }
 
 /** An output pixel's coordinates, walked in NHWC order. */
@@ -37,11 +78,11 @@ typedef struct {
   int64_t b, oh, ow;
 } Pixel;
 
-static Pixel pixel_at(const Geometry *g, int64_t index) {
+static AI Pixel pixel_at(const Geometry *g, int64_t index) {
   return (Pixel){index / (g->outH * g->outW), (index / g->outW) % g->outH, index % g->outW};
 }
 
-static inline void next_pixel(const Geometry *g, Pixel *p) {
+static AI void next_pixel(const Geometry *g, Pixel *p) {
   if (++p->ow < g->outW) return;
   p->ow = 0;
   if (++p->oh < g->outH) return;
@@ -50,7 +91,7 @@ static inline void next_pixel(const Geometry *g, Pixel *p) {
 }
 
 /** Patch rows [start, start + rows) of x into `patches` [rows, K]. */
-static void gather(const Geometry *g, const float *x, float *patches, int64_t start, int64_t rows) {
+static AI void gather_any(const Geometry *g, const float *x, float *patches, int64_t start, int64_t rows) {
   const int64_t C = g->C, rowLen = g->kW * C, K = g->kH * rowLen;
   Pixel p = pixel_at(g, start);
   for (int64_t r = 0; r < rows; r++, next_pixel(g, &p)) {
@@ -61,7 +102,7 @@ static void gather(const Geometry *g, const float *x, float *patches, int64_t st
       float *d = patches + r * K + fh * rowLen;
       const int64_t ih = p.oh * g->sH - g->pt + fh * g->dH;
       if (ih < 0 || ih >= g->inH) {
-        memset(d, 0, (size_t)rowLen * sizeof(float));
+        zero_floats(d, rowLen);
         continue;
       }
       const float *src = x + (p.b * g->inH + ih) * g->inW * C;
@@ -72,14 +113,14 @@ static void gather(const Geometry *g, const float *x, float *patches, int64_t st
       for (int64_t fw = 0; fw < g->kW; fw++) {
         const int64_t iw = iw0 + fw * g->dW;
         if (iw >= 0 && iw < g->inW) copy_floats(d + fw * C, src + iw * C, C);
-        else memset(d + fw * C, 0, (size_t)C * sizeof(float));
+        else zero_floats(d + fw * C, C);
       }
     }
   }
 }
 
 /** Adds patch rows [start, start + rows) of `patches` [rows, K] into dx where their taps lie inside it (col2im). */
-static void scatter(const Geometry *g, const float *patches, float *dx, int64_t start, int64_t rows) {
+static AI void scatter_any(const Geometry *g, const float *patches, float *dx, int64_t start, int64_t rows) {
   const int64_t C = g->C, rowLen = g->kW * C, K = g->kH * rowLen;
   Pixel p = pixel_at(g, start);
   for (int64_t r = 0; r < rows; r++, next_pixel(g, &p)) {
@@ -102,6 +143,29 @@ static void scatter(const Geometry *g, const float *patches, float *dx, int64_t 
   }
 }
 
+typedef struct {
+  void (*gather)(const Geometry *, const float *, float *, int64_t, int64_t);
+  void (*scatter)(const Geometry *, const float *, float *, int64_t, int64_t);
+} CopyKernels;
+
+// gather and scatter compiled for one instruction set each (the vector types above become zmm, ymm or xmm code).
+#define IM2COL_ENTRIES(isa, attr)                                                                               \
+  attr static void gather_##isa(const Geometry *g, const float *x, float *p, int64_t start, int64_t rows) {     \
+    gather_any(g, x, p, start, rows);                                                                           \
+  }                                                                                                             \
+  attr static void scatter_##isa(const Geometry *g, const float *p, float *dx, int64_t start, int64_t rows) {   \
+    scatter_any(g, p, dx, start, rows);                                                                         \
+  }                                                                                                             \
+  static const CopyKernels copies_##isa = {gather_##isa, scatter_##isa};
+
+#if defined(__x86_64__)
+IM2COL_ENTRIES(avx512, TARGET_AVX512)
+IM2COL_ENTRIES(avx2, TARGET_AVX2)
+#endif
+IM2COL_ENTRIES(base, )
+
+static const CopyKernels *copies = &copies_base;
+
 static napi_value im2col_forward(napi_env env, napi_callback_info info) {
   static const int kinds[] = {CONV_INPUT, CONV_FILTER, CONV_BIAS, CONV_OUTPUT};
   static const char *const names[] = {"x", "filter", "bias", "out"};
@@ -118,7 +182,7 @@ static napi_value im2col_forward(napi_env env, napi_callback_info info) {
   if (patches == NULL) return conv_no_memory(env, "im2colConvForward");
   for (int64_t start = 0; start < pixels; start += block) {
     const int64_t rows = pixels - start < block ? pixels - start : block;
-    gather(&g, x, patches, start, rows);
+    copies->gather(&g, x, patches, start, rows);
     native_sgemm(0, 0, rows, g.outC, K, patches, K, w, g.outC, out + start * g.outC, bias, 0, 0);
   }
   return NULL;
@@ -142,7 +206,7 @@ static napi_value im2col_backprop_input(napi_env env, napi_callback_info info) {
     const int64_t rows = pixels - start < block ? pixels - start : block;
     // dP [rows, K] = dy [rows, outC] · Wᵀ, W [K, outC]
     native_sgemm(0, 1, rows, K, g.outC, dy + start * g.outC, g.outC, w, g.outC, patches, NULL, 0, 0);
-    scatter(&g, patches, dx, start, rows);
+    copies->scatter(&g, patches, dx, start, rows);
   }
   return NULL;
 }
@@ -166,7 +230,7 @@ static napi_value im2col_backprop_filter(napi_env env, napi_callback_info info) 
   if (patches == NULL) return conv_no_memory(env, "im2colConvBackpropFilter");
   for (int64_t start = 0; start < pixels; start += block) {
     const int64_t rows = pixels - start < block ? pixels - start : block;
-    gather(&g, x, patches, start, rows);
+    copies->gather(&g, x, patches, start, rows);
     // dW [K, outC] (+)= Pᵀ·dy[rows]: the first block writes, the later ones add
     native_sgemm(1, 0, K, g.outC, rows, patches, K, dy + start * g.outC, g.outC, dW, NULL, 0, start > 0);
   }
@@ -174,6 +238,13 @@ static napi_value im2col_backprop_filter(napi_env env, napi_callback_info info) 
 }
 
 void register_im2col_conv(napi_env env, napi_value exports) {
+  switch (native_isa()) {  // the widest instruction set this CPU runs (isa.h)
+#if defined(__x86_64__)
+    case ISA_AVX512: copies = &copies_avx512; break;
+    case ISA_AVX2: copies = &copies_avx2; break;
+#endif
+    default: copies = &copies_base;
+  }
   export_function(env, exports, "im2colConvForward", im2col_forward);
   export_function(env, exports, "im2colConvBackpropInput", im2col_backprop_input);
   export_function(env, exports, "im2colConvBackpropFilter", im2col_backprop_filter);

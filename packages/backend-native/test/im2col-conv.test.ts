@@ -40,7 +40,7 @@ interface Case {
 }
 
 /**
- * 1, 3 and 16 input channels; stride 1, 2 and (2, 1); 'same', 'valid' and explicit pads; dilation 2; odd maps and
+ * 1, 3, 16 and 48 input channels; stride 1, 2 and (2, 1); 'same', 'valid' and explicit pads; dilation 2; odd maps and
  * filters (2×3, 5×5); batch 1 and more; an image smaller than the filter's reach; output channels below, at and above
  * the GEMM's 16-column vectors.
  */
@@ -54,6 +54,7 @@ const CASES: Case[] = [
   { x: [2, 8, 9, 3], k: [3, 4, 24], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], dilations: 1 },
   { x: [1, 2, 3, 16], k: [5, 5, 8], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 11, 11, 1], k: [3, 3, 48], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [2, 7, 8, 48], k: [3, 3, 20], strides: 1, pad: 'same', dilations: 1 },
 ];
 
 const describeCase = (c: Case): string => `x=${c.x} k=${c.k} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
@@ -173,7 +174,7 @@ describe.skipIf(!available)('native im2col convolutions on the wasm heap', () =>
     const before = { ...calls };
     tf.tidy(() => {
       tf.conv2d(tf.ones([1, 6, 6, 8]) as tf.Tensor4D, tf.ones([1, 1, 8, 4]) as tf.Tensor4D, 1, 'same').dataSync();
-      tf.conv2d(tf.ones([1, 6, 6, 32]) as tf.Tensor4D, tf.ones([3, 3, 32, 4]) as tf.Tensor4D, 1, 'same').dataSync();
+      tf.conv2d(tf.ones([1, 6, 6, 64]) as tf.Tensor4D, tf.ones([3, 3, 64, 4]) as tf.Tensor4D, 1, 'same').dataSync();
     });
     expect(calls).toEqual(before);
   });

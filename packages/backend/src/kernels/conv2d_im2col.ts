@@ -17,18 +17,24 @@ import { asWasmBackend, heapOffset } from './wasm_tensors';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
- * Dense convolutions with few input channels (forward and both gradients, NHWC float32) by a registered provider's
- * im2col kernels (heap_provider.ts `im2colConv`: @nextnets/backend-native gathers the patches of a block of output
- * pixels and runs one GEMM of depth FH·FW·CI per block). The per-tap GEMMs of shifted_conv.ts have depth CI (3 or
- * 16 on EfficientNetV2's stem and first stages), too shallow to run the GEMM near its speed, and the strided ones fall
- * back to XNNPACK or a JavaScript im2col. Taken in front of those routes when `im2colPays`; everything else, and every
- * backend without the provider's group (the browser, no addon), keeps the kernel registered before.
+ * Dense convolutions with few input channels (forward, FusedConv2D with a bias, both gradients; NHWC float32) by a
+ * registered provider's im2col kernels (heap_provider.ts `im2colConv`: @nextnets/backend-native gathers the patches
+ * of a block of output pixels and runs one GEMM of depth FH·FW·CI per block). The per-tap GEMMs of shifted_conv.ts
+ * have depth CI (3 to 48 on EfficientNetV2's stem and first three stages), too shallow to run the GEMM near its
+ * speed, and the strided ones below 32 channels fell back to XNNPACK or a JavaScript im2col. Taken in front of those
+ * routes when `im2colPays`; everything else, and every backend without the provider's group (the browser, no
+ * addon), keeps the kernel registered before.
  */
 
-/** Input channels below which a (non-1×1) convolution takes the im2col route. */
-export const IM2COL_MAX_IN_CHANNELS = 32;
+/**
+ * Input channels from which the other routes are kept. Measured at 224² batch 16 (kernel ms, other route → im2col,
+ * medians of 7 interleaved calls, kernel-history.md change 36): every EfficientNetV2-B0 3×3 layer (3 to 48 input
+ * channels) gains in at least two of its three kernels and loses in none by more than the noise; 64 → 64 at 56² still
+ * gained (forward 38 → 36 ms, input gradient 50 → 36, filter 28 → 24), 96 → 96 at 28² was even (12-16 ms either way).
+ */
+export const IM2COL_MAX_IN_CHANNELS = 64;
 
-/** True when the im2col kernels beat the other routes for this convolution (see kernel-history.md, change 36). */
+/** True when the im2col kernels beat the other routes: a filter larger than 1×1 over fewer than 64 input channels. */
 export function im2colPays(info: backend_util.Conv2DInfo): boolean {
   return info.filterHeight * info.filterWidth > 1 && info.inChannels < IM2COL_MAX_IN_CHANNELS;
 }
