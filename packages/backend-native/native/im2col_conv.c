@@ -3,13 +3,15 @@
 // one row per pixel, taps in (fh, fw, c) order, zeros outside the input) are gathered into a per-thread buffer of
 // ~256 KiB that stays in L2, then
 //   im2colConvForward(heap, ...geometry, x, w, bias, out)   out[rows] = P·W + bias        (W read in place as [K, outC])
-//   im2colConvBackpropInput(heap, ...geometry, dy, w, dx)   dP = dy[rows]·Wᵀ, added into dx where the taps lie (col2im)
+//   im2colConvBackpropInput(heap, ...geometry, dy, w, dx)   dP = dy[rows]·Wᵀ, added into dx where the taps lie (col2im);
+//                                                           at stride 1 with outC ≤ C, a forward pass over dy instead
 //   im2colConvBackpropFilter(heap, ...geometry, x, dy, dW)  dW += Pᵀ·dy[rows] over the blocks
 // with the 15 geometry numbers of conv_args.h (dense: outC last). One GEMM of depth K per block instead of one of
 // depth C per tap: the classic lowering of convolutions to matrix products (K. Chellapilla, S. Puri, P. Simard,
 // "High performance convolutional neural networks for document processing", 2006), blocked so that the patch
 // matrix is never materialised whole. It pays where C is small (EfficientNetV2's 3-channel stem, 16-channel
 // layers), where the per-tap GEMMs of @nextnets/backend's shifted route are too shallow.
+#include <stdlib.h>
 #include <string.h>
 #include "conv_args.h"
 #include "heap_gemm.h"
@@ -166,6 +168,20 @@ IM2COL_ENTRIES(base, )
 
 static const CopyKernels *copies = &copies_base;
 
+/** out = im2col(x)·W + bias, block by block; false when the patch buffer cannot be allocated. */
+static int forward_blocks(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
+  const int64_t K = g->kH * g->kW * g->C, pixels = g->batch * g->outH * g->outW, block = block_rows(K, pixels);
+  if (pixels == 0 || g->outC == 0) return 1;
+  float *patches = thread_scratch(SCRATCH_IM2COL_PATCHES, (size_t)(block * K));
+  if (patches == NULL) return 0;
+  for (int64_t start = 0; start < pixels; start += block) {
+    const int64_t rows = pixels - start < block ? pixels - start : block;
+    copies->gather(g, x, patches, start, rows);
+    native_sgemm(0, 0, rows, g->outC, K, patches, K, w, g->outC, out + start * g->outC, bias, 0, 0);
+  }
+  return 1;
+}
+
 static napi_value im2col_forward(napi_env env, napi_callback_info info) {
   static const int kinds[] = {CONV_INPUT, CONV_FILTER, CONV_BIAS, CONV_OUTPUT};
   static const char *const names[] = {"x", "filter", "bias", "out"};
@@ -173,19 +189,30 @@ static napi_value im2col_forward(napi_env env, napi_callback_info info) {
   int64_t p[4];
   uint8_t *heap = take_conv_call(env, info, "im2colConvForward", 1, &g, 4, kinds, names, p);
   if (heap == NULL) return NULL;
-  const float *x = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
-  const float *bias = p[2] != 0 ? (const float *)(heap + p[2]) : NULL;
-  float *out = (float *)(heap + p[3]);
-  const int64_t K = g.kH * g.kW * g.C, pixels = g.batch * g.outH * g.outW, block = block_rows(K, pixels);
-  if (pixels == 0 || g.outC == 0) return NULL;
-  float *patches = thread_scratch(SCRATCH_IM2COL_PATCHES, (size_t)(block * K));
-  if (patches == NULL) return conv_no_memory(env, "im2colConvForward");
-  for (int64_t start = 0; start < pixels; start += block) {
-    const int64_t rows = pixels - start < block ? pixels - start : block;
-    copies->gather(&g, x, patches, start, rows);
-    native_sgemm(0, 0, rows, g.outC, K, patches, K, w, g.outC, out + start * g.outC, bias, 0, 0);
-  }
+  if (!forward_blocks(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
+                      p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3])))
+    return conv_no_memory(env, "im2colConvForward");
   return NULL;
+}
+
+/**
+ * Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·W[fh]ᵀ is the forward convolution of dy with the filter flipped in
+ * both spatial axes and its channel axes swapped (W'[FH−1−fh, FW−1−fw, o, i] = W[fh, fw, i, o]) at padding
+ * (FH − 1)·dil − padTop (columns likewise): patches of dy (FH·FW·outC wide) instead of a scatter-add of FH·FW·C-wide
+ * rows, and no zeroing of dx. False when out of memory.
+ */
+static int backprop_input_flipped(const Geometry *g, const float *dy, const float *w, float *dx) {
+  const int64_t taps = g->kH * g->kW, C = g->C, O = g->outC;
+  float *flipped = malloc((size_t)(taps * C * O > 0 ? taps * C * O : 1) * sizeof(float));
+  if (flipped == NULL) return 0;
+  for (int64_t t = 0; t < taps; t++)
+    for (int64_t i = 0; i < C; i++)
+      for (int64_t o = 0; o < O; o++) flipped[((taps - 1 - t) * O + o) * C + i] = w[(t * C + i) * O + o];
+  const Geometry f = {g->batch, g->outH, g->outW, O, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
+                      (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl, C};
+  const int ok = forward_blocks(&f, dy, flipped, NULL, dx);
+  free(flipped);
+  return ok;
 }
 
 static napi_value im2col_backprop_input(napi_env env, napi_callback_info info) {
@@ -197,6 +224,11 @@ static napi_value im2col_backprop_input(napi_env env, napi_callback_info info) {
   if (heap == NULL) return NULL;
   const float *dy = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
   float *dx = (float *)(heap + p[2]);
+  // stride 1 with no more output than input channels: the flipped forward gathers no wider rows than it would scatter
+  if (g.sH == 1 && g.sW == 1 && g.outC <= g.C) {
+    if (!backprop_input_flipped(&g, dy, w, dx)) return conv_no_memory(env, "im2colConvBackpropInput");
+    return NULL;
+  }
   const int64_t K = g.kH * g.kW * g.C, pixels = g.batch * g.outH * g.outW, block = block_rows(K, pixels);
   memset(dx, 0, (size_t)(g.batch * g.inH * g.inW * g.C) * sizeof(float));
   if (pixels == 0 || K == 0) return NULL;

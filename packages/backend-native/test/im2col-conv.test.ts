@@ -42,7 +42,8 @@ interface Case {
 /**
  * 1, 3, 16 and 48 input channels; stride 1, 2 and (2, 1); 'same', 'valid' and explicit pads; dilation 2; odd maps and
  * filters (2×3, 5×5); batch 1 and more; an image smaller than the filter's reach; output channels below, at and above
- * the GEMM's 16-column vectors.
+ * the GEMM's 16-column vectors; at stride 1 both input-gradient forms (the scatter-add when CO > CI, the forward pass
+ * over dy with the flipped filter otherwise, also with a pad larger than the filter's reach).
  */
 const CASES: Case[] = [
   { x: [2, 9, 11, 3], k: [3, 3, 32], strides: 2, pad: 'same', dilations: 1 },
@@ -55,6 +56,9 @@ const CASES: Case[] = [
   { x: [1, 2, 3, 16], k: [5, 5, 8], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 11, 11, 1], k: [3, 3, 48], strides: 2, pad: 'valid', dilations: 1 },
   { x: [2, 7, 8, 48], k: [3, 3, 20], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 9, 8, 16], k: [3, 3, 4], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [1, 10, 9, 16], k: [3, 3, 5], strides: 1, pad: 'same', dilations: 2 },
+  { x: [1, 6, 7, 16], k: [3, 3, 8], strides: 1, pad: [[0, 0], [3, 0], [1, 4], [0, 0]], dilations: 1 },
 ];
 
 const describeCase = (c: Case): string => `x=${c.x} k=${c.k} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
