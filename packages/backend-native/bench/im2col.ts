@@ -2,7 +2,8 @@
  * The addon's im2col convolutions against the routes they replace (the shifted per-tap GEMMs, XNNPACK or the
  * JavaScript im2col), interleaved in one process: median ms and GMAC/s per kernel on EfficientNetV2-B0's
  * few-channel convolutions at 224², batch 16. Run from packages/backend-native:
- * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16] [--only NAME]`.
+ * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16] [--threads 1] [--only NAME]`
+ * (--threads: OpenBLAS threads; with more than one the products run on OpenBLAS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@nextnets/backend';
@@ -12,6 +13,7 @@ const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
 const reps = option('--reps', 7);
 const batch = option('--batch', 16);
+const threads = option('--threads', 1);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
 
 // [name, x [h, w, ci], filter [fh, fw, ci, co], stride]
@@ -30,14 +32,14 @@ const SHAPES: [string, [number, number, number], [number, number, number, number
 ];
 
 await setupBackend('wasm');
-if (!useNativeGemm({ threads: 1 })) throw new Error('the addon is not built');
+if (!useNativeGemm({ threads })) throw new Error('the addon is not built');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 function ab(fn: () => tf.Tensor, macs: number): string {
   const ms: Record<string, number[]> = { before: [], im2col: [] };
   for (let r = 0; r < reps + 1; r++) {
     for (const kind of ['before', 'im2col'] as const) {
-      useNativeGemm({ threads: 1, im2colConv: kind === 'im2col' });
+      useNativeGemm({ threads, im2colConv: kind === 'im2col' });
       const start = performance.now();
       const out = fn();
       if (r > 0) ms[kind].push(performance.now() - start); // the first round warms up
