@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { copyFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setupBackend } from '@nextnets/backend';
 import { relMaxDiff } from '@nextnets/test-fixtures';
@@ -80,22 +81,30 @@ function convAll(c: Case): { results: Float32Array[]; x: Float32Array; w: Float3
   });
 }
 
-/** Plain-JS forward (with bias), input and filter gradients in float64, the reference. */
-function reference(c: Case, outShape: number[], x: Float32Array, w: Float32Array, bias: Float32Array, dy: Float32Array): Float64Array[] {
-  const [batch, inH, inW, ci] = c.x;
-  const [fhN, fwN, co] = c.k;
-  const [, outH, outW] = outShape;
+/** Output size, strides and the padding before the first row and column, as tfjs computes them. */
+function geometryOf(c: Case): { outH: number; outW: number; sh: number; sw: number; top: number; left: number } {
+  const [, inH, inW] = c.x;
+  const [fhN, fwN] = c.k;
   const [sh, sw] = typeof c.strides === 'number' ? [c.strides, c.strides] : c.strides;
   const d = c.dilations;
-  let top: number;
-  let left: number;
-  if (Array.isArray(c.pad)) [top, left] = [c.pad[1][0], c.pad[2][0]];
-  else if (c.pad === 'valid') [top, left] = [0, 0];
-  else {
-    const padH = Math.max((outH - 1) * sh + (fhN - 1) * d + 1 - inH, 0);
-    const padW = Math.max((outW - 1) * sw + (fwN - 1) * d + 1 - inW, 0);
-    [top, left] = [Math.floor(padH / 2), Math.floor(padW / 2)];
+  const [reachH, reachW] = [(fhN - 1) * d + 1, (fwN - 1) * d + 1];
+  if (Array.isArray(c.pad)) {
+    const [[, ], [t, b], [l, r]] = c.pad;
+    return { outH: Math.floor((inH + t + b - reachH) / sh) + 1, outW: Math.floor((inW + l + r - reachW) / sw) + 1, sh, sw, top: t, left: l };
   }
+  if (c.pad === 'valid') return { outH: Math.ceil((inH - reachH + 1) / sh), outW: Math.ceil((inW - reachW + 1) / sw), sh, sw, top: 0, left: 0 };
+  const [outH, outW] = [Math.ceil(inH / sh), Math.ceil(inW / sw)];
+  const padH = Math.max((outH - 1) * sh + reachH - inH, 0);
+  const padW = Math.max((outW - 1) * sw + reachW - inW, 0);
+  return { outH, outW, sh, sw, top: Math.floor(padH / 2), left: Math.floor(padW / 2) };
+}
+
+/** Plain-JS forward (with bias), input and filter gradients in float64, the reference. */
+function reference(c: Case, x: Float32Array, w: Float32Array, bias: Float32Array, dy: Float32Array): Float64Array[] {
+  const [batch, inH, inW, ci] = c.x;
+  const [fhN, fwN, co] = c.k;
+  const { outH, outW, sh, sw, top, left } = geometryOf(c);
+  const d = c.dilations;
   const y = new Float64Array(batch * outH * outW * co);
   const dx = new Float64Array(x.length);
   const dW = new Float64Array(w.length);
@@ -154,7 +163,8 @@ describe.skipIf(!available)('native im2col convolutions on the wasm heap', () =>
       // most 16 output channels stays on the per-tap route (conv2d_im2col.ts)
       const filterRouted = !(c.strides === 1 && c.k[2] <= 16);
       expect(calls).toEqual({ forward: before.forward + 2, backpropInput: before.backpropInput + 1, backpropFilter: before.backpropFilter + (filterRouted ? 1 : 0) });
-      const [y, dx, dW] = reference(c, native.outShape, native.x, native.w, native.bias, native.dy);
+      expect(native.outShape.slice(1, 3)).toEqual([geometryOf(c).outH, geometryOf(c).outW]);
+      const [y, dx, dW] = reference(c, native.x, native.w, native.bias, native.dy);
       const yNoBias = y.map((v, i) => v - native.bias[i % c.k[2]]);
       const refs = [yNoBias, y, dx, dW];
       for (const [i, name] of ['forward', 'fused bias', 'input gradient', 'filter gradient'].entries()) {
@@ -208,5 +218,61 @@ describe.skipIf(!available)('native im2col convolutions on the wasm heap', () =>
     expect(() => lib.im2colConvBackpropFilter(heap, ...g, 3600, 64, 2048)).toThrow(/^nextnets native: x \(128 floats at byte 3600\) is outside the heap of 4096 bytes$/);
     expect(() => lib.im2colConvForward(heap, 1, 8, 8, 2, 8, 8, 3, 3, 0, 1, 1, 1, 1, 1, 4, 64, 1024, 0, 2048)).toThrow(/^nextnets native im2colConvForward: strides and dilations must be at least 1$/);
     expect(() => lib.im2colConvForward(heap, ...g, 64, 1024, 0)).toThrow(/^nextnets native: im2colConvForward takes 20 arguments$/);
+  });
+});
+
+/**
+ * The addon called directly on a plain heap against the reference, once per instruction set this CPU runs (the patch
+ * copies are built for AVX-512, AVX2 and the baseline): each a separate copy of the addon file, loaded with
+ * NEXTNETS_NATIVE_ISA naming it (a loaded addon keeps its choice).
+ */
+describe.skipIf(!available)('native im2col convolutions of every instruction set', () => {
+  type Addon = Record<'im2colConvForward' | 'im2colConvBackpropInput' | 'im2colConvBackpropFilter', (heap: ArrayBuffer, ...args: number[]) => void>;
+  const paths: string[] = [];
+  afterAll(() => paths.forEach((path) => rmSync(path, { force: true })));
+
+  it.each(['avx512', 'avx2', 'base'])('%s (where the CPU has it) matches a float64 reference', (isa) => {
+    const path = NATIVE_ADDON_PATH.replace(/\.node$/, `.im2col-${isa}-test-${process.pid}.node`);
+    copyFileSync(NATIVE_ADDON_PATH, path);
+    paths.push(path);
+    process.env.NEXTNETS_NATIVE_ISA = isa;
+    let lib: Addon;
+    try {
+      lib = createRequire(import.meta.url)(path) as Addon;
+    } finally {
+      delete process.env.NEXTNETS_NATIVE_ISA;
+    }
+    // strided (scatter), stride 1 with CO > CI (scatter) and CO ≤ CI (flipped forward), 1 and 48 channels, dilation,
+    // explicit pads (one beyond the filter's reach)
+    for (const c of [0, 3, 4, 2, 5, 6, 9, 12].map((i) => CASES[i])) {
+      const [batch, inH, inW, ci] = c.x;
+      const [fhN, fwN, co] = c.k;
+      const { outH, outW, sh, sw, top, left } = geometryOf(c);
+      const sizes = [batch * inH * inW * ci, fhN * fwN * ci * co, co, batch * outH * outW * co];
+      const heap = new ArrayBuffer(4 * (16 + 2 * sizes[0] + 2 * sizes[1] + sizes[2] + 2 * sizes[3]));
+      let next = 64;
+      const alloc = (n: number, fill: boolean): [number, Float32Array] => {
+        const offset = next;
+        next += 4 * n;
+        const view = new Float32Array(heap, offset, n);
+        if (fill) for (let i = 0; i < n; i++) view[i] = Math.sin(offset + 7.3 * i);
+        return [offset, view];
+      };
+      const [xp, x] = alloc(sizes[0], true);
+      const [wp, w] = alloc(sizes[1], true);
+      const [bp, bias] = alloc(sizes[2], true);
+      const [dyp, dy] = alloc(sizes[3], true);
+      const [op, out] = alloc(sizes[3], false);
+      const [dxp, dx] = alloc(sizes[0], false);
+      const [dwp, dW] = alloc(sizes[1], false);
+      const g = [batch, inH, inW, ci, outH, outW, fhN, fwN, sh, sw, c.dilations, c.dilations, top, left, co];
+      lib.im2colConvForward(heap, ...g, xp, wp, bp, op);
+      lib.im2colConvBackpropInput(heap, ...g, dyp, wp, dxp);
+      lib.im2colConvBackpropFilter(heap, ...g, xp, dyp, dwp);
+      const [y, dxRef, dWRef] = reference(c, x, w, bias, dy);
+      expect(relErr(out, y), `${isa} forward ${describeCase(c)}`).toBeLessThan(1e-5);
+      expect(relErr(dx, dxRef), `${isa} input gradient ${describeCase(c)}`).toBeLessThan(1e-5);
+      expect(relErr(dW, dWRef), `${isa} filter gradient ${describeCase(c)}`).toBeLessThan(1e-5);
+    }
   });
 });
