@@ -14,11 +14,6 @@
 #include "conv_args.h"
 #include "isa.h"
 
-typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
-typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
-typedef float vf1 __attribute__((aligned(4), may_alias));
-
 /** The first tap f whose input index o·stride − pad + f·dil is ≥ 0. */
 static AI int64_t first_tap(int64_t o, int64_t stride, int64_t pad, int64_t dil) {
   const int64_t t = pad - o * stride;

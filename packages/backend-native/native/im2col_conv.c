@@ -27,9 +27,6 @@ static int64_t block_rows(int64_t K, int64_t pixels) {
   return rows < pixels ? rows : pixels;
 }
 
-typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
-typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
 #define LD(type, p) (*(const type *)(p))
 #define ST(type, p, v) (*(type *)(p) = (v))
 
