@@ -1,7 +1,8 @@
 /**
  * The addon's im2col convolutions against the routes they replace (the shifted per-tap GEMMs, XNNPACK or the
  * JavaScript im2col), interleaved in one process: median ms and GMAC/s per kernel on EfficientNetV2-B0's
- * few-channel convolutions at 224², batch 16. Run from packages/backend-native:
+ * few-channel convolutions at 224², batch 16, and on wider ones near the routing limits (where both columns are
+ * the same route, the layer is not routed). Run from packages/backend-native:
  * `node --conditions=@nextnets/source --import tsx bench/im2col.ts [--reps 7] [--batch 16] [--threads 1] [--only NAME]`
  * (--threads: OpenBLAS threads; with more than one the products run on OpenBLAS).
  */
@@ -29,6 +30,10 @@ const SHAPES: [string, [number, number, number], [number, number, number, number
   ['48→192 s1', [28, 28, 48], [3, 3, 48, 192], 1],
   ['64→64 s1', [56, 56, 64], [3, 3, 64, 64], 1],
   ['96→96 s1', [28, 28, 96], [3, 3, 96, 96], 1],
+  ['64→128 s2', [56, 56, 64], [3, 3, 64, 128], 2],
+  ['96→192 s2', [56, 56, 96], [3, 3, 96, 192], 2],
+  ['128→256 s2', [28, 28, 128], [3, 3, 128, 256], 2],
+  ['256→512 s2', [14, 14, 256], [3, 3, 256, 512], 2],
 ];
 
 await setupBackend('wasm');

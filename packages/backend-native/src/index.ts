@@ -216,9 +216,10 @@ export interface NativeGemmOptions {
   /** SiLU and its gradient by the addon's kernels too: true by default. */
   silu?: boolean;
   /**
-   * Dense convolutions with fewer than 64 input channels (other than 1×1: EfficientNet's stem and first stages),
-   * forward and both gradients, by the addon's im2col kernels (patches of a block of pixels, one GEMM per block): true
-   * by default; false keeps @nextnets/backend's other routes (for A/B measurements).
+   * Dense convolutions with fewer than 64 input channels, or up to 128 when strided (other than 1×1: stems,
+   * EfficientNet's first stages, downsampling layers), forward and both gradients, by the addon's im2col kernels
+   * (patches of a block of pixels, one GEMM per block): true by default; false keeps @nextnets/backend's other routes
+   * (for A/B measurements).
    */
   im2colConv?: boolean;
 }

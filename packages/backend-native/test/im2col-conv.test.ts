@@ -41,7 +41,7 @@ interface Case {
 }
 
 /**
- * 1, 3, 16 and 48 input channels; stride 1, 2 and (2, 1); 'same', 'valid' and explicit pads; dilation 2; odd maps and
+ * 1, 3, 16 and 48 input channels, 96 when strided; stride 1, 2 and (2, 1); 'same', 'valid' and explicit pads; dilation 2; odd maps and
  * filters (2×3, 5×5); batch 1 and more; an image smaller than the filter's reach; output channels below, at and above
  * the GEMM's 16-column vectors; at stride 1 both input-gradient forms (the scatter-add when CO > CI, the forward pass
  * over dy with the flipped filter otherwise, also with a pad larger than the filter's reach).
@@ -60,6 +60,7 @@ const CASES: Case[] = [
   { x: [2, 9, 8, 16], k: [3, 3, 4], strides: 1, pad: 'valid', dilations: 1 },
   { x: [1, 10, 9, 16], k: [3, 3, 5], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 6, 7, 16], k: [3, 3, 8], strides: 1, pad: [[0, 0], [3, 0], [1, 4], [0, 0]], dilations: 1 },
+  { x: [2, 9, 8, 96], k: [3, 3, 24], strides: 2, pad: 'same', dilations: 1 },
 ];
 
 const describeCase = (c: Case): string => `x=${c.x} k=${c.k} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
@@ -191,6 +192,7 @@ describe.skipIf(!available)('native im2col convolutions on the wasm heap', () =>
     tf.tidy(() => {
       tf.conv2d(tf.ones([1, 6, 6, 8]) as tf.Tensor4D, tf.ones([1, 1, 8, 4]) as tf.Tensor4D, 1, 'same').dataSync();
       tf.conv2d(tf.ones([1, 6, 6, 64]) as tf.Tensor4D, tf.ones([3, 3, 64, 4]) as tf.Tensor4D, 1, 'same').dataSync();
+      tf.conv2d(tf.ones([1, 6, 6, 160]) as tf.Tensor4D, tf.ones([3, 3, 160, 4]) as tf.Tensor4D, 2, 'same').dataSync();
     });
     expect(calls).toEqual(before);
   });
@@ -244,7 +246,7 @@ describe.skipIf(!available)('native im2col convolutions of every instruction set
     }
     // strided (scatter), stride 1 with CO > CI (scatter) and CO ≤ CI (flipped forward), 1 and 48 channels, dilation,
     // explicit pads (one beyond the filter's reach)
-    for (const c of [0, 3, 4, 2, 5, 6, 9, 12].map((i) => CASES[i])) {
+    for (const c of [0, 3, 4, 2, 5, 6, 9, 12, 13].map((i) => CASES[i])) {
       const [batch, inH, inW, ci] = c.x;
       const [fhN, fwN, co] = c.k;
       const { outH, outW, sh, sw, top, left } = geometryOf(c);

@@ -17,31 +17,42 @@ import { asWasmBackend, heapOffset } from './wasm_tensors';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
- * Dense convolutions with few input channels (forward, FusedConv2D with a bias, both gradients; NHWC float32) by a
- * registered provider's im2col kernels (heap_provider.ts `im2colConv`: @nextnets/backend-native gathers the patches
- * of a block of output pixels and runs one GEMM of depth FH·FW·CI per block). The per-tap GEMMs of shifted_conv.ts
- * have depth CI (3 to 48 on EfficientNetV2's stem and first three stages), too shallow to run the GEMM near its
- * speed, and the strided ones below 32 channels fell back to XNNPACK or a JavaScript im2col. Taken in front of those
- * routes when `im2colPays`; everything else, and every backend without the provider's group (the browser, no
- * addon), keeps the kernel registered before.
+ * Dense convolutions with few input channels, and strided ones with up to 128 (forward, FusedConv2D with a bias, both
+ * gradients; NHWC float32), by a registered provider's im2col kernels (heap_provider.ts `im2colConv`:
+ * @nextnets/backend-native gathers the patches of a block of output pixels and runs one GEMM of depth FH·FW·CI per
+ * block). The per-tap GEMMs of shifted_conv.ts have depth CI (3 to 48 on EfficientNetV2's stem and first three
+ * stages), too shallow to run the GEMM near its speed; strided layers below 32 channels fell back to XNNPACK or a
+ * JavaScript im2col, wider ones split x into stride phases first. Taken in front of those routes when `im2colPays`;
+ * everything else, and every backend without the provider's group (the browser, no addon), keeps the kernel
+ * registered before.
  */
 
 /**
- * Input channels from which the other routes are kept. Measured at 224² batch 16 (kernel ms, other route → im2col,
- * medians of 7 interleaved calls, kernel-history.md change 36): every EfficientNetV2-B0 3×3 layer (3 to 48 input
- * channels) gains in at least two of its three kernels and loses in none by more than the noise; 64 → 64 at 56² still
- * gained (forward 38 → 36 ms, input gradient 50 → 36, filter 28 → 24), 96 → 96 at 28² was even (12-16 ms either way).
+ * Input channels from which stride-1 convolutions keep the other routes. Measured at 224² batch 16 (kernel ms, other
+ * route → im2col, medians of 7-9 interleaved calls, kernel-history.md change 36): every EfficientNetV2-B0 3×3 layer
+ * (3 to 48 input channels) gains in at least two of its three kernels and loses in none by more than the noise;
+ * 64 → 64 at 56² was even to slightly better, 96 → 96 at 28² even (12-16 ms either way).
  */
 export const IM2COL_MAX_IN_CHANNELS = 64;
 
 /**
- * True when the im2col kernels beat the other routes: a filter larger than 1×1 over fewer than 64 input channels,
- * except the filter gradient of a stride-1 convolution with at most 16 output channels, where the GEMM's 16-column
- * product (dW [K, 16]) is no faster than the per-tap ones (32 → 16 at 112² ×16: 24.5 → 25.9 ms, 16 → 16: 12.4 → 12.7).
+ * Input channels up to which strided convolutions take im2col: their other routes split x into stride phases (or
+ * run XNNPACK), and im2col won on every kernel up to 128 channels (64 → 128 at 56²: 21.5 → 11.5, 25.5 → 14.1,
+ * 18.1 → 11.4 ms; 96 → 192: 34.0 → 25.9, 50.1 → 34.5, 33.7 → 25.0; 128 → 256 at 28²: 14.6 → 12.0, 18.1 → 16.1,
+ * 15.8 → 12.0); at 256 → 512 (14²) the input gradient lost (15.2 → 17.6).
+ */
+export const IM2COL_MAX_STRIDED_IN_CHANNELS = 128;
+
+/**
+ * True when the im2col kernels beat the other routes: a filter larger than 1×1 over fewer than 64 input channels, or
+ * at most 128 when strided, except the filter gradient of a stride-1 convolution with at most 16 output channels,
+ * where the GEMM's 16-column product (dW [K, 16]) is no faster than the per-tap ones (32 → 16 at 112² ×16: 24.5 →
+ * 25.9 ms, 16 → 16: 12.4 → 12.7).
  */
 export function im2colPays(info: backend_util.Conv2DInfo, kernel: 'forward' | 'input' | 'filter'): boolean {
-  if (info.filterHeight * info.filterWidth === 1 || info.inChannels >= IM2COL_MAX_IN_CHANNELS) return false;
+  if (info.filterHeight * info.filterWidth === 1) return false;
   const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
+  if (info.inChannels >= IM2COL_MAX_IN_CHANNELS && (stride1 || info.inChannels > IM2COL_MAX_STRIDED_IN_CHANNELS)) return false;
   return !(kernel === 'filter' && stride1 && info.outChannels <= 16);
 }
 
