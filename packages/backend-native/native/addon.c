@@ -7,5 +7,6 @@ NAPI_MODULE_INIT() {
   register_gelu(env, exports);
   register_layer_norm(env, exports);
   register_norm_act(env, exports);
+  register_im2col_conv(env, exports);
   return exports;
 }

@@ -1,9 +1,7 @@
 // Depthwise convolution (NHWC float32, channel multiplier 1) on the wasm heap, in place: the forward pass with an
 // optional bias and both gradients, with the semantics of @nextnets/backend's wasm SIMD kernels
-// (packages/backend/assembly/simd.ts). Every call takes the heap, the 14 geometry numbers
-//   batch, inH, inW, C, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft
-// (input [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C], input row of output row oh and tap fh:
-// oh·strideH − padTop + fh·dilationH, columns likewise; taps outside the input count as zeros), then byte offsets:
+// (packages/backend/assembly/simd.ts). Every call takes the heap, the 14 geometry numbers of conv_args.h (input
+// [batch, inH, inW, C], filter [kH, kW, C], output [batch, outH, outW, C]), then byte offsets:
 //   depthwiseForward(heap, ...geometry, x, w, bias, out)   out = bias + Σ_taps x·w (bias 0: none)
 //   depthwiseBackpropInput(heap, ...geometry, dy, w, dx)   dx = Σ over the outputs each input pixel reaches of dy·w
 //   depthwiseBackpropFilter(heap, ...geometry, x, dy, dW)  dW = Σ over batch and output pixels of x·dy
@@ -13,17 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "heap_args.h"
+#include "conv_args.h"
 #include "isa.h"
-
-typedef struct {
-  int64_t batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, pt, pl;
-} Geometry;
-
-typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
-typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
-typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
-typedef float vf1 __attribute__((aligned(4), may_alias));
 
 /** The first tap f whose input index o·stride − pad + f·dil is ≥ 0. */
 static AI int64_t first_tap(int64_t o, int64_t stride, int64_t pad, int64_t dil) {
@@ -162,75 +151,24 @@ static void choose_kernels(void) {
   }
 }
 
-/** a·b·c·d, or -1 when it does not fit an int64 (then no heap is that large). */
-static int64_t product4(int64_t a, int64_t b, int64_t c, int64_t d) {
-  int64_t r;
-  if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r) || __builtin_mul_overflow(r, d, &r)) return -1;
-  return r;
-}
-
-enum { INPUT, OUTPUT, FILTER, BIAS };
-
-/**
- * Reads the heap, the geometry and `n` byte offsets (kinds: INPUT [batch, inH, inW, C], OUTPUT [batch, outH, outW, C],
- * FILTER [kH, kW, C], BIAS [C] where 0 means none); checks that strides and dilations are ≥ 1 and that every operand
- * lies inside the heap. Returns the heap, or NULL after throwing a one-line error.
- */
-static uint8_t *take_call(napi_env env, napi_callback_info info, const char *name, Geometry *g, int n,
-                          const int kinds[], const char *const names[], int64_t offsets[]) {
-  napi_value argv[MAX_ARGS];
-  if (!take_args(env, info, name, (size_t)(15 + n), argv)) return NULL;
-  size_t length;
-  uint8_t *heap = heap_bytes(env, argv[0], &length);
-  int64_t v[14];
-  if (heap == NULL || !read_ints(env, argv, 1, 14, v) || !read_ints(env, argv, 15, (size_t)n, offsets)) return NULL;
-  *g = (Geometry){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
-  if (g->sH < 1 || g->sW < 1 || g->dH < 1 || g->dW < 1) {
-    napi_throw_range_error(env, NULL, "nextnets native depthwise: strides and dilations must be at least 1");
-    return NULL;
-  }
-  for (int i = 0; i < n; i++) {
-    if (kinds[i] == BIAS && offsets[i] == 0) continue;
-    const int64_t count = kinds[i] == INPUT    ? product4(g->batch, g->inH, g->inW, g->C)
-                          : kinds[i] == OUTPUT ? product4(g->batch, g->outH, g->outW, g->C)
-                          : kinds[i] == FILTER ? product4(g->kH, g->kW, g->C, 1)
-                                               : g->C;
-    if (count < 0 || count > (int64_t)length) {
-      char message[160];
-      snprintf(message, sizeof message, "nextnets native: %s of %s is larger than the heap of %zu bytes", names[i], name, length);
-      napi_throw_range_error(env, NULL, message);
-      return NULL;
-    }
-    if (!in_heap(env, length, offsets[i], count, names[i])) return NULL;
-  }
-  return heap;
-}
-
 static napi_value depthwise_forward(napi_env env, napi_callback_info info) {
-  static const int kinds[] = {INPUT, FILTER, BIAS, OUTPUT};
+  static const int kinds[] = {CONV_INPUT, CONV_FILTER, CONV_BIAS, CONV_OUTPUT};
   static const char *const names[] = {"x", "filter", "bias", "out"};
   Geometry g;
   int64_t p[4];
-  uint8_t *heap = take_call(env, info, "depthwiseForward", &g, 4, kinds, names, p);
+  uint8_t *heap = take_conv_call(env, info, "depthwiseForward", 0, &g, 4, kinds, names, p);
   if (heap == NULL) return NULL;
   kernels->forward(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
                    p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
   return NULL;
 }
 
-static napi_value no_memory(napi_env env, const char *name) {
-  char message[120];
-  snprintf(message, sizeof message, "nextnets native: %s could not allocate its scratch memory", name);
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info) {
-  static const int kinds[] = {OUTPUT, FILTER, INPUT};
+  static const int kinds[] = {CONV_OUTPUT, CONV_FILTER, CONV_INPUT};
   static const char *const names[] = {"dy", "filter", "dx"};
   Geometry g;
   int64_t p[3];
-  uint8_t *heap = take_call(env, info, "depthwiseBackpropInput", &g, 3, kinds, names, p);
+  uint8_t *heap = take_conv_call(env, info, "depthwiseBackpropInput", 0, &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
   const float *dy = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
   float *dx = (float *)(heap + p[2]);
@@ -242,26 +180,26 @@ static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info
   // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
   const int64_t taps = g.kH * g.kW;
   float *flipped = malloc((size_t)(taps * g.C > 0 ? taps * g.C : 1) * sizeof(float));
-  if (flipped == NULL) return no_memory(env, "depthwiseBackpropInput");
+  if (flipped == NULL) return conv_no_memory(env, "depthwiseBackpropInput");
   for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g.C, w + t * g.C, (size_t)g.C * sizeof(float));
   const Geometry f = {g.batch, g.outH, g.outW, g.C, g.inH, g.inW, g.kH, g.kW, 1, 1, g.dH, g.dW,
-                      (g.kH - 1) * g.dH - g.pt, (g.kW - 1) * g.dW - g.pl};
+                      (g.kH - 1) * g.dH - g.pt, (g.kW - 1) * g.dW - g.pl, g.C};
   kernels->forward(&f, dy, flipped, NULL, dx);
   free(flipped);
   return NULL;
 }
 
 static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info info) {
-  static const int kinds[] = {INPUT, OUTPUT, FILTER};
+  static const int kinds[] = {CONV_INPUT, CONV_OUTPUT, CONV_FILTER};
   static const char *const names[] = {"x", "dy", "dW"};
   Geometry g;
   int64_t p[3];
-  uint8_t *heap = take_call(env, info, "depthwiseBackpropFilter", &g, 3, kinds, names, p);
+  uint8_t *heap = take_conv_call(env, info, "depthwiseBackpropFilter", 0, &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
   const int64_t width = block_width(g.C), blocks = (g.C + width - 1) / width;
   const int64_t floats = blocks * g.kH * g.kW * width;
   float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
-  if (scratch == NULL) return no_memory(env, "depthwiseBackpropFilter");
+  if (scratch == NULL) return conv_no_memory(env, "depthwiseBackpropFilter");
   kernels->filter(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2]), scratch);
   free(scratch);
   return NULL;

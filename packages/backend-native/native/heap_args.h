@@ -29,5 +29,6 @@ void register_depthwise(napi_env env, napi_value exports);
 void register_gelu(napi_env env, napi_value exports);
 void register_layer_norm(napi_env env, napi_value exports);
 void register_norm_act(napi_env env, napi_value exports);
+void register_im2col_conv(napi_env env, napi_value exports);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "heap_args.h"
+#include "heap_gemm.h"
 #include "sgemm_avx512.h"
 
 enum { CblasRowMajor = 101 };
@@ -54,25 +55,29 @@ static int own_sgemm_usable(void) {
 // The kernel of the next products: ours while OpenBLAS runs one thread (it is single-threaded), else OpenBLAS.
 static int own_sgemm_in_use(void) { return own_sgemm_usable() && openblas_get_num_threads() == 1; }
 
-// C = op(A)·op(B) + bias (C += … when accumulate), then relu: the bias rows (or C itself) seed C and the product adds
-// to it with beta 1. Offsets are bytes into the heap, already checked.
+// C = op(A)·op(B) + bias (C += … when accumulate), then relu (heap_gemm.h): the bias rows (or C itself) seed C and the
+// product adds to it with beta 1.
+void native_sgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                  int64_t ldb, float *c, const float *bias, int relu, int accumulate) {
+  if (own_sgemm_in_use() &&
+      sgemm_avx512(m, n, k, a, transA ? 1 : lda, transA ? lda : 1, b, ldb, transB, c, bias, relu, accumulate))
+    return;
+  epilogue_prepare(c, bias, m, n, accumulate);
+  float beta = (accumulate || bias != NULL) ? 1.0f : 0.0f;
+  if (k > 0) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)n);
+  } else if (beta == 0.0f) {
+    memset(c, 0, (size_t)(m * n) * sizeof(float));
+  }
+  if (relu) relu_in_place(c, m * n);
+}
+
+// native_sgemm on tensors of the heap; offsets are bytes into the heap, already checked (bias 0: none).
 static void product(uint8_t *heap, int transA, int transB, int64_t m, int64_t n, int64_t k, int64_t a, int64_t lda,
                     int64_t b, int64_t ldb, int64_t c, int64_t bias, int relu, int accumulate) {
-  float *cp = (float *)(heap + c);
-  const float *biasp = bias != 0 ? (const float *)(heap + bias) : NULL;
-  if (own_sgemm_in_use() &&
-      sgemm_avx512(m, n, k, (const float *)(heap + a), transA == CblasNoTrans ? lda : 1, transA == CblasNoTrans ? 1 : lda,
-                   (const float *)(heap + b), ldb, transB == CblasTrans, cp, biasp, relu, accumulate))
-    return;
-  epilogue_prepare(cp, biasp, m, n, accumulate);
-  float beta = (accumulate || biasp != NULL) ? 1.0f : 0.0f;
-  if (k > 0) {
-    cblas_sgemm(CblasRowMajor, transA, transB, (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + a), (int)lda,
-                (const float *)(heap + b), (int)ldb, beta, cp, (int)n);
-  } else if (beta == 0.0f) {
-    memset(cp, 0, (size_t)(m * n) * sizeof(float));
-  }
-  if (relu) relu_in_place(cp, m * n);
+  native_sgemm(transA, transB, m, n, k, (const float *)(heap + a), lda, (const float *)(heap + b), ldb,
+               (float *)(heap + c), bias != 0 ? (const float *)(heap + bias) : NULL, relu, accumulate);
 }
 
 static napi_value gemm_nn(napi_env env, napi_callback_info info) {
@@ -86,18 +91,18 @@ static napi_value gemm_nn(napi_env env, napi_callback_info info) {
   int relu = v[9] != 0, accumulate = v[10] != 0;
   int transA;
   int64_t lda;
-  if (aCol == 1 && aRow >= k) { transA = CblasNoTrans; lda = aRow; }       // A [m, k] rows aRow apart
-  else if (aRow == 1 && aCol >= m) { transA = CblasTrans; lda = aCol; }    // Aᵀ of A [k, m] rows aCol apart
+  if (aCol == 1 && aRow >= k) { transA = 0; lda = aRow; }       // A [m, k] rows aRow apart
+  else if (aRow == 1 && aCol >= m) { transA = 1; lda = aCol; }  // Aᵀ of A [k, m] rows aCol apart
   else {
     napi_throw_range_error(env, NULL, "nextnets native gemm: gemmNN needs aCol = 1 or aRow = 1 (a plain or transposed matrix)");
     return NULL;
   }
-  int64_t aFloats = transA == CblasNoTrans ? (m - 1) * lda + k : (k - 1) * lda + m;
+  int64_t aFloats = !transA ? (m - 1) * lda + k : (k - 1) * lda + m;
   if (m == 0 || n == 0) return NULL;
   if (!in_heap(env, length, a, k == 0 ? 0 : aFloats, "A") || !in_heap(env, length, b, k * n, "B") ||
       !in_heap(env, length, c, m * n, "C") || (bias != 0 && !in_heap(env, length, bias, n, "bias")))
     return NULL;
-  product(heap, transA, CblasNoTrans, m, n, k, a, lda, b, n, c, bias, relu, accumulate);
+  product(heap, transA, 0, m, n, k, a, lda, b, n, c, bias, relu, accumulate);
   return NULL;
 }
 
@@ -114,7 +119,7 @@ static napi_value gemm_nt(napi_env env, napi_callback_info info) {
   if (!in_heap(env, length, a, m * k, "A") || !in_heap(env, length, b, n * k, "B") || !in_heap(env, length, c, m * n, "C") ||
       (bias != 0 && !in_heap(env, length, bias, n, "bias")))
     return NULL;
-  product(heap, CblasNoTrans, CblasTrans, m, n, k, a, k, b, k, c, bias, relu, 0);
+  product(heap, 0, 1, m, n, k, a, k, b, k, c, bias, relu, 0);
   return NULL;
 }
 

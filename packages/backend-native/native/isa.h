@@ -13,6 +13,13 @@
 
 enum { ISA_BASE, ISA_AVX2, ISA_AVX512 };
 
+// Unaligned, aliasing GCC vectors of 16, 8 and 4 floats (and one float): code compiled under TARGET_AVX512 or
+// TARGET_AVX2 turns their operations into zmm / ymm instructions, baseline code into several xmm ones.
+typedef float vf16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float vf8 __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float vf4 __attribute__((vector_size(16), aligned(4), may_alias));
+typedef float vf1 __attribute__((aligned(4), may_alias));
+
 static inline int native_isa(void) {
 #if defined(__x86_64__)
   const char *forced = getenv("NEXTNETS_NATIVE_ISA");

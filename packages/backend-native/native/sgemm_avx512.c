@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sgemm_avx512.h"
+#include "thread_scratch.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#include <pthread.h>
 
 #define TARGET __attribute__((target("avx512f,avx2,fma")))
 #define AI inline __attribute__((always_inline))
@@ -31,26 +31,6 @@ static __mmask16 lane_mask(int64_t cols) { return cols >= 16 ? 0xFFFF : cols <= 
 int sgemm_avx512_supported(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
-}
-
-// Packed B: one buffer per thread (replicas run in worker threads of one process), grown as needed and freed when
-// its thread ends (a pthread key's destructor). The first 64 bytes hold its capacity in floats.
-static pthread_key_t pack_key;
-static pthread_once_t pack_key_once = PTHREAD_ONCE_INIT;
-
-static void pack_key_create(void) { pthread_key_create(&pack_key, free); }
-
-static float *pack_space(size_t floats) {
-  pthread_once(&pack_key_once, pack_key_create);
-  size_t *buffer = pthread_getspecific(pack_key);
-  if (buffer == NULL || buffer[0] < floats) {
-    free(buffer);
-    buffer = aligned_alloc(64, 64 + (floats * sizeof(float) + 63) / 64 * 64);
-    if (buffer != NULL) buffer[0] = floats;
-    pthread_setspecific(pack_key, buffer);
-    if (buffer == NULL) return NULL;
-  }
-  return (float *)(buffer + 64 / sizeof(size_t));
 }
 
 // Packs op(B)[p0 .. p0+kc, j0 .. j0+cols) into one strip of `width` (16, 32 or 48) columns, k-major, zero-padded.
@@ -147,7 +127,7 @@ TARGET int sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t
   // depth blocks of at most KC, evenly sized
   const int64_t kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;
   const int64_t ncMax = n < NC ? n : NC;
-  float *packed = pack_space((size_t)(kcMax * (ncMax + 48)));
+  float *packed = thread_scratch(SCRATCH_SGEMM_PACK, (size_t)(kcMax * (ncMax + 48)));  // one per thread
   if (packed == NULL) return 0;
   for (int64_t j0 = 0; j0 < n; j0 += NC) {
     const int64_t nc = n - j0 < NC ? n - j0 : NC;

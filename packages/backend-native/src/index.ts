@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from '@nextnets/backend';
+import { setHeapKernelProvider, type DepthwiseExports, type GeluExports, type HeapKernelProvider, type HeapKernels, type Im2colConvExports, type LayerNormExports } from '@nextnets/backend';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The addon's functions (native/heap_gemm.c and the other kernel groups); pointers are byte offsets into `heap`. */
@@ -41,6 +41,10 @@ interface NativeAddon {
   batchNormSiluGrad?(heap: ArrayBuffer, ...pointersRowsCEps: number[]): void;
   silu?(heap: ArrayBuffer, x: number, y: number, n: number): void;
   siluGrad?(heap: ArrayBuffer, x: number, dy: number, dx: number, n: number): void;
+  // native/im2col_conv.c: heap, 15 geometry numbers (the depthwise ones, then the output channels), byte offsets
+  im2colConvForward?(heap: ArrayBuffer, ...geometryXWBiasOut: number[]): void;
+  im2colConvBackpropInput?(heap: ArrayBuffer, ...geometryDyWDx: number[]): void;
+  im2colConvBackpropFilter?(heap: ArrayBuffer, ...geometryXDyDw: number[]): void;
 }
 
 /** Where the install/build script writes the addon (src/ and dist/ both sit one level below the package root). */
@@ -96,6 +100,18 @@ function boundDepthwise(lib: NativeAddon, backend: BackendWasm): DepthwiseExport
   };
 }
 
+/** The addon's im2col convolutions bound to one backend's heap; null for an addon built without them. */
+function boundIm2colConv(lib: NativeAddon, backend: BackendWasm): Im2colConvExports | null {
+  const { im2colConvForward: forward, im2colConvBackpropInput: input, im2colConvBackpropFilter: filter } = lib;
+  if (forward == null || input == null || filter == null) return null;
+  const [onForward, onInput, onFilter] = [forward, input, filter].map((fn) => onHeap(backend, fn));
+  return {
+    forward: (geometry, x, w, bias, out) => onForward(...geometry, x, w, bias, out),
+    backpropInput: (geometry, dy, w, dx) => onInput(...geometry, dy, w, dx),
+    backpropFilter: (geometry, x, dy, dW) => onFilter(...geometry, x, dy, dW),
+  };
+}
+
 /** The addon's GELU kernels bound to one backend's heap; null for an addon built without them. */
 function boundGelu(lib: NativeAddon, backend: BackendWasm): GeluExports | null {
   const { gelu, geluGrad } = lib;
@@ -132,11 +148,11 @@ function boundNormAct(lib: NativeAddon, backend: BackendWasm): Pick<HeapKernels,
 }
 
 /** The kernel groups other than the GEMMs, each switched by the `NativeGemmOptions` field of its name. */
-type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm' | 'batchNorm' | 'batchNormSilu' | 'silu'>;
-const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm', 'batchNorm', 'batchNormSilu', 'silu'] as const;
+type OptionalGroups = Pick<HeapKernels, 'depthwise' | 'gelu' | 'layerNorm' | 'batchNorm' | 'batchNormSilu' | 'silu' | 'im2colConv'>;
+const OPTIONAL_GROUPS = ['depthwise', 'gelu', 'layerNorm', 'batchNorm', 'batchNormSilu', 'silu', 'im2colConv'] as const;
 
 /** The groups in use (`useNativeGemm` options), and their names joined: what a backend's given kernels were made for. */
-const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true, batchNorm: true, batchNormSilu: true, silu: true };
+const groupsInUse: Record<keyof OptionalGroups, boolean> = { depthwise: true, gelu: true, layerNorm: true, batchNorm: true, batchNormSilu: true, silu: true, im2colConv: true };
 let groupsKey = '';
 
 /** One backend's bound kernels, and the object given for the groups in use (remade when they change). */
@@ -158,6 +174,7 @@ function boundKernels(lib: NativeAddon, backend: BackendWasm): BoundKernels {
     gelu: boundGelu(lib, backend) ?? undefined,
     layerNorm: boundLayerNorm(lib, backend) ?? undefined,
     ...boundNormAct(lib, backend),
+    im2colConv: boundIm2colConv(lib, backend) ?? undefined,
   };
   return { gemms, groups, given: gemms, givenFor: '' };
 }
@@ -198,6 +215,13 @@ export interface NativeGemmOptions {
   batchNormSilu?: boolean;
   /** SiLU and its gradient by the addon's kernels too: true by default. */
   silu?: boolean;
+  /**
+   * Dense convolutions with fewer than 64 input channels, or up to 128 when strided (other than 1×1: stems,
+   * EfficientNet's first stages, downsampling layers), forward and both gradients, by the addon's im2col kernels
+   * (patches of a block of pixels, one GEMM per block): true by default; false keeps @nextnets/backend's other routes
+   * (for A/B measurements).
+   */
+  im2colConv?: boolean;
 }
 
 let threadsInUse = 0;

@@ -297,7 +297,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     expect(() => lib.depthwiseBackpropFilter(heap, ...g, 3900, 64, 2048)).toThrow(/^nextnets native: x \(256 floats at byte 3900\) is outside the heap of 4096 bytes$/);
     expect(() => lib.depthwiseBackpropInput(heap, ...g, 64, 1 << 30, 2048)).toThrow(/^nextnets native: filter \(36 floats at byte 1073741824\) is outside/);
     expect(() => lib.depthwiseForward(heap, 1, 1e6, 1e6, 1e6, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)).toThrow(/^nextnets native: x of depthwiseForward is larger than the heap of 4096 bytes$/);
-    expect(() => lib.depthwiseForward(heap, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 64, 128, 0, 256)).toThrow(/^nextnets native depthwise: strides and dilations must be at least 1$/);
+    expect(() => lib.depthwiseForward(heap, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 64, 128, 0, 256)).toThrow(/^nextnets native depthwiseForward: strides and dilations must be at least 1$/);
     expect(() => lib.depthwiseForward(heap, ...g, 64, 0, 0)).toThrow(/^nextnets native: depthwiseForward takes 19 arguments$/);
     const gelu = lib as unknown as GeluAddon;
     expect(() => gelu.gelu(heap, 64, 2048, 600)).toThrow(/^nextnets native: y \(600 floats at byte 2048\) is outside the heap of 4096 bytes$/);

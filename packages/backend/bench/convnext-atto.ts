@@ -4,10 +4,10 @@
  * steps, plus peak RSS. When /usr/bin/python3 has torch it also runs the PyTorch peer
  * (/work/shared/peers/torch_convnext_atto.py or --peer PATH) in the same run and prints the ratio tfjs / PyTorch.
  * Prints one JSON line. Run from packages/backend: `pnpm bench:convnext [--size 32] [--batch 64] [--steps 8]
- * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm [--no-native-depthwise] [--no-native-gelu] [--no-native-layer-norm]] [--profile]`.
+ * [--warmup 3] [--model convnext_atto] [--no-peer] [--peer-threads 2] [--replicas 1] [--composite-adamw] [--native-gemm [--no-native-depthwise] [--no-native-gelu] [--no-native-layer-norm] [--no-native-im2col]] [--profile]`.
  * `--model` takes any registered ConvNeXt or EfficientNet-family name (e.g. tf_efficientnetv2_b0). `--native-gemm` routes the
  * heap GEMMs through OpenBLAS on one thread and the depthwise convolutions, GELU and LayerNorm through the addon's kernels
- * (@nextnets/backend-native, in every replica, as the CLI does); `--no-native-depthwise` / `--no-native-gelu` / `--no-native-layer-norm` keep
+ * (@nextnets/backend-native, in every replica, as the CLI does); `--no-native-depthwise` / `--no-native-gelu` / `--no-native-layer-norm` / `--no-native-im2col` keep
  * our wasm kernels for those (A/B).
  * `--composite-adamw` makes AdamW run its ~12 elementwise ops instead of the fused update kernel (A/B). `--replicas N` splits
  * each batch over the main thread and N − 1 worker-thread replicas (@nextnets/parallel, one single-threaded wasm
@@ -44,6 +44,7 @@ interface Options {
   nativeDepthwise: boolean;
   nativeGelu: boolean;
   nativeLayerNorm: boolean;
+  nativeIm2col: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -64,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     nativeDepthwise: true,
     nativeGelu: true,
     nativeLayerNorm: true,
+    nativeIm2col: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -88,6 +90,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--no-native-depthwise') opts.nativeDepthwise = false;
     else if (flag === '--no-native-gelu') opts.nativeGelu = false;
     else if (flag === '--no-native-layer-norm') opts.nativeLayerNorm = false;
+    else if (flag === '--no-native-im2col') opts.nativeIm2col = false;
     else throw new Error(`unknown flag ${flag}`);
   }
   return opts;
@@ -166,7 +169,7 @@ function runPeer(opts: Options): PeerResult | { error: string } | null {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const backend = await setupBackend(opts.backend as Parameters<typeof setupBackend>[0]);
-  const nativeOptions = { threads: 1, depthwise: opts.nativeDepthwise, gelu: opts.nativeGelu, layerNorm: opts.nativeLayerNorm };
+  const nativeOptions = { threads: 1, depthwise: opts.nativeDepthwise, gelu: opts.nativeGelu, layerNorm: opts.nativeLayerNorm, im2colConv: opts.nativeIm2col };
   const nativeGemm = opts.nativeGemm && backend === 'wasm' && useNativeGemm(nativeOptions);
   if (opts.nativeGemm && !nativeGemm) throw new Error('--native-gemm: @nextnets/backend-native is not built or the backend is not wasm');
   const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
     native_depthwise: nativeGemm && opts.nativeDepthwise,
     native_gelu: nativeGemm && opts.nativeGelu,
     native_layer_norm: nativeGemm && opts.nativeLayerNorm,
+    native_im2col: nativeGemm && opts.nativeIm2col,
     train_img_s: +trainImgS.toFixed(1),
     infer_img_s: +inferImgS.toFixed(1),
     train_cpu_img_s: +(opts.batch / (median(trainMs.cpu) / 1000)).toFixed(1),

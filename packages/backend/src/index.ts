@@ -8,5 +8,5 @@ export { unsortedSegmentSum } from './kernels/unsorted_segment_sum';
 export { registerComparisonGradients } from './comparison_gradients';
 export { maxPoolGrad } from './kernels/max_pool_grad';
 export { setHeapKernelProvider, type DepthwiseExports, type GemmExports, type HeapKernelProvider, type HeapKernels, type LayerNormExports } from './kernels/heap_provider';
-export type { BatchNormExports, BatchNormSiluExports, SiluExports } from './kernels/heap_provider';
+export type { BatchNormExports, BatchNormSiluExports, Im2colConvExports, SiluExports } from './kernels/heap_provider';
 export type { GeluExports } from './kernels/gelu';

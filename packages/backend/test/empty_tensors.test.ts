@@ -96,9 +96,10 @@ describe('empty tensors on wasm', () => {
   });
   afterAll(() => setSimdKernelsEnabled(true));
 
-  // Conv2D's guard sits under the patchify wrapper (patchify_conv.ts); the conv2d CASES below run through both.
+  // Conv2D's guard sits under the patchify wrapper (patchify_conv.ts), FusedConv2D's under the im2col one
+  // (conv2d_im2col.ts); the conv2d and fused conv2d CASES below run through them.
   it('guards the stock convolution and pool kernels', () => {
-    for (const name of [tf.FusedConv2D, tf.MaxPool, tf.AvgPool, tf.MaxPoolGrad, tf.Transpose]) {
+    for (const name of [tf.MaxPool, tf.AvgPool, tf.MaxPoolGrad, tf.Transpose]) {
       expect(isEmptyTensorGuard(tf.getKernel(name, 'wasm')!.kernelFunc), name).toBe(true);
     }
   });

@@ -41,6 +41,18 @@ export interface SiluExports {
 }
 
 /**
+ * Dense NHWC convolution (filter [FH, FW, CI, CO]) by im2col in blocks and one GEMM of depth FH·FW·CI per block.
+ * `geometry` is the 15 numbers batch, inH, inW, CI, outH, outW, FH, FW, strideH, strideW, dilationH, dilationW,
+ * padTop, padLeft, CO (`im2colGeometry` in conv2d_im2col.ts); the rest are byte offsets on the heap (bias 0: none).
+ * The input gradient overwrites dx, the filter gradient dW.
+ */
+export interface Im2colConvExports {
+  forward(geometry: readonly number[], x: number, w: number, bias: number, out: number): void;
+  backpropInput(geometry: readonly number[], dy: number, w: number, dx: number): void;
+  backpropFilter(geometry: readonly number[], x: number, dy: number, dW: number): void;
+}
+
+/**
  * Kernels another implementation runs in place on the same heap (e.g. @nextnets/backend-native's addon in Node). The
  * GEMMs are required; every other group is optional and, where absent, our wasm SIMD kernels run.
  */
@@ -51,6 +63,8 @@ export interface HeapKernels extends GemmExports {
   batchNorm?: BatchNormExports;
   batchNormSilu?: BatchNormSiluExports;
   silu?: SiluExports;
+  /** Dense convolutions with few channels (conv2d_im2col.ts routes them); no wasm counterpart. */
+  im2colConv?: Im2colConvExports;
 }
 
 /**

@@ -8,6 +8,7 @@ import { simdDepthwiseConfigs } from './simd_depthwise';
 import { patchifyConvConfigs } from './patchify_conv';
 import { conv2DBackpropInputConfigs } from './conv2d_backprop_input';
 import { shiftedConvConfigs } from './conv2d_shifted';
+import { im2colConvConfigs } from './conv2d_im2col';
 import { sumLeadingAxesConfigs } from './sum_leading_axes';
 import { identityAliasConfigs } from './identity_alias';
 import { geluConfig, geluGradConfig, registerGeluGradient } from './gelu';
@@ -85,7 +86,8 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
  * stock kernels' slow transposed path, depthwise convolutions (forward, both gradients) run our wasm SIMD kernels,
  * patchify convolutions (forward and input gradient) become one transpose and one matmul, other convolutions' input
  * gradients one stock forward convolution (flipped filter) (with an OpenBLAS heap GEMM, stride-1 convolutions, forward
- * and input gradient, one GEMM per filter tap instead), sums over leading axes skip the stock transpose,
+ * and input gradient, one GEMM per filter tap instead; with a provider's im2col kernels, convolutions with few input
+ * channels, forward and both gradients, by those), sums over leading axes skip the stock transpose,
  * splits and concatenations copy rows without a subarray per row,
  * Identity shares data instead of copying, and the fused GELU / SiLU / LayerNorm / BatchNorm / BatchNorm-SiLU / GRN kernels (with gradients) and the fused AdamW
  * update are registered.
@@ -94,12 +96,13 @@ const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
 export function registerWasmFastKernels(): void {
   // One group at a time: a later group wraps what the earlier ones registered (the patchify input gradient sits in
   // front of the flipped-convolution one, which sits in front of the stock kernel; the patchify forward in front of
-  // the shifted-GEMM one).
+  // the im2col one, which sits in front of the shifted-GEMM one).
   const replacementGroups = [
     fastMatMulConfigs,
     simdDepthwiseConfigs,
     conv2DBackpropInputConfigs,
     shiftedConvConfigs,
+    im2colConvConfigs,
     patchifyConvConfigs,
     sumLeadingAxesConfigs,
     identityAliasConfigs,
