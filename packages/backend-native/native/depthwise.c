@@ -162,6 +162,42 @@ static void choose_kernels(void) {
   }
 }
 
+/** The forward pass: out = bias + Σ_taps x·w (bias NULL: none). */
+static void run_forward(const Kernels *k, const Geometry *g, const float *x, const float *w, const float *bias,
+                        float *out) {
+  k->forward(g, x, w, bias, out);
+}
+
+/** dx = Σ over the outputs each input pixel reaches of dy·w; 0 when its scratch memory cannot be allocated. */
+static int run_backprop_input(const Kernels *k, const Geometry *g, const float *dy, const float *w, float *dx) {
+  if (g->sH != 1 || g->sW != 1) {
+    k->gather(g, dy, w, dx);
+    return 1;
+  }
+  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
+  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
+  const int64_t taps = g->kH * g->kW;
+  float *flipped = malloc((size_t)(taps * g->C > 0 ? taps * g->C : 1) * sizeof(float));
+  if (flipped == NULL) return 0;
+  for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g->C, w + t * g->C, (size_t)g->C * sizeof(float));
+  const Geometry f = {g->batch, g->outH, g->outW, g->C, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
+                      (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl};
+  k->forward(&f, dy, flipped, NULL, dx);
+  free(flipped);
+  return 1;
+}
+
+/** dW = Σ over batch and output pixels of x·dy; 0 when its scratch memory cannot be allocated. */
+static int run_backprop_filter(const Kernels *k, const Geometry *g, const float *x, const float *dy, float *dW) {
+  const int64_t width = block_width(g->C), blocks = (g->C + width - 1) / width;
+  const int64_t floats = blocks * g->kH * g->kW * width;
+  float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
+  if (scratch == NULL) return 0;
+  k->filter(g, x, dy, dW, scratch);
+  free(scratch);
+  return 1;
+}
+
 /** a·b·c·d, or -1 when it does not fit an int64 (then no heap is that large). */
 static int64_t product4(int64_t a, int64_t b, int64_t c, int64_t d) {
   int64_t r;
@@ -213,8 +249,8 @@ static napi_value depthwise_forward(napi_env env, napi_callback_info info) {
   int64_t p[4];
   uint8_t *heap = take_call(env, info, "depthwiseForward", &g, 4, kinds, names, p);
   if (heap == NULL) return NULL;
-  kernels->forward(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
-                   p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
+  run_forward(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
+              p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
   return NULL;
 }
 
@@ -232,22 +268,8 @@ static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info
   int64_t p[3];
   uint8_t *heap = take_call(env, info, "depthwiseBackpropInput", &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
-  const float *dy = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
-  float *dx = (float *)(heap + p[2]);
-  if (g.sH != 1 || g.sW != 1) {
-    kernels->gather(&g, dy, w, dx);
-    return NULL;
-  }
-  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
-  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
-  const int64_t taps = g.kH * g.kW;
-  float *flipped = malloc((size_t)(taps * g.C > 0 ? taps * g.C : 1) * sizeof(float));
-  if (flipped == NULL) return no_memory(env, "depthwiseBackpropInput");
-  for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g.C, w + t * g.C, (size_t)g.C * sizeof(float));
-  const Geometry f = {g.batch, g.outH, g.outW, g.C, g.inH, g.inW, g.kH, g.kW, 1, 1, g.dH, g.dW,
-                      (g.kH - 1) * g.dH - g.pt, (g.kW - 1) * g.dW - g.pl};
-  kernels->forward(&f, dy, flipped, NULL, dx);
-  free(flipped);
+  if (!run_backprop_input(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2])))
+    return no_memory(env, "depthwiseBackpropInput");
   return NULL;
 }
 
@@ -258,12 +280,8 @@ static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info inf
   int64_t p[3];
   uint8_t *heap = take_call(env, info, "depthwiseBackpropFilter", &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
-  const int64_t width = block_width(g.C), blocks = (g.C + width - 1) / width;
-  const int64_t floats = blocks * g.kH * g.kW * width;
-  float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
-  if (scratch == NULL) return no_memory(env, "depthwiseBackpropFilter");
-  kernels->filter(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2]), scratch);
-  free(scratch);
+  if (!run_backprop_filter(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2])))
+    return no_memory(env, "depthwiseBackpropFilter");
   return NULL;
 }
 
