@@ -120,53 +120,70 @@ static AI void DW_FN(fwd3_border)(float *oc, const float *const xc[3], const DW_
   DW_ST(oc + ow * C, acc);
 }
 
-// One output row of the forward pass for every channel block: xr[i] is input row i (filter row fh0 + i) at column 0,
-// channel 0; o the output row. Columns [owA, owB) have all three taps inside the input.
+// Weights (rows fh0.. of nr), bias and input-row pointers of the channel block at c0.
+#define DW3_SETUP(c0)                                                                           \
+  DW_V W[3][3];                                                                                 \
+  const float *xc[3];                                                                           \
+  for (int i = 0; i < nr; i++) {                                                                \
+    xc[i] = xr[i] + (c0);                                                                       \
+    for (int j = 0; j < 3; j++) W[i][j] = DW_LD(w + ((fh0 + i) * 3 + j) * C + (c0));           \
+  }                                                                                             \
+  DW_V b0 = {0};                                                                                \
+  if (bias != NULL) b0 = DW_LD(bias + (c0));                                                    \
+  float *oc = o + (c0);                                                                         \
+  prefetch_step(pf)
+
+// One output row of the forward pass: xr[i] is input row i (filter row fh0 + i) at column 0, channel 0; o the output
+// row. Columns [owA, owB) have all three taps inside the input.
 static AI void DW_FN(fwd3_row)(const float *const xr[3], const float *w, const float *bias, float *o, int64_t fh0,
                                int64_t C, int64_t inW, int64_t outW, int64_t pl, int64_t owA, int64_t owB,
-                               const int nr, const int64_t s) {
-  for (int64_t c = 0; c < C; c += DW_S) {
-    const int64_t c0 = block_start(c, C, DW_S);
-    DW_V W[3][3];
-    const float *xc[3];
-    for (int i = 0; i < nr; i++) {
-      xc[i] = xr[i] + c0;
-      for (int j = 0; j < 3; j++) W[i][j] = DW_LD(w + ((fh0 + i) * 3 + j) * C + c0);
-    }
-    DW_V b0 = {0};
-    if (bias != NULL) b0 = DW_LD(bias + c0);
-    float *oc = o + c0;
-    // left border columns (every column when none is interior), interior quads and single columns, right border
-    const int64_t left = owA < owB ? owA : outW;
+                               const int nr, const int64_t s, Prefetch *pf) {
+  // left border columns (every column when none is interior), interior quads and single columns, right border
+  const int64_t left = owA < owB ? owA : outW;
+  for (int64_t cs = 0; cs < C; cs += dw3_chunk) {
+    const int64_t ce = cs + dw3_chunk < C ? cs + dw3_chunk : C;
     int64_t ow = 0;
-    for (; ow < left; ow++) DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
-    for (; ow + 4 <= owB; ow += 4) {
-      DW_V a0 = b0, a1 = b0, a2 = b0, a3 = b0;
-      for (int i = 0; i < nr; i++) {
-        const float *xp = xc[i] + (ow * s - pl) * C;
-        for (int j = 0; j < 3; j++) {
-          a0 += DW_LD(xp + j * C) * W[i][j];
-          a1 += DW_LD(xp + (s + j) * C) * W[i][j];
-          a2 += DW_LD(xp + (2 * s + j) * C) * W[i][j];
-          a3 += DW_LD(xp + (3 * s + j) * C) * W[i][j];
+    for (; ow < left; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
+      }
+    for (; ow + 4 <= owB; ow += 4)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_V a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+        for (int i = 0; i < nr; i++) {
+          const float *xp = xc[i] + (ow * s - pl) * C;
+          for (int j = 0; j < 3; j++) {
+            a0 += DW_LD(xp + j * C) * W[i][j];
+            a1 += DW_LD(xp + (s + j) * C) * W[i][j];
+            a2 += DW_LD(xp + (2 * s + j) * C) * W[i][j];
+            a3 += DW_LD(xp + (3 * s + j) * C) * W[i][j];
+          }
         }
+        DW_ST(oc + ow * C, a0);
+        DW_ST(oc + (ow + 1) * C, a1);
+        DW_ST(oc + (ow + 2) * C, a2);
+        DW_ST(oc + (ow + 3) * C, a3);
       }
-      DW_ST(oc + ow * C, a0);
-      DW_ST(oc + (ow + 1) * C, a1);
-      DW_ST(oc + (ow + 2) * C, a2);
-      DW_ST(oc + (ow + 3) * C, a3);
-    }
-    for (; ow < owB; ow++) {
-      DW_V acc = b0;
-      for (int i = 0; i < nr; i++) {
-        const float *xp = xc[i] + (ow * s - pl) * C;
-        for (int j = 0; j < 3; j++) acc += DW_LD(xp + j * C) * W[i][j];
+    for (; ow < owB; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_V acc = b0;
+        for (int i = 0; i < nr; i++) {
+          const float *xp = xc[i] + (ow * s - pl) * C;
+          for (int j = 0; j < 3; j++) acc += DW_LD(xp + j * C) * W[i][j];
+        }
+        DW_ST(oc + ow * C, acc);
       }
-      DW_ST(oc + ow * C, acc);
-    }
-    for (; ow < outW; ow++) DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
+    for (; ow < outW; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
+      }
   }
 }
+#undef DW3_SETUP
 
 // The forward pass for kW = 3, dW = 1, sW ≤ 2, kH ≤ 3.
 static AI void DW_FN(forward3)(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
@@ -181,7 +198,8 @@ static AI void DW_FN(forward3)(const Geometry *g, const float *x, const float *w
       const float *xr[3] = {x, x, x};
       for (int i = 0; i < nr; i++) xr[i] = x + (b * inH + oh * sH - pt + (fh0 + i) * dH) * inW * C;
       float *o = out + (b * outH + oh) * outW * C;
-#define DW_FWD3(n, st) DW_FN(fwd3_row)(xr, w, bias, o, fh0, C, inW, outW, pl, owA, owB, n, st)
+      Prefetch pf = next_rows(g, x, b, oh, outW * ((C + DW_S - 1) / DW_S));
+#define DW_FWD3(n, st) DW_FN(fwd3_row)(xr, w, bias, o, fh0, C, inW, outW, pl, owA, owB, n, st, &pf)
       if (sW == 1) {
         switch (nr) {
           case 3: DW_FWD3(3, 1); break;
@@ -325,10 +343,44 @@ static AI void DW_FN(bpi_pixel)(const Geometry *g, const float *dy, const float 
 }
 
 static AI void DW_FN(backprop_input_gather)(const Geometry *g, const float *dy, const float *w, float *dx) {
+  const int64_t C = g->C, inH = g->inH, inW = g->inW, outH = g->outH, outW = g->outW, kH = g->kH, kW = g->kW;
+  if (kH > DW_GATHER_MAX || kW > DW_GATHER_MAX) {
+    for (int64_t b = 0; b < g->batch; b++)
+      for (int64_t ih = 0; ih < inH; ih++)
+        for (int64_t iw = 0; iw < inW; iw++)
+          for (int64_t c = 0; c < C; c += DW_S) DW_FN(bpi_pixel)(g, dy, w, dx, b, ih, iw, block_start(c, C, DW_S));
+    return;
+  }
+  // The (output pixel, tap) pairs of an input pixel are found once for all its channel blocks: dy and filter offsets
+  // in floats, rows (fh) outer and columns (fw) inner as in bpi_pixel.
+  int64_t rowDy[DW_GATHER_MAX], rowW[DW_GATHER_MAX], pairDy[DW_GATHER_MAX * DW_GATHER_MAX], pairW[DW_GATHER_MAX * DW_GATHER_MAX];
   for (int64_t b = 0; b < g->batch; b++)
-    for (int64_t ih = 0; ih < g->inH; ih++)
-      for (int64_t iw = 0; iw < g->inW; iw++)
-        for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(bpi_pixel)(g, dy, w, dx, b, ih, iw, block_start(c, g->C, DW_S));
+    for (int64_t ih = 0; ih < inH; ih++) {
+      int64_t nr = 0;
+      for (int64_t fh = 0; fh < kH; fh++) {
+        const int64_t oh = source_index(ih, fh, g->pt, g->dH, g->sH, outH);
+        if (oh < 0) continue;
+        rowDy[nr] = (b * outH + oh) * outW * C;
+        rowW[nr++] = fh * kW * C;
+      }
+      for (int64_t iw = 0; iw < inW; iw++) {
+        int64_t np = 0;
+        for (int64_t r = 0; r < nr; r++)
+          for (int64_t fw = 0; fw < kW; fw++) {
+            const int64_t ow = source_index(iw, fw, g->pl, g->dW, g->sW, outW);
+            if (ow < 0) continue;
+            pairDy[np] = rowDy[r] + ow * C;
+            pairW[np++] = rowW[r] + fw * C;
+          }
+        float *d = dx + ((b * inH + ih) * inW + iw) * C;
+        for (int64_t c = 0; c < C; c += DW_S) {
+          const int64_t c0 = block_start(c, C, DW_S);
+          DW_V acc = {0};
+          for (int64_t p = 0; p < np; p++) acc += DW_LD(dy + pairDy[p] + c0) * DW_LD(w + pairW[p] + c0);
+          DW_ST(d + c0, acc);
+        }
+      }
+    }
 }
 
 // acc[0..DW_S) += Σ_{ow in [o0, o1)} x[ow·sW + xo]·dy[ow] for one tap: four accumulators over consecutive columns.
