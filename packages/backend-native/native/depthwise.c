@@ -75,50 +75,9 @@ static int64_t block_width(int64_t C) {
   return C >= 16 ? 16 : C >= 8 ? 8 : C >= 4 ? 4 : 1;
 }
 
-int64_t dw3_chunk = 64;
-int dw3_prefetch = 1;
-
-/**
- * Software prefetch spread over an output row's work: `per` cache lines of [p, end) at each step. The 3×3 kernels
- * walk a row's channel blocks pixel by pixel, 2.7 KB apart with 672 channels, which the hardware prefetchers do not
- * follow, so the input rows that the next output row reads first are fetched while this row is computed.
- */
-typedef struct {
-  const char *p, *end;
-  int64_t per;
-} Prefetch;
-
-static AI void prefetch_step(Prefetch *f) {
-  for (int64_t i = 0; i < f->per && f->p < f->end; i++, f->p += 64) __builtin_prefetch(f->p, 0, 3);
-}
-
-/**
- * The prefetch of the input rows that output row `oh` + 1 (or row 0 of the next image) reads and row `oh` does not,
- * spread over `steps` steps; none when the rows are not contiguous (row dilation > 1) or there is no next row.
- */
-static Prefetch next_rows(const Geometry *g, const float *x, int64_t b, int64_t oh, int64_t steps) {
-  Prefetch f = {NULL, NULL, 0};
-  if (g->dH != 1 || steps <= 0) return f;
-  int64_t nb = b, no = oh + 1, lo;
-  if (no == g->outH) {
-    nb = b + 1, no = 0;
-    lo = 0;
-  } else {
-    lo = oh * g->sH - g->pt + g->kH;  // one past the current output row's last input row
-  }
-  if (nb >= g->batch) return f;
-  const int64_t top = no * g->sH - g->pt, bottom = top + g->kH;  // the next output row's input rows [top, bottom)
-  if (lo < top) lo = top;
-  if (lo < 0) lo = 0;
-  const int64_t hi = bottom < g->inH ? bottom : g->inH;
-  if (hi <= lo) return f;
-  const int64_t rowBytes = g->inW * g->C * (int64_t)sizeof(float);
-  f.p = (const char *)(x + (nb * g->inH + lo) * g->inW * g->C);
-  f.end = f.p + (hi - lo) * rowBytes;
-  f.per = ((hi - lo) * rowBytes / 64 + steps - 1) / steps;
-  if (!dw3_prefetch) f.per = 0;
-  return f;
-}
+// Channels per chunk of the 3×3 forward pass (four AVX-512 blocks, 1 KB of a pixel): an output row is computed chunk by
+// chunk, pixel by pixel inside a chunk, so the input columns a pixel quad shares stay in L1 between quads.
+#define DW3_CHUNK 64
 // The largest filter height and width whose input-gradient gather (strides > 1) lists its taps per pixel.
 #define DW_GATHER_MAX 16
 #define DW_S 16

@@ -102,12 +102,14 @@ static AI void DW_FN(fwd_quad7)(const Geometry *g, const float *x, const float *
   DW_ST(o + 3 * C, a3);
 }
 
-// ---- Filters three taps wide at column dilation 1 and column stride 1 or 2, at most three rows (EfficientNet's and
-// MobileNet's 3×3). The loops above take each tap's bounds, weights and scratch sums per channel block and pixel quad,
-// which costs more than the nine multiply-adds of a 3×3 pixel; here the channel block is the outer loop of an output
-// row, its (up to) nine weights or nine filter-gradient sums stay in registers for the whole row, and each border
-// column checks its three taps. `nr` (the filter rows whose input row exists) and `s` (the column stride) are
-// constants in every call, so the tap loops unroll and equal input columns are loaded once.
+// ---- Filters three taps wide at column dilation 1 and column stride 1 or 2, at most three rows high (EfficientNet's
+// and MobileNet's 3×3). The general loops below find each tap's bounds (divisions), weights and scratch sums per
+// channel block and pixel, which costs more than the nine multiply-adds of a 3×3 pixel once the maps are small and
+// the channels many (EfficientNetV2-B0: 14×14×672, 7×7×1152). Here an output row is one call: the forward pass walks
+// it in chunks of DW3_CHUNK channels, pixel quad by pixel quad, with a block's nine weights in registers per quad;
+// the filter gradient keeps a block's nine sums in registers over the whole row and adds them to the scratch sums
+// once. Only border columns check their taps. `nr` (the filter rows whose input row exists) and `s` (the column
+// stride) are constants in every call, so the tap loops unroll and equal input columns are loaded once.
 
 // A border column ow of the forward pass: bias plus the taps whose input column exists, stored at oc + ow·C.
 static AI void DW_FN(fwd3_border)(float *oc, const float *const xc[3], const DW_V W[3][3], DW_V acc, int64_t C,
@@ -130,18 +132,17 @@ static AI void DW_FN(fwd3_border)(float *oc, const float *const xc[3], const DW_
   }                                                                                             \
   DW_V b0 = {0};                                                                                \
   if (bias != NULL) b0 = DW_LD(bias + (c0));                                                    \
-  float *oc = o + (c0);                                                                         \
-  prefetch_step(pf)
+  float *oc = o + (c0)
 
 // One output row of the forward pass: xr[i] is input row i (filter row fh0 + i) at column 0, channel 0; o the output
 // row. Columns [owA, owB) have all three taps inside the input.
 static AI void DW_FN(fwd3_row)(const float *const xr[3], const float *w, const float *bias, float *o, int64_t fh0,
                                int64_t C, int64_t inW, int64_t outW, int64_t pl, int64_t owA, int64_t owB,
-                               const int nr, const int64_t s, Prefetch *pf) {
+                               const int nr, const int64_t s) {
   // left border columns (every column when none is interior), interior quads and single columns, right border
   const int64_t left = owA < owB ? owA : outW;
-  for (int64_t cs = 0; cs < C; cs += dw3_chunk) {
-    const int64_t ce = cs + dw3_chunk < C ? cs + dw3_chunk : C;
+  for (int64_t cs = 0; cs < C; cs += DW3_CHUNK) {
+    const int64_t ce = cs + DW3_CHUNK < C ? cs + DW3_CHUNK : C;
     int64_t ow = 0;
     for (; ow < left; ow++)
       for (int64_t c = cs; c < ce; c += DW_S) {
@@ -198,8 +199,7 @@ static AI void DW_FN(forward3)(const Geometry *g, const float *x, const float *w
       const float *xr[3] = {x, x, x};
       for (int i = 0; i < nr; i++) xr[i] = x + (b * inH + oh * sH - pt + (fh0 + i) * dH) * inW * C;
       float *o = out + (b * outH + oh) * outW * C;
-      Prefetch pf = next_rows(g, x, b, oh, outW * ((C + DW_S - 1) / DW_S));
-#define DW_FWD3(n, st) DW_FN(fwd3_row)(xr, w, bias, o, fh0, C, inW, outW, pl, owA, owB, n, st, &pf)
+#define DW_FWD3(n, st) DW_FN(fwd3_row)(xr, w, bias, o, fh0, C, inW, outW, pl, owA, owB, n, st)
       if (sW == 1) {
         switch (nr) {
           case 3: DW_FWD3(3, 1); break;
