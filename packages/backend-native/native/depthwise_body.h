@@ -248,6 +248,25 @@ static AI void DW_FN(bpf3_row)(const float *const xr[3], const float *dyr, float
     const int64_t left = owA < owB ? owA : outW;
     int64_t ow = 0;
     for (; ow < left; ow++) DW_FN(bpf3_border)(xc, DW_LD(dc + ow * C), A, C, inW, pl, ow, nr, s);
+    if (s == 1 && ow < owB) {
+      // stride 1: a sliding window, one new input column per row and pixel
+      DW_V v0[3], v1[3];
+      for (int i = 0; i < nr; i++) {
+        v0[i] = DW_LD(xc[i] + (ow - pl) * C);
+        v1[i] = DW_LD(xc[i] + (ow - pl + 1) * C);
+      }
+      for (; ow < owB; ow++) {
+        const DW_V d = DW_LD(dc + ow * C);
+        for (int i = 0; i < nr; i++) {
+          const DW_V v2 = DW_LD(xc[i] + (ow - pl + 2) * C);
+          A[i][0] += v0[i] * d;
+          A[i][1] += v1[i] * d;
+          A[i][2] += v2 * d;
+          v0[i] = v1[i];
+          v1[i] = v2;
+        }
+      }
+    }
     for (; ow < owB; ow++) {
       const DW_V d = DW_LD(dc + ow * C);
       for (int i = 0; i < nr; i++) {
