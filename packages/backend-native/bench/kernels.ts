@@ -50,7 +50,7 @@ for (const [name, xShape, k, strides = 1] of SHAPES) {
   const x = tf.randomUniform(xShape, -1, 1) as tf.Tensor4D;
   const w = tf.randomUniform([...k, xShape[3], 1], -1, 1) as tf.Tensor4D;
   const bias = tf.randomUniform([xShape[3]], -1, 1) as tf.Tensor1D;
-  const yShape = [xShape[0], Math.ceil(xShape[1] / strides), Math.ceil(xShape[2] / strides), xShape[3]];
+  const yShape: [number, number, number, number] = [xShape[0], Math.ceil(xShape[1] / strides), Math.ceil(xShape[2] / strides), xShape[3]];
   const dy = tf.randomUniform(yShape, -1, 1) as tf.Tensor4D;
   const attrs = { strides, pad: 'same', dilations: 1 };
   const ops: Record<string, () => tf.Tensor> = {
