@@ -64,6 +64,11 @@ static int64_t block_width(int64_t C) {
   return C >= 16 ? 16 : C >= 8 ? 8 : C >= 4 ? 4 : 1;
 }
 
+// Channels per chunk of the 3×3 forward pass (four AVX-512 blocks, 1 KB of a pixel): an output row is computed chunk by
+// chunk, pixel by pixel inside a chunk, so the input columns a pixel quad shares stay in L1 between quads.
+#define DW3_CHUNK 64
+// The largest filter height and width whose input-gradient gather (strides > 1) lists its taps per pixel.
+#define DW_GATHER_MAX 16
 #define DW_S 16
 #define DW_V vf16
 #include "depthwise_body.h"
@@ -85,8 +90,12 @@ static int64_t block_width(int64_t C) {
 #undef DW_S
 #undef DW_V
 
-static AI void forward_any(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
-  switch (block_width(g->C)) {
+// Each entry point takes blocks of at most `widest` channels: 16 on AVX-512; 8 on AVX2, whose 16-float blocks are two
+// registers each and were spilled to the stack (that build ran the 7×7 layers 2.5-5× slower than with 8-float
+// blocks); 16 on the baseline build (4 there was faster on large maps, slower on small ones).
+static AI void forward_any(const Geometry *g, const float *x, const float *w, const float *bias, float *out, int64_t widest) {
+  const int64_t width = block_width(g->C);
+  switch (width < widest ? width : widest) {
     case 16: forward_16(g, x, w, bias, out); break;
     case 8: forward_8(g, x, w, bias, out); break;
     case 4: forward_4(g, x, w, bias, out); break;
@@ -94,8 +103,9 @@ static AI void forward_any(const Geometry *g, const float *x, const float *w, co
   }
 }
 
-static AI void gather_any(const Geometry *g, const float *dy, const float *w, float *dx) {
-  switch (block_width(g->C)) {
+static AI void gather_any(const Geometry *g, const float *dy, const float *w, float *dx, int64_t widest) {
+  const int64_t width = block_width(g->C);
+  switch (width < widest ? width : widest) {
     case 16: backprop_input_gather_16(g, dy, w, dx); break;
     case 8: backprop_input_gather_8(g, dy, w, dx); break;
     case 4: backprop_input_gather_4(g, dy, w, dx); break;
@@ -103,8 +113,9 @@ static AI void gather_any(const Geometry *g, const float *dy, const float *w, fl
   }
 }
 
-static AI void filter_any(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {
-  switch (block_width(g->C)) {
+static AI void filter_any(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch, int64_t widest) {
+  const int64_t width = block_width(g->C);
+  switch (width < widest ? width : widest) {
     case 16: backprop_filter_16(g, x, dy, dW, scratch); break;
     case 8: backprop_filter_8(g, x, dy, dW, scratch); break;
     case 4: backprop_filter_4(g, x, dy, dW, scratch); break;
@@ -119,23 +130,23 @@ typedef struct {
 } Kernels;
 
 // The same kernels compiled for one instruction set each.
-#define DW_ENTRIES(isa, attr)                                                                                       \
+#define DW_ENTRIES(isa, attr, widest)                                                                               \
   attr static void forward_##isa(const Geometry *g, const float *x, const float *w, const float *bias, float *out) { \
-    forward_any(g, x, w, bias, out);                                                                                \
+    forward_any(g, x, w, bias, out, widest);                                                                        \
   }                                                                                                                 \
   attr static void gather_##isa(const Geometry *g, const float *dy, const float *w, float *dx) {                    \
-    gather_any(g, dy, w, dx);                                                                                       \
+    gather_any(g, dy, w, dx, widest);                                                                               \
   }                                                                                                                 \
   attr static void filter_##isa(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {     \
-    filter_any(g, x, dy, dW, scratch);                                                                              \
+    filter_any(g, x, dy, dW, scratch, widest);                                                                      \
   }                                                                                                                 \
   static const Kernels kernels_##isa = {forward_##isa, gather_##isa, filter_##isa};
 
 #if defined(__x86_64__)
-DW_ENTRIES(avx512, TARGET_AVX512)
-DW_ENTRIES(avx2, TARGET_AVX2)
+DW_ENTRIES(avx512, TARGET_AVX512, 16)
+DW_ENTRIES(avx2, TARGET_AVX2, 8)
 #endif
-DW_ENTRIES(base, )
+DW_ENTRIES(base, , 16)
 
 static const Kernels *kernels = &kernels_base;
 static const char *kernels_isa = "base";
@@ -151,6 +162,42 @@ static void choose_kernels(void) {
   }
 }
 
+/** The forward pass: out = bias + Σ_taps x·w (bias NULL: none). */
+static void run_forward(const Kernels *k, const Geometry *g, const float *x, const float *w, const float *bias,
+                        float *out) {
+  k->forward(g, x, w, bias, out);
+}
+
+/** dx = Σ over the outputs each input pixel reaches of dy·w; 0 when its scratch memory cannot be allocated. */
+static int run_backprop_input(const Kernels *k, const Geometry *g, const float *dy, const float *w, float *dx) {
+  if (g->sH != 1 || g->sW != 1) {
+    k->gather(g, dy, w, dx);
+    return 1;
+  }
+  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
+  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
+  const int64_t taps = g->kH * g->kW;
+  float *flipped = malloc((size_t)(taps * g->C > 0 ? taps * g->C : 1) * sizeof(float));
+  if (flipped == NULL) return 0;
+  for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g->C, w + t * g->C, (size_t)g->C * sizeof(float));
+  const Geometry f = {g->batch, g->outH, g->outW, g->C, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
+                      (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl, g->C};
+  k->forward(&f, dy, flipped, NULL, dx);
+  free(flipped);
+  return 1;
+}
+
+/** dW = Σ over batch and output pixels of x·dy; 0 when its scratch memory cannot be allocated. */
+static int run_backprop_filter(const Kernels *k, const Geometry *g, const float *x, const float *dy, float *dW) {
+  const int64_t width = block_width(g->C), blocks = (g->C + width - 1) / width;
+  const int64_t floats = blocks * g->kH * g->kW * width;
+  float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
+  if (scratch == NULL) return 0;
+  k->filter(g, x, dy, dW, scratch);
+  free(scratch);
+  return 1;
+}
+
 static napi_value depthwise_forward(napi_env env, napi_callback_info info) {
   static const int kinds[] = {CONV_INPUT, CONV_FILTER, CONV_BIAS, CONV_OUTPUT};
   static const char *const names[] = {"x", "filter", "bias", "out"};
@@ -158,8 +205,8 @@ static napi_value depthwise_forward(napi_env env, napi_callback_info info) {
   int64_t p[4];
   uint8_t *heap = take_conv_call(env, info, "depthwiseForward", 0, &g, 4, kinds, names, p);
   if (heap == NULL) return NULL;
-  kernels->forward(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
-                   p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
+  run_forward(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]),
+              p[2] != 0 ? (const float *)(heap + p[2]) : NULL, (float *)(heap + p[3]));
   return NULL;
 }
 
@@ -170,22 +217,8 @@ static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info
   int64_t p[3];
   uint8_t *heap = take_conv_call(env, info, "depthwiseBackpropInput", 0, &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
-  const float *dy = (const float *)(heap + p[0]), *w = (const float *)(heap + p[1]);
-  float *dx = (float *)(heap + p[2]);
-  if (g.sH != 1 || g.sW != 1) {
-    kernels->gather(&g, dy, w, dx);
-    return NULL;
-  }
-  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
-  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
-  const int64_t taps = g.kH * g.kW;
-  float *flipped = malloc((size_t)(taps * g.C > 0 ? taps * g.C : 1) * sizeof(float));
-  if (flipped == NULL) return conv_no_memory(env, "depthwiseBackpropInput");
-  for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g.C, w + t * g.C, (size_t)g.C * sizeof(float));
-  const Geometry f = {g.batch, g.outH, g.outW, g.C, g.inH, g.inW, g.kH, g.kW, 1, 1, g.dH, g.dW,
-                      (g.kH - 1) * g.dH - g.pt, (g.kW - 1) * g.dW - g.pl, g.C};
-  kernels->forward(&f, dy, flipped, NULL, dx);
-  free(flipped);
+  if (!run_backprop_input(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2])))
+    return conv_no_memory(env, "depthwiseBackpropInput");
   return NULL;
 }
 
@@ -196,12 +229,8 @@ static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info inf
   int64_t p[3];
   uint8_t *heap = take_conv_call(env, info, "depthwiseBackpropFilter", 0, &g, 3, kinds, names, p);
   if (heap == NULL) return NULL;
-  const int64_t width = block_width(g.C), blocks = (g.C + width - 1) / width;
-  const int64_t floats = blocks * g.kH * g.kW * width;
-  float *scratch = calloc((size_t)(floats > 0 ? floats : 1), sizeof(float));
-  if (scratch == NULL) return conv_no_memory(env, "depthwiseBackpropFilter");
-  kernels->filter(&g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2]), scratch);
-  free(scratch);
+  if (!run_backprop_filter(kernels, &g, (const float *)(heap + p[0]), (const float *)(heap + p[1]), (float *)(heap + p[2])))
+    return conv_no_memory(env, "depthwiseBackpropFilter");
   return NULL;
 }
 

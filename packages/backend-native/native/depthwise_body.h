@@ -102,9 +102,229 @@ static AI void DW_FN(fwd_quad7)(const Geometry *g, const float *x, const float *
   DW_ST(o + 3 * C, a3);
 }
 
+// ---- Filters three taps wide at column dilation 1 and column stride 1 or 2, at most three rows high (EfficientNet's
+// and MobileNet's 3×3). The general loops below find each tap's bounds (divisions), weights and scratch sums per
+// channel block and pixel, which costs more than the nine multiply-adds of a 3×3 pixel once the maps are small and
+// the channels many (EfficientNetV2-B0: 14×14×672, 7×7×1152). Here an output row is one call: the forward pass walks
+// it in chunks of DW3_CHUNK channels, pixel quad by pixel quad, with a block's nine weights in registers per quad;
+// the filter gradient keeps a block's nine sums in registers over the whole row and adds them to the scratch sums
+// once. Only border columns check their taps. `nr` (the filter rows whose input row exists) and `s` (the column
+// stride) are constants in every call, so the tap loops unroll and equal input columns are loaded once.
+
+// A border column ow of the forward pass: bias plus the taps whose input column exists, stored at oc + ow·C.
+static AI void DW_FN(fwd3_border)(float *oc, const float *const xc[3], const DW_V W[3][3], DW_V acc, int64_t C,
+                                  int64_t inW, int64_t pl, int64_t ow, const int nr, const int64_t s) {
+  for (int j = 0; j < 3; j++) {
+    const int64_t iw = ow * s - pl + j;
+    if (iw < 0 || iw >= inW) continue;
+    for (int i = 0; i < nr; i++) acc += DW_LD(xc[i] + iw * C) * W[i][j];
+  }
+  DW_ST(oc + ow * C, acc);
+}
+
+// Weights (rows fh0.. of nr), bias and input-row pointers of the channel block at c0.
+#define DW3_SETUP(c0)                                                                           \
+  DW_V W[3][3];                                                                                 \
+  const float *xc[3];                                                                           \
+  for (int i = 0; i < nr; i++) {                                                                \
+    xc[i] = xr[i] + (c0);                                                                       \
+    for (int j = 0; j < 3; j++) W[i][j] = DW_LD(w + ((fh0 + i) * 3 + j) * C + (c0));           \
+  }                                                                                             \
+  DW_V b0 = {0};                                                                                \
+  if (bias != NULL) b0 = DW_LD(bias + (c0));                                                    \
+  float *oc = o + (c0)
+
+// One output row of the forward pass: xr[i] is input row i (filter row fh0 + i) at column 0, channel 0; o the output
+// row. Columns [owA, owB) have all three taps inside the input.
+static AI void DW_FN(fwd3_row)(const float *const xr[3], const float *w, const float *bias, float *o, int64_t fh0,
+                               int64_t C, int64_t inW, int64_t outW, int64_t pl, int64_t owA, int64_t owB,
+                               const int nr, const int64_t s) {
+  // left border columns (every column when none is interior), interior quads and single columns, right border
+  const int64_t left = owA < owB ? owA : outW;
+  for (int64_t cs = 0; cs < C; cs += DW3_CHUNK) {
+    const int64_t ce = cs + DW3_CHUNK < C ? cs + DW3_CHUNK : C;
+    int64_t ow = 0;
+    for (; ow < left; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
+      }
+    for (; ow + 4 <= owB; ow += 4)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_V a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+        for (int i = 0; i < nr; i++) {
+          const float *xp = xc[i] + (ow * s - pl) * C;
+          for (int j = 0; j < 3; j++) {
+            a0 += DW_LD(xp + j * C) * W[i][j];
+            a1 += DW_LD(xp + (s + j) * C) * W[i][j];
+            a2 += DW_LD(xp + (2 * s + j) * C) * W[i][j];
+            a3 += DW_LD(xp + (3 * s + j) * C) * W[i][j];
+          }
+        }
+        DW_ST(oc + ow * C, a0);
+        DW_ST(oc + (ow + 1) * C, a1);
+        DW_ST(oc + (ow + 2) * C, a2);
+        DW_ST(oc + (ow + 3) * C, a3);
+      }
+    for (; ow < owB; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_V acc = b0;
+        for (int i = 0; i < nr; i++) {
+          const float *xp = xc[i] + (ow * s - pl) * C;
+          for (int j = 0; j < 3; j++) acc += DW_LD(xp + j * C) * W[i][j];
+        }
+        DW_ST(oc + ow * C, acc);
+      }
+    for (; ow < outW; ow++)
+      for (int64_t c = cs; c < ce; c += DW_S) {
+        DW3_SETUP(block_start(c, C, DW_S));
+        DW_FN(fwd3_border)(oc, xc, W, b0, C, inW, pl, ow, nr, s);
+      }
+  }
+}
+#undef DW3_SETUP
+
+// The forward pass for kW = 3, dW = 1, sW ≤ 2, kH ≤ 3.
+static AI void DW_FN(forward3)(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
+  const int64_t C = g->C, inH = g->inH, inW = g->inW, outH = g->outH, outW = g->outW, sH = g->sH, dH = g->dH;
+  const int64_t pt = g->pt, pl = g->pl, kH = g->kH, sW = g->sW, batch = g->batch;
+  int64_t owA, owB;
+  interior_columns(g, &owA, &owB);
+  for (int64_t b = 0; b < batch; b++)
+    for (int64_t oh = 0; oh < outH; oh++) {
+      const int64_t fh0 = first_tap(oh, sH, pt, dH), fh1 = end_tap(oh, sH, pt, dH, inH, kH);
+      const int nr = fh1 > fh0 ? (int)(fh1 - fh0) : 0;
+      const float *xr[3] = {x, x, x};
+      for (int i = 0; i < nr; i++) xr[i] = x + (b * inH + oh * sH - pt + (fh0 + i) * dH) * inW * C;
+      float *o = out + (b * outH + oh) * outW * C;
+#define DW_FWD3(n, st) DW_FN(fwd3_row)(xr, w, bias, o, fh0, C, inW, outW, pl, owA, owB, n, st)
+      if (sW == 1) {
+        switch (nr) {
+          case 3: DW_FWD3(3, 1); break;
+          case 2: DW_FWD3(2, 1); break;
+          case 1: DW_FWD3(1, 1); break;
+          default: DW_FWD3(0, 1);
+        }
+      } else {
+        switch (nr) {
+          case 3: DW_FWD3(3, 2); break;
+          case 2: DW_FWD3(2, 2); break;
+          case 1: DW_FWD3(1, 2); break;
+          default: DW_FWD3(0, 2);
+        }
+      }
+#undef DW_FWD3
+    }
+}
+
+// A border column ow of the filter gradient: d times the taps whose input column exists, added to A.
+static AI void DW_FN(bpf3_border)(const float *const xc[3], DW_V d, DW_V A[3][3], int64_t C, int64_t inW, int64_t pl,
+                                  int64_t ow, const int nr, const int64_t s) {
+  for (int j = 0; j < 3; j++) {
+    const int64_t iw = ow * s - pl + j;
+    if (iw < 0 || iw >= inW) continue;
+    for (int i = 0; i < nr; i++) A[i][j] += DW_LD(xc[i] + iw * C) * d;
+  }
+}
+
+// One output row's contribution to the filter gradient for every channel block: xr[i] is input row i (filter row
+// fh0 + i) at column 0, channel 0, dyr the gradient row; the nine per-tap sums of a block are kept in registers over
+// the row and added to its scratch sums (blocks × kH·3 × DW_S floats) at the end.
+static AI void DW_FN(bpf3_row)(const float *const xr[3], const float *dyr, float *scratch, int64_t fh0, int64_t taps,
+                               int64_t C, int64_t inW, int64_t outW, int64_t pl, int64_t owA, int64_t owB,
+                               const int nr, const int64_t s) {
+  const int64_t blocks = (C + DW_S - 1) / DW_S;
+  for (int64_t k = 0; k < blocks; k++) {
+    const int64_t c0 = block_start(k * DW_S, C, DW_S);
+    DW_V A[3][3];
+    const float *xc[3];
+    for (int i = 0; i < nr; i++) {
+      xc[i] = xr[i] + c0;
+      for (int j = 0; j < 3; j++) A[i][j] = (DW_V){0};
+    }
+    const float *dc = dyr + c0;
+    const int64_t left = owA < owB ? owA : outW;
+    int64_t ow = 0;
+    for (; ow < left; ow++) DW_FN(bpf3_border)(xc, DW_LD(dc + ow * C), A, C, inW, pl, ow, nr, s);
+    if (s == 1 && ow < owB) {
+      // stride 1: a sliding window, one new input column per row and pixel
+      DW_V v0[3], v1[3];
+      for (int i = 0; i < nr; i++) {
+        v0[i] = DW_LD(xc[i] + (ow - pl) * C);
+        v1[i] = DW_LD(xc[i] + (ow - pl + 1) * C);
+      }
+      for (; ow < owB; ow++) {
+        const DW_V d = DW_LD(dc + ow * C);
+        for (int i = 0; i < nr; i++) {
+          const DW_V v2 = DW_LD(xc[i] + (ow - pl + 2) * C);
+          A[i][0] += v0[i] * d;
+          A[i][1] += v1[i] * d;
+          A[i][2] += v2 * d;
+          v0[i] = v1[i];
+          v1[i] = v2;
+        }
+      }
+    }
+    for (; ow < owB; ow++) {
+      const DW_V d = DW_LD(dc + ow * C);
+      for (int i = 0; i < nr; i++) {
+        const float *xp = xc[i] + (ow * s - pl) * C;
+        for (int j = 0; j < 3; j++) A[i][j] += DW_LD(xp + j * C) * d;
+      }
+    }
+    for (; ow < outW; ow++) DW_FN(bpf3_border)(xc, DW_LD(dc + ow * C), A, C, inW, pl, ow, nr, s);
+    float *acc = scratch + (k * taps + fh0 * 3) * DW_S;
+    for (int i = 0; i < nr; i++)
+      for (int j = 0; j < 3; j++) DW_ST(acc + (i * 3 + j) * DW_S, DW_LD(acc + (i * 3 + j) * DW_S) + A[i][j]);
+  }
+}
+
+// The filter gradient for kW = 3, dW = 1, sW ≤ 2, kH ≤ 3 (scratch as in backprop_filter).
+static AI void DW_FN(backprop_filter3)(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {
+  const int64_t C = g->C, inH = g->inH, inW = g->inW, outH = g->outH, outW = g->outW, sH = g->sH, dH = g->dH;
+  const int64_t pt = g->pt, pl = g->pl, kH = g->kH, sW = g->sW, batch = g->batch, taps = kH * 3;
+  const int64_t blocks = (C + DW_S - 1) / DW_S;
+  int64_t owA, owB;
+  interior_columns(g, &owA, &owB);
+  for (int64_t b = 0; b < batch; b++)
+    for (int64_t oh = 0; oh < outH; oh++) {
+      const int64_t fh0 = first_tap(oh, sH, pt, dH), fh1 = end_tap(oh, sH, pt, dH, inH, kH);
+      if (fh1 <= fh0) continue;
+      const int nr = (int)(fh1 - fh0);
+      const float *xr[3] = {x, x, x};
+      for (int i = 0; i < nr; i++) xr[i] = x + (b * inH + oh * sH - pt + (fh0 + i) * dH) * inW * C;
+      const float *dyr = dy + (b * outH + oh) * outW * C;
+#define DW_BPF3(n, st) DW_FN(bpf3_row)(xr, dyr, scratch, fh0, taps, C, inW, outW, pl, owA, owB, n, st)
+      if (sW == 1) {
+        switch (nr) {
+          case 3: DW_BPF3(3, 1); break;
+          case 2: DW_BPF3(2, 1); break;
+          default: DW_BPF3(1, 1);
+        }
+      } else {
+        switch (nr) {
+          case 3: DW_BPF3(3, 2); break;
+          case 2: DW_BPF3(2, 2); break;
+          default: DW_BPF3(1, 2);
+        }
+      }
+#undef DW_BPF3
+    }
+  for (int64_t k = 0; k < blocks; k++) {
+    const int64_t c0 = block_start(k * DW_S, C, DW_S);
+    for (int64_t t = 0; t < taps; t++) DW_ST(dW + t * C + c0, DW_LD(scratch + (k * taps + t) * DW_S));
+  }
+}
+
 // out = bias + Σ_taps x·w over the whole output; quads of pixels whose column taps all lie inside the input
 // [owA, owB), single pixels elsewhere.
 static AI void DW_FN(forward)(const Geometry *g, const float *x, const float *w, const float *bias, float *out) {
+  if (g->kW == 3 && g->dW == 1 && g->sW <= 2 && g->kH <= 3) {
+    DW_FN(forward3)(g, x, w, bias, out);
+    return;
+  }
   int64_t owA, owB;
   interior_columns(g, &owA, &owB);
   const int window7 = g->kW == 7 && g->sW == 1 && g->dW == 1;
@@ -142,10 +362,44 @@ static AI void DW_FN(bpi_pixel)(const Geometry *g, const float *dy, const float 
 }
 
 static AI void DW_FN(backprop_input_gather)(const Geometry *g, const float *dy, const float *w, float *dx) {
+  const int64_t C = g->C, inH = g->inH, inW = g->inW, outH = g->outH, outW = g->outW, kH = g->kH, kW = g->kW;
+  if (kH > DW_GATHER_MAX || kW > DW_GATHER_MAX) {
+    for (int64_t b = 0; b < g->batch; b++)
+      for (int64_t ih = 0; ih < inH; ih++)
+        for (int64_t iw = 0; iw < inW; iw++)
+          for (int64_t c = 0; c < C; c += DW_S) DW_FN(bpi_pixel)(g, dy, w, dx, b, ih, iw, block_start(c, C, DW_S));
+    return;
+  }
+  // The (output pixel, tap) pairs of an input pixel are found once for all its channel blocks: dy and filter offsets
+  // in floats, rows (fh) outer and columns (fw) inner as in bpi_pixel.
+  int64_t rowDy[DW_GATHER_MAX], rowW[DW_GATHER_MAX], pairDy[DW_GATHER_MAX * DW_GATHER_MAX], pairW[DW_GATHER_MAX * DW_GATHER_MAX];
   for (int64_t b = 0; b < g->batch; b++)
-    for (int64_t ih = 0; ih < g->inH; ih++)
-      for (int64_t iw = 0; iw < g->inW; iw++)
-        for (int64_t c = 0; c < g->C; c += DW_S) DW_FN(bpi_pixel)(g, dy, w, dx, b, ih, iw, block_start(c, g->C, DW_S));
+    for (int64_t ih = 0; ih < inH; ih++) {
+      int64_t nr = 0;
+      for (int64_t fh = 0; fh < kH; fh++) {
+        const int64_t oh = source_index(ih, fh, g->pt, g->dH, g->sH, outH);
+        if (oh < 0) continue;
+        rowDy[nr] = (b * outH + oh) * outW * C;
+        rowW[nr++] = fh * kW * C;
+      }
+      for (int64_t iw = 0; iw < inW; iw++) {
+        int64_t np = 0;
+        for (int64_t r = 0; r < nr; r++)
+          for (int64_t fw = 0; fw < kW; fw++) {
+            const int64_t ow = source_index(iw, fw, g->pl, g->dW, g->sW, outW);
+            if (ow < 0) continue;
+            pairDy[np] = rowDy[r] + ow * C;
+            pairW[np++] = rowW[r] + fw * C;
+          }
+        float *d = dx + ((b * inH + ih) * inW + iw) * C;
+        for (int64_t c = 0; c < C; c += DW_S) {
+          const int64_t c0 = block_start(c, C, DW_S);
+          DW_V acc = {0};
+          for (int64_t p = 0; p < np; p++) acc += DW_LD(dy + pairDy[p] + c0) * DW_LD(w + pairW[p] + c0);
+          DW_ST(d + c0, acc);
+        }
+      }
+    }
 }
 
 // acc[0..DW_S) += Σ_{ow in [o0, o1)} x[ow·sW + xo]·dy[ow] for one tap: four accumulators over consecutive columns.
@@ -203,6 +457,10 @@ static AI void DW_FN(bpf_quad)(float *acc, const float *xr, const float *dyr, in
 // zeroed), which stays in cache; the input and gradient rows are read once per row pair for all blocks. At the end
 // each block's sums are written to dW.
 static AI void DW_FN(backprop_filter)(const Geometry *g, const float *x, const float *dy, float *dW, float *scratch) {
+  if (g->kW == 3 && g->dW == 1 && g->sW <= 2 && g->kH <= 3) {
+    DW_FN(backprop_filter3)(g, x, dy, dW, scratch);
+    return;
+  }
   const int64_t C = g->C, taps = g->kH * g->kW, blocks = (C + DW_S - 1) / DW_S;
   const int64_t xstep = g->sW * C, tap = g->dW * C;
   for (int64_t b = 0; b < g->batch; b++)

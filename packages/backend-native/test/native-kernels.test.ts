@@ -60,7 +60,9 @@ interface Case {
  * Channel counts cover the vector widths and their overlapping last blocks: 40 = 16 + 16 + 8 (overlapped 16), 53,
  * 20, 10 (two overlapping 8-blocks), 7 (4-blocks), 3 and 1 (scalar). ConvNeXt's 7×7 'same', InceptionNeXt's 3×3,
  * 1×11 and 11×1 'same', stride 2 and (2, 1) (the gather path of the input gradient), explicit and 'valid' pads,
- * dilation 2, images smaller than the kernel.
+ * dilation 2, images smaller than the kernel. EfficientNetV2's 3×3 (the three-wide path: weights and filter-gradient
+ * sums in registers per output row) with 613 channels (38 16-blocks and an overlapping last one) on 7×7 maps at
+ * stride 1 and on 14×13 at stride 2, and on a map smaller than the kernel.
  */
 const CASES: Case[] = [
   { x: [2, 14, 13, 40], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
@@ -76,6 +78,9 @@ const CASES: Case[] = [
   { x: [2, 11, 10, 24], k: [3, 3], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 2, 3, 19], k: [7, 7], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 5, 6, 1], k: [3, 5], strides: 1, pad: 'same', dilations: 1 },
+  { x: [2, 7, 7, 613], k: [3, 3], strides: 1, pad: 'same', dilations: 1 },
+  { x: [1, 14, 13, 613], k: [3, 3], strides: 2, pad: 'same', dilations: 1 },
+  { x: [2, 1, 2, 29], k: [3, 3], strides: 1, pad: 'same', dilations: 1 },
 ];
 
 const describeCase = (c: Case): string => `x=${c.x} k=${c.k} s=${c.strides} pad=${JSON.stringify(c.pad)} d=${c.dilations}`;
@@ -214,6 +219,14 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     [2, 5, 13, 6, 5, 13, 1, 11, 1, 1, 1, 1, 0, 5],
     [1, 8, 8, 3, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2],
     [1, 3, 2, 17, 3, 2, 7, 7, 1, 1, 1, 1, 3, 3],
+    // three-wide filters: EfficientNetV2's 3×3 with 613 channels at stride 1 and 2 (TF 'same': no top pad), rows
+    // with no tap inside the input (bias only), a 2×3 filter, column stride 2 only, row dilation 2
+    [2, 7, 7, 613, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1],
+    [1, 14, 13, 613, 7, 7, 3, 3, 2, 2, 1, 1, 0, 1],
+    [1, 2, 3, 21, 6, 7, 3, 3, 1, 1, 1, 1, 3, 3],
+    [1, 6, 7, 37, 5, 7, 2, 3, 1, 1, 1, 1, 0, 1],
+    [1, 9, 10, 20, 9, 5, 3, 3, 1, 2, 1, 1, 1, 0],
+    [1, 9, 8, 18, 9, 8, 3, 3, 1, 1, 2, 1, 2, 1],
   ];
   it.each(['avx512', 'avx2', 'base'])('%s (where the CPU has it) matches a plain reference', (isa) => {
     const lib = load(isa);
