@@ -10,7 +10,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { denseConvInfo, type ConvGeometryAttrs } from './conv_info';
+import { convGeometry, denseConvInfo, type ConvGeometryAttrs } from './conv_info';
 import { providedHeapKernels, type Im2colConvExports } from './heap_provider';
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { asWasmBackend, heapOffset } from './wasm_tensors';
@@ -56,25 +56,9 @@ export function im2colPays(info: backend_util.Conv2DInfo, kernel: 'forward' | 'i
   return !(kernel === 'filter' && stride1 && info.outChannels <= 16);
 }
 
-/** The 15 geometry numbers of `Im2colConvExports`. */
+/** The 15 geometry numbers of `Im2colConvExports`: the depthwise kernels' 14, then CO. */
 export function im2colGeometry(info: backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.outChannels,
-  ];
+  return [...convGeometry(info), info.outChannels];
 }
 
 /** The provider's im2col kernels when they serve this convolution, else null. */

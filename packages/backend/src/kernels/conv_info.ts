@@ -18,3 +18,26 @@ export function denseConvInfo(inputShape: number[], filterShape: number[], attrs
     backend_util.convertConv2DDataFormat(attrs.dataFormat),
   );
 }
+
+/**
+ * The 14 geometry numbers the depthwise and im2col kernels take (wasm `setGeometry`, the native addon's calls):
+ * batch, inH, inW, C, outH, outW, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft.
+ */
+export function convGeometry(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}

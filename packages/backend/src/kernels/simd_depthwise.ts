@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { convGeometry } from './conv_info';
 import { WasmKernelWrappers } from './kernel_wrapper';
 import { providedHeapKernels, type DepthwiseExports } from './heap_provider';
 import { simdModule, simdModuleSupported } from './simd_module';
@@ -21,22 +22,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  */
 
 function setGeometry(mod: DepthwiseExports, info: backend_util.Conv2DInfo): void {
-  mod.setGeometry(
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  );
+  mod.setGeometry(...convGeometry(info));
 }
 
 interface ConvAttrs {
