@@ -12,6 +12,13 @@ typedef struct {
   int64_t batch, inH, inW, C, outH, outW, kH, kW, sH, sW, dH, dW, pt, pl, outC;
 } Geometry;
 
+// The stride-1 input gradient as a forward pass: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] correlates dy (outC
+// channels in, C out) with the filter flipped in both axes, at stride 1 and padding (k − 1)·dil − pad.
+static inline Geometry flipped_geometry(const Geometry *g) {
+  return (Geometry){g->batch, g->outH, g->outW, g->outC, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
+                    (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl, g->C};
+}
+
 // What each byte offset points at: CONV_BIAS may be 0 (none).
 enum { CONV_INPUT, CONV_OUTPUT, CONV_FILTER, CONV_BIAS };
 

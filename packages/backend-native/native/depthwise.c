@@ -174,14 +174,12 @@ static int run_backprop_input(const Kernels *k, const Geometry *g, const float *
     k->gather(g, dy, w, dx);
     return 1;
   }
-  // Stride 1: dx[ih] = Σ_fh dy[ih + padTop − fh·dil]·w[fh] is a forward convolution of dy with the filter flipped in
-  // both axes and padding (k − 1)·dil − pad (columns likewise), so it runs the forward kernel's blocked loops.
+  // Stride 1: a forward convolution of dy with the flipped filter (flipped_geometry), on the forward kernel's loops.
   const int64_t taps = g->kH * g->kW;
   float *flipped = malloc((size_t)(taps * g->C > 0 ? taps * g->C : 1) * sizeof(float));
   if (flipped == NULL) return 0;
   for (int64_t t = 0; t < taps; t++) memcpy(flipped + (taps - 1 - t) * g->C, w + t * g->C, (size_t)g->C * sizeof(float));
-  const Geometry f = {g->batch, g->outH, g->outW, g->C, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
-                      (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl, g->C};
+  const Geometry f = flipped_geometry(g);
   k->forward(&f, dy, flipped, NULL, dx);
   free(flipped);
   return 1;

@@ -205,8 +205,7 @@ static int backprop_input_flipped(const Geometry *g, const float *dy, const floa
   for (int64_t t = 0; t < taps; t++)
     for (int64_t i = 0; i < C; i++)
       for (int64_t o = 0; o < O; o++) flipped[((taps - 1 - t) * O + o) * C + i] = w[(t * C + i) * O + o];
-  const Geometry f = {g->batch, g->outH, g->outW, O, g->inH, g->inW, g->kH, g->kW, 1, 1, g->dH, g->dW,
-                      (g->kH - 1) * g->dH - g->pt, (g->kW - 1) * g->dW - g->pl, C};
+  const Geometry f = flipped_geometry(g);
   const int ok = forward_blocks(&f, dy, flipped, NULL, dx);
   free(flipped);
   return ok;
