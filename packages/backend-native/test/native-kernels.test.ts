@@ -6,6 +6,7 @@ import { relMaxDiff } from '@nextnets/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nativeKernelIsa, NATIVE_ADDON_PATH, stopNativeGemm, useNativeGemm } from '../src/index';
 import { available } from './availability';
+import { heapOperands } from './heap-operands';
 
 // Counts the calls that reach the addon's depthwise kernels through the provider (the provider is wrapped, the
 // kernels themselves run unchanged), so that a comparison cannot pass by running the wasm kernels twice.
@@ -236,22 +237,7 @@ describe.skipIf(!available)('native depthwise kernels of every instruction set',
     for (const g of geometries) {
       const [batch, inH, inW, C, outH, outW, kH, kW] = g;
       const sizes = [batch * inH * inW * C, kH * kW * C, C, batch * outH * outW * C];
-      const heap = new ArrayBuffer(4 * (16 + 2 * sizes[0] + 2 * sizes[1] + sizes[2] + 2 * sizes[3]));
-      let next = 64;
-      const alloc = (n: number, fill: boolean): [number, Float32Array] => {
-        const offset = next;
-        next += 4 * n;
-        const view = new Float32Array(heap, offset, n);
-        if (fill) for (let i = 0; i < n; i++) view[i] = Math.sin(offset + 7.3 * i);
-        return [offset, view];
-      };
-      const [xp, x] = alloc(sizes[0], true);
-      const [wp, w] = alloc(sizes[1], true);
-      const [bp, bias] = alloc(sizes[2], true);
-      const [dyp, dy] = alloc(sizes[3], true);
-      const [op, out] = alloc(sizes[3], false);
-      const [dxp, dx] = alloc(sizes[0], false);
-      const [dwp, dW] = alloc(sizes[1], false);
+      const { heap, xp, x, wp, w, bp, bias, dyp, dy, op, out, dxp, dx, dwp, dW } = heapOperands(sizes);
       const ref = reference(g, x, w, bias, dy);
       lib.depthwiseForward(heap, ...g, xp, wp, bp, op);
       lib.depthwiseBackpropInput(heap, ...g, dyp, wp, dxp);
