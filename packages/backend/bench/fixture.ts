@@ -34,3 +34,26 @@ export function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/** Options of the paired A/B benches (adamw-ab.ts, im2col-ab.ts). */
+export interface PairedOptions {
+  model: string;
+  size: number;
+  batch: number;
+  pairs: number;
+  warmup: number;
+}
+
+/** `--model M --size N --batch N --pairs N --warmup N` over `defaults`; an unknown flag or a missing value throws. */
+export function parsePairedArgs(argv: string[], defaults: PairedOptions): PairedOptions {
+  const opts = { ...defaults };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`missing value after ${flag}`);
+    if (flag === '--model') opts.model = value;
+    else if (flag === '--size' || flag === '--batch' || flag === '--pairs' || flag === '--warmup') {
+      opts[flag.slice(2) as 'size' | 'batch' | 'pairs' | 'warmup'] = Number(value);
+    } else throw new Error(`unknown flag ${flag}`);
+  }
+  return opts;
+}

@@ -11,23 +11,10 @@ import { useNativeGemm } from '../../backend-native/src/index';
 import { valueAndGrads } from '../../core-layers/src/index';
 import { AdamW, crossEntropy } from '../../optim/src/index';
 import { setupBackend } from '../src/index';
-import { benchFixture, median } from './fixture';
-
-function parseArgs(argv: string[]): { model: string; size: number; batch: number; pairs: number; warmup: number } {
-  const opts = { model: 'tf_efficientnetv2_b0', size: 224, batch: 16, pairs: 8, warmup: 2 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`missing value after ${flag}`);
-    if (flag === '--model') opts.model = value;
-    else if (flag === '--size' || flag === '--batch' || flag === '--pairs' || flag === '--warmup') {
-      opts[flag.slice(2) as 'size' | 'batch' | 'pairs' | 'warmup'] = Number(value);
-    } else throw new Error(`unknown flag ${flag}`);
-  }
-  return opts;
-}
+import { benchFixture, median, parsePairedArgs } from './fixture';
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parsePairedArgs(process.argv.slice(2), { model: 'tf_efficientnetv2_b0', size: 224, batch: 16, pairs: 8, warmup: 2 });
   await setupBackend('wasm');
   if (!useNativeGemm({ threads: 1 })) throw new Error('@nextnets/backend-native is not built');
   const { model, x, labels, params } = benchFixture(opts.model, opts.batch, opts.size);
